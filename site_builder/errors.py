@@ -1,0 +1,61 @@
+"""Diagnostics: every problem names the file, line and column it comes from.
+
+Stages collect `Diagnostic`s instead of stopping at the first one, and raise
+`BuildFailed` with all of them at the end of a phase; the CLI prints each one
+on its own line (`content/x.md:3:7: message`) and exits with status 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    """One problem in one place. `path` is relative to the project folder."""
+
+    path: str
+    line: int | None = None
+    col: int | None = None
+    message: str = ""
+    severity: str = "error"  # "error" or "warning"
+
+    def format(self) -> str:
+        where = self.path
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.col is not None:
+                where += f":{self.col}"
+        prefix = "warning: " if self.severity == "warning" else ""
+        return f"{where}: {prefix}{self.message}"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+
+class SiteError(Exception):
+    """A single problem with a known place; raised by loaders, caught by stages."""
+
+    def __init__(
+        self, path: str | Path, line: int | None, col: int | None, message: str
+    ) -> None:
+        self.diagnostic = Diagnostic(str(path), line, col, message)
+        super().__init__(self.diagnostic.format())
+
+
+class BuildFailed(Exception):
+    """Raised with every diagnostic of a phase when at least one is an error."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        self.diagnostics = sorted(diagnostics, key=_sort_key)
+        super().__init__("\n".join(d.format() for d in self.diagnostics))
+
+
+def _sort_key(d: Diagnostic) -> tuple:
+    return (d.path, d.line or 0, d.col or 0, d.message)
+
+
+def sorted_diagnostics(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    return sorted(diagnostics, key=_sort_key)
