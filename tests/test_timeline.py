@@ -1,0 +1,219 @@
+"""Unit tests for site_builder.timeline: event validation and the SVG drawing."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from datetime import date
+
+import pytest
+from markupsafe import Markup
+
+from site_builder.timeline import TimelineEvent, timeline_events, timeline_svg
+
+AS_OF = date(2025, 7, 27)
+SVG_NS = "{http://www.w3.org/2000/svg}"
+
+
+def ev(**over: object) -> dict:
+    base = {
+        "date": "2025-07-28",
+        "label": "Talks open in Stockholm",
+        "actor": "both",
+        "category": "talks",
+        "source": "src-1",
+    }
+    base.update(over)
+    return {k: v for k, v in base.items() if v is not ...}
+
+
+# --- timeline_events -----------------------------------------------------------------
+
+
+def test_day_event_fields() -> None:
+    [e] = timeline_events([ev()], AS_OF)
+    assert e == TimelineEvent(
+        date_label="28 July 2025",
+        sort_key="2025-07-28",
+        iso="2025-07-28",
+        label="Talks open in Stockholm",
+        actor="both",
+        category="talks",
+        source="src-1",
+        expected=True,
+    )
+
+
+def test_month_event_fields() -> None:
+    [e] = timeline_events([ev(date="2025-04", actor="us")], AS_OF)
+    assert e.date_label == "April 2025"
+    assert e.iso == "2025-04"
+    assert e.sort_key == "2025-04"
+    assert e.expected is False
+
+
+def test_sorted_by_date_stable_for_ties_and_month_before_its_days() -> None:
+    raw = [
+        ev(date="2025-08-12", label="c"),
+        ev(date="2025-05-03", label="b1"),
+        ev(date="2025-05", label="a"),
+        ev(date="2025-05-03", label="b2"),
+    ]
+    labels = [e.label for e in timeline_events(raw, AS_OF)]
+    assert labels == ["a", "b1", "b2", "c"]
+
+
+@pytest.mark.parametrize(
+    ("when", "expected"),
+    [
+        ("2025-07-26", False),
+        ("2025-07-27", False),  # the as-of day itself has happened
+        ("2025-07-28", True),
+        ("2025-08-12", True),
+        ("2025-07", False),  # the as-of month
+        ("2025-08", True),
+        ("2024-12", False),
+        ("2026-01", True),
+    ],
+)
+def test_expected_relative_to_as_of(when: str, expected: bool) -> None:
+    [e] = timeline_events([ev(date=when)], AS_OF)
+    assert e.expected is expected
+
+
+def test_label_whitespace_normalised_and_fields_stripped() -> None:
+    [e] = timeline_events([ev(label="  two\n  lines ", actor=" us ", source=" s ")], AS_OF)
+    assert e.label == "two lines"
+    assert e.actor == "us"
+    assert e.source == "s"
+    assert e.actor_label == "United States"
+
+
+def test_empty_list() -> None:
+    assert timeline_events([], AS_OF) == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"date": "2025-01"}, r"timeline: expected a list"),
+        (["nope"], r"timeline event 0: expected a mapping"),
+        ([ev(), ev(label=...)], r"timeline event 1: missing field 'label'"),
+        ([ev(source=None)], r"timeline event 0: missing field 'source'"),
+        ([ev(actor="eu")], r"timeline event 0: field 'actor' is 'eu'; use one of"),
+        ([ev(category="  ")], r"timeline event 0: field 'category' is empty"),
+        ([ev(label=3)], r"timeline event 0: field 'label' must be a string, got int"),
+        (
+            [ev(date=date(2025, 8, 12))],
+            r"timeline event 0: field 'date' must be a quoted string such as \"2025-08-12\"",
+        ),
+        ([ev(date="12 August")], r"timeline event 0: 'date' '12 August' must be"),
+        ([ev(date="2025-13")], r"timeline event 0: 'date' '2025-13' has no month 13"),
+        ([ev(date="2025-02-30")], r"timeline event 0: 'date' '2025-02-30' is not a real date"),
+        ([ev(), ev(), ev(colour="red")], r"timeline event 2: unknown field 'colour'"),
+    ],
+)
+def test_invalid_events_raise_clear_errors(raw: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        timeline_events(raw, AS_OF)  # type: ignore[arg-type]
+
+
+# --- timeline_svg --------------------------------------------------------------------
+
+
+def sample() -> list[TimelineEvent]:
+    return timeline_events(
+        [
+            ev(date="2025-04", label="Sweeping tariffs introduced", actor="us"),
+            ev(date="2025-05", label="90-day reprieve agreed in Geneva"),
+            ev(date="2025-07-28", label="Talks open in Stockholm"),
+            ev(date="2025-08-12", label="Truce due to expire <unless extended> & more"),
+        ],
+        AS_OF,
+    )
+
+
+def parse(svg: Markup) -> ET.Element:
+    return ET.fromstring(str(svg))
+
+
+def test_svg_is_markup_and_well_formed() -> None:
+    svg = timeline_svg(sample())
+    assert isinstance(svg, Markup)
+    root = parse(svg)
+    assert root.tag == f"{SVG_NS}svg"
+
+
+def test_svg_accessible_name_and_description() -> None:
+    root = parse(timeline_svg(sample()))
+    assert root.get("role") == "img"
+    title = root.find(f"{SVG_NS}title")
+    desc = root.find(f"{SVG_NS}desc")
+    assert title is not None and desc is not None
+    assert root.get("aria-labelledby") == title.get("id")
+    assert root.get("aria-describedby") == desc.get("id")
+    assert title.text
+    text = desc.text or ""
+    assert "4 events" in text
+    assert "April 2025" in text and "12 August 2025" in text
+    assert "expected" in text
+
+
+def test_svg_responsive_no_fixed_width() -> None:
+    root = parse(timeline_svg(sample()))
+    assert root.get("width") == "100%"
+    assert re.fullmatch(r"0 0 \d+ \d+", root.get("viewBox") or "")
+    assert root.get("height") is None
+
+
+def test_svg_escapes_text() -> None:
+    svg = str(timeline_svg(sample()))
+    assert "<unless" not in svg
+    assert "&lt;unless" in svg
+    assert "&amp; more" in svg
+
+
+def test_svg_colours_come_from_css_and_currentcolor() -> None:
+    svg = str(timeline_svg(sample()))
+    # no hard-coded colours: everything is currentColor, none, or a CSS class
+    fills = set(re.findall(r'(?:fill|stroke)="([^"]+)"', svg))
+    assert fills <= {"currentColor", "none"}
+    assert 'class="tl-dot tl-us"' in svg
+    assert "tl-expected" in svg
+
+
+def test_svg_marks_expected_events() -> None:
+    root = parse(timeline_svg(sample()))
+    circles = root.findall(f"{SVG_NS}circle")
+    assert len(circles) == 4
+    hollow = [c for c in circles if "tl-expected" in (c.get("class") or "")]
+    assert len(hollow) == 2
+    assert all(c.get("fill") == "none" for c in hollow)
+    dashed = [ln for ln in root.findall(f"{SVG_NS}line") if ln.get("stroke-dasharray")]
+    assert len(dashed) == 1
+    texts = "".join(root.itertext())
+    assert texts.count("expected") >= 2
+
+
+def test_svg_deterministic_and_ids_depend_on_content() -> None:
+    a = timeline_svg(sample())
+    assert a == timeline_svg(sample())
+    other = timeline_svg(sample()[:2])
+    id_a = parse(a).get("aria-labelledby")
+    id_b = parse(other).get("aria-labelledby")
+    assert id_a != id_b
+
+
+def test_svg_wraps_long_labels() -> None:
+    long = "word " * 40
+    [e] = timeline_events([ev(label=long)], AS_OF)
+    root = parse(timeline_svg([e]))
+    labels = [t for t in root.findall(f"{SVG_NS}text") if t.get("class") == "tl-label"]
+    assert len(labels) > 1
+    assert all(len(t.text or "") <= 40 for t in labels)
+
+
+def test_svg_empty_events() -> None:
+    root = parse(timeline_svg([]))
+    assert root.get("role") == "img"
+    assert root.findall(f"{SVG_NS}circle") == []
