@@ -1,0 +1,85 @@
+"""Fixtures shared by the whole test suite."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, sync_playwright
+
+from tests.support.browser import launch_chromium
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# The explainer is published as a GitHub Pages project site, i.e. under a sub-path; building
+# with one makes every test notice a link that forgets the prefix.
+SITE_BASE_URL = "https://example.github.io/stockholm-explainer/"
+SITE_PREFIX = "/stockholm-explainer/"
+
+
+@pytest.fixture(scope="session")
+def project_root() -> Path:
+    return PROJECT_ROOT
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One headless chromium per test process (each xdist worker gets its own)."""
+    with sync_playwright() as playwright:
+        launched = launch_chromium(playwright)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="session")
+def built_site(project_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The repo's real explainer site, built by the real CLI with a sub-path base URL.
+
+    Under pytest-xdist every worker asks for this fixture; the build runs once in the run's
+    shared temp folder, guarded by a file lock, and the other workers reuse it.
+    """
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the folder common to all workers of this run
+    output = shared / "built-site"
+    done = shared / "built-site.done"
+    failed = shared / "built-site.failed"
+    with open(shared / "built-site.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists() and not failed.exists():
+            _build_site(project_root, output, done, failed)
+    if failed.exists():
+        pytest.fail(failed.read_text(encoding="utf-8"), pytrace=False)
+    return output
+
+
+def _build_site(project_root: Path, output: Path, done: Path, failed: Path) -> None:
+    """Run `python -m site_builder build` and record the outcome for the other workers."""
+    command = [
+        sys.executable,
+        "-m",
+        "site_builder",
+        "build",
+        "--source",
+        str(project_root),
+        "--output",
+        str(output),
+        "--base-url",
+        SITE_BASE_URL,
+    ]
+    result = subprocess.run(
+        command, cwd=project_root, capture_output=True, text=True, timeout=300, check=False
+    )
+    if result.returncode != 0:
+        failed.write_text(
+            f"building the site failed (exit {result.returncode}):\n$ {' '.join(command)}\n"
+            f"{result.stdout}{result.stderr}",
+            encoding="utf-8",
+        )
+    else:
+        done.write_text(result.stdout, encoding="utf-8")

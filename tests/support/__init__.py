@@ -1,0 +1,24 @@
+"""Helpers shared by the test suite: browser, HTML validator, axe-core, static server."""
+
+from __future__ import annotations
+
+import os
+from typing import NoReturn
+
+import pytest
+
+
+def running_in_ci() -> bool:
+    """True when the CI convention variable is set (GitHub Actions and our CI set CI=true)."""
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+def missing_tool(message: str) -> NoReturn:
+    """Stop a test that needs a tool this machine lacks.
+
+    In CI a missing tool means the CI script failed to install it, so the check must fail
+    loudly instead of silently passing as a skip; on a developer's machine a skip is kinder.
+    """
+    if running_in_ci():
+        pytest.fail(f"{message} (CI=true, so this is a failure, not a skip)", pytrace=False)
+    pytest.skip(message)
