@@ -38,9 +38,7 @@ class Diagnostic:
 class SiteError(Exception):
     """A single problem with a known place; raised by loaders, caught by stages."""
 
-    def __init__(
-        self, path: str | Path, line: int | None, col: int | None, message: str
-    ) -> None:
+    def __init__(self, path: str | Path, line: int | None, col: int | None, message: str) -> None:
         self.diagnostic = Diagnostic(str(path), line, col, message)
         super().__init__(self.diagnostic.format())
 

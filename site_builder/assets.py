@@ -1,0 +1,41 @@
+"""Static assets: copied from static/, with CSS and JS named by a content hash.
+
+A fingerprinted name (`site.3f2a9c1b0d.css`) changes when the file does, so the
+host and the browser may cache assets forever. Templates ask for an asset by
+its source name with `asset('css/site.css')` and get the hashed URL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from .content import discover, relpath
+from .errors import Diagnostic
+
+STATIC_DIR = "static"
+FINGERPRINTED = (".css", ".js")
+
+
+@dataclass(frozen=True)
+class Asset:
+    source: Path
+    name: str  # relative to static/, e.g. "css/site.css"
+    output_name: str  # e.g. "css/site.3f2a9c1b0d.css"
+    data: bytes
+
+
+def collect_assets(project: Path) -> tuple[dict[str, Asset], list[Diagnostic]]:
+    files, diagnostics = discover(project, STATIC_DIR)
+    assets: dict[str, Asset] = {}
+    for path in files:
+        name = relpath(path, project / STATIC_DIR)
+        data = path.read_bytes()
+        output_name = name
+        if path.suffix in FINGERPRINTED:
+            digest = hashlib.sha256(data).hexdigest()[:10]
+            pure = PurePosixPath(name)
+            output_name = str(pure.with_name(f"{pure.stem}.{digest}{pure.suffix}"))
+        assets[name] = Asset(path, name, output_name, data)
+    return assets, diagnostics

@@ -1,0 +1,207 @@
+"""The command line: `site-builder build|new|check|serve|ingest`.
+
+Problems are printed one per line as `file:line:col: message`, with no
+traceback (unless --debug), and the exit status is 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from . import __version__
+from .errors import BuildFailed, Diagnostic, SiteError, sorted_diagnostics
+from .output import UnsafeOutput
+
+ARCHETYPE_DIR = "archetypes"
+DEFAULT_ARCHETYPE = """---
+title: {title}
+summary: {summary}
+date: {date}
+draft: true
+---
+
+## {title}
+"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.run(args)
+    except BuildFailed as exc:
+        report(exc.diagnostics, args)
+        errors = sum(1 for d in exc.diagnostics if d.is_error)
+        warnings = len(exc.diagnostics) - errors
+        print(f"failed: {errors} error(s), {warnings} warning(s)", file=sys.stderr)
+        return 1
+    except SiteError as exc:
+        report([exc.diagnostic], args)
+        return 1
+    except (UnsafeOutput, OSError) as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the user sees one line; --debug shows more
+        if args.debug:
+            traceback.print_exc()
+        print(f"internal error: {type(exc).__name__}: {exc} (run with --debug)", file=sys.stderr)
+        return 1
+
+
+def report(diagnostics: list[Diagnostic], args: argparse.Namespace) -> None:
+    for diagnostic in sorted_diagnostics(diagnostics):
+        print(diagnostic.format(), file=sys.stderr)
+
+
+def make_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--source", type=Path, default=Path("."), metavar="DIR",
+        help="project folder holding site.yaml, content/ and templates/ (default: .)",
+    )  # fmt: skip
+    common.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+    common.add_argument("-v", "--verbose", action="store_true", help="print each build step")
+    common.add_argument("--debug", action="store_true", help="show a traceback on internal errors")
+
+    parser = argparse.ArgumentParser(
+        prog="site-builder", description="Build news explainer microsites from Markdown."
+    )
+    parser.add_argument("--version", action="version", version=f"site_builder {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    build = commands.add_parser("build", parents=[common], help="build the site into output/")
+    add_build_options(build)
+    build.set_defaults(run=run_build)
+
+    new = commands.add_parser("new", parents=[common], help="start a new page from an archetype")
+    new.add_argument("path", help="where the page goes, e.g. content/analysis.md")
+    new.add_argument("--title", required=True, help="the page title")
+    new.add_argument("--summary", help="one or two sentences for lists and search engines")
+    new.add_argument("--force", action="store_true", help="overwrite an existing file")
+    new.set_defaults(run=run_new)
+
+    ingest = commands.add_parser(
+        "ingest", parents=[common], help="make source records from an RSS, Atom or JSON feed"
+    )
+    ingest.add_argument("feed", help="a feed file or URL")
+    ingest.add_argument("--force", action="store_true", help="overwrite hand-edited records")
+    ingest.set_defaults(run=run_ingest)
+
+    for name, register in EXTRA_COMMANDS:
+        register(commands, common)
+    return parser
+
+
+def add_build_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--output", type=Path, default=None, metavar="DIR", help="where to write (default: output/)"
+    )
+    parser.add_argument("--base-url", metavar="URL", help="override base_url from site.yaml")
+    parser.add_argument("--drafts", action="store_true", help="include pages marked draft: true")
+    parser.add_argument("--strict", action="store_true", help="treat warnings as errors")
+
+
+def build_options(args: argparse.Namespace) -> object:
+    from .build import BuildOptions
+
+    def log(message: str) -> None:
+        if args.verbose:
+            print(message, file=sys.stderr)
+
+    return BuildOptions(
+        project=args.source,
+        output=args.output if args.output is not None else args.source / "output",
+        base_url=args.base_url,
+        drafts=args.drafts,
+        strict=args.strict,
+        log=log,
+    )
+
+
+def run_build(args: argparse.Namespace) -> int:
+    from .build import build
+    from .config import check_base_url
+
+    if args.base_url and (problem := check_base_url(args.base_url)):
+        print(f"error: --base-url: {problem}", file=sys.stderr)
+        return 1
+    result = build(build_options(args))  # type: ignore[arg-type]
+    report(result.diagnostics, args)
+    if not args.quiet:
+        print(f"built {result.pages} pages into {result.output} in {result.seconds:.2f} s")
+    return 0
+
+
+def run_new(args: argparse.Namespace) -> int:
+    from .content import split_front_matter
+    from .yamlsafe import load_yaml
+
+    target = Path(args.path)
+    if not target.is_absolute():
+        target = args.source / target
+    content = (args.source / "content").resolve()
+    if not target.resolve().is_relative_to(content) or target.suffix != ".md":
+        print(f"error: {args.path}: a new page must be a .md file under content/", file=sys.stderr)
+        return 1
+    if target.exists() and not args.force:
+        print(f"error: {args.path} already exists; use --force to replace it", file=sys.stderr)
+        return 1
+    archetype = args.source / ARCHETYPE_DIR / "default.md"
+    template = archetype.read_text(encoding="utf-8") if archetype.is_file() else DEFAULT_ARCHETYPE
+    summary = args.summary or f"What {args.title} covers, in one or two sentences."
+    date = _today()
+    text = template.format(title=_yaml_text(args.title), summary=_yaml_text(summary), date=date)
+    front, _, _ = split_front_matter(text, args.path)
+    load_yaml(front, args.path, 1)  # the scaffold itself must be valid
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    if not args.quiet:
+        print(f"created {args.path} (draft: true; preview with --drafts)")
+    return 0
+
+
+def _yaml_text(value: str) -> str:
+    """A YAML double-quoted scalar (safe for colons, quotes, #)."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def _today() -> str:
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).date().isoformat()
+    return dt.date.today().isoformat()
+
+
+def run_ingest(args: argparse.Namespace) -> int:
+    from .sources import ingest
+
+    project = args.source
+    report_ = ingest(args.feed, project / "content" / "sources", project, force=args.force)
+    for line in report_.lines:
+        print(line)
+    return 0
+
+
+# Subcommands defined by their own modules: (name, register(commands, common)).
+EXTRA_COMMANDS: list[
+    tuple[str, Callable[[argparse._SubParsersAction, argparse.ArgumentParser], None]]
+] = []
+
+
+if __name__ == "__main__":
+    sys.exit(main())

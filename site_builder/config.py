@@ -1,0 +1,126 @@
+"""The site configuration: `site.yaml` in the project folder, every key checked."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .errors import BuildFailed, Diagnostic, SiteError
+from .schema import Fields
+from .yamlsafe import load_yaml
+
+CONFIG_FILE = "site.yaml"
+CONFIG_KEYS = (
+    "title",
+    "description",
+    "language",
+    "base_url",
+    "as_of",
+    "publisher",
+    "nav",
+    "raw_html",
+    "search",
+)
+RAW_HTML_MODES = ("escape", "sanitize")
+
+
+@dataclass(frozen=True)
+class Publisher:
+    name: str
+    url: str | None
+
+
+@dataclass(frozen=True)
+class Config:
+    title: str
+    description: str
+    language: str
+    base_url: str  # absolute, always ends with "/"
+    as_of: dt.date | None
+    publisher: Publisher
+    nav: tuple[str, ...]  # content paths relative to content/, e.g. "delegations.md"
+    nav_lines: tuple[int, ...]
+    raw_html: str
+    search: bool
+
+    @property
+    def base_path(self) -> str:
+        """The path part of base_url, e.g. "/repo/" (or "/")."""
+        return urlsplit(self.base_url).path
+
+    def with_base_url(self, base_url: str) -> Config:
+        return replace(self, base_url=normalise_base_url(base_url))
+
+
+def normalise_base_url(url: str) -> str:
+    return url if url.endswith("/") else url + "/"
+
+
+def check_base_url(url: str) -> str | None:
+    """An error message if `url` can't be a site's base URL, else None."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return (
+            f"base_url {url!r} must be an absolute http(s) URL, e.g. https://user.github.io/repo/"
+        )
+    if parts.query or parts.fragment:
+        return f"base_url {url!r} must not have a query or fragment"
+    return None
+
+
+def load_config(project: Path) -> Config:
+    """Read and check `site.yaml`; raise BuildFailed listing every problem."""
+    path = project / CONFIG_FILE
+    if not path.is_file():
+        raise BuildFailed(
+            [
+                Diagnostic(
+                    CONFIG_FILE, None, None, "no site.yaml here; is --source the project folder?"
+                )
+            ]
+        )
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+        data = load_yaml(text, CONFIG_FILE)
+    except UnicodeDecodeError:
+        raise BuildFailed([Diagnostic(CONFIG_FILE, None, None, "not valid UTF-8 text")]) from None
+    except SiteError as exc:
+        raise BuildFailed([exc.diagnostic]) from None
+    diagnostics: list[Diagnostic] = []
+    f = Fields(data, CONFIG_FILE, diagnostics, (1, 1))
+    f.check_keys(CONFIG_KEYS, "site.yaml")
+    title = f.text("title", required=True)
+    description = f.text("description", required=True)
+    language = f.text("language") or "en"
+    base_url = f.text("base_url", required=True) or ""
+    if base_url and (problem := check_base_url(base_url)):
+        f.error(f.where("base_url"), problem)
+    publisher = Publisher(name=title or "", url=None)
+    if (p := f.mapping("publisher")) is not None:
+        p.check_keys(("name", "url"), "publisher")
+        publisher = Publisher(name=p.text("name", required=True) or "", url=p.text("url"))
+    nav = f.text_list("nav")
+    nav_value = f.data.get("nav")
+    nav_lines = tuple(line for line, _ in getattr(nav_value, "positions", [])) or tuple(
+        f.where("nav")[0] for _ in nav
+    )
+    raw_html = f.text("raw_html") or "escape"
+    if raw_html not in RAW_HTML_MODES:
+        f.error(f.where("raw_html"), f"raw_html must be one of {', '.join(RAW_HTML_MODES)}")
+    config = Config(
+        title=title or "",
+        description=description or "",
+        language=language,
+        base_url=normalise_base_url(base_url),
+        as_of=f.date("as_of"),
+        publisher=publisher,
+        nav=nav,
+        nav_lines=nav_lines,
+        raw_html=raw_html,
+        search=f.flag("search", True),
+    )
+    if any(d.is_error for d in diagnostics):
+        raise BuildFailed(diagnostics)
+    return config

@@ -1,0 +1,145 @@
+"""The plain data passed between build stages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from .config import Config
+from .errors import Diagnostic
+from .schema import FrontMatter
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class LinkRef:
+    """A link in a page's Markdown to another page's source file."""
+
+    target: str  # content-relative path of the target, e.g. "tariff-truce.md"
+    anchor: str | None
+    line: int
+    col: int
+
+
+@dataclass(frozen=True)
+class Citation:
+    number: int
+    id: str
+    outlet: str
+    title: str
+    published: str
+    url: str
+    author: str | None
+
+
+@dataclass
+class Page:
+    source_path: str  # relative to the project, e.g. "content/tariff-truce.md"
+    rel: str  # relative to content/, e.g. "tariff-truce.md"
+    front: FrontMatter
+    body: str
+    body_line: int  # the file line where the Markdown body starts
+    url: str = ""  # root-relative, base path included: "/repo/tariff-truce/"
+    permalink: str = ""  # absolute URL
+    output_path: str = ""  # relative to the output folder: "tariff-truce/index.html"
+    content: str = ""  # rendered body HTML
+    toc: list[Heading] = field(default_factory=list)
+    anchors: set[str] = field(default_factory=set)
+    links: list[LinkRef] = field(default_factory=list)
+    citations: list[Citation] = field(default_factory=list)
+    key_facts: list[Any] = field(default_factory=list)
+    prev: Page | None = None
+    next: Page | None = None
+
+    # Front matter, as templates read it (page.title, page.date, ...).
+    @property
+    def title(self) -> str:
+        return self.front.title
+
+    @property
+    def summary(self) -> str:
+        return self.front.summary
+
+    @property
+    def date(self) -> dt.date | None:
+        return self.front.date
+
+    @property
+    def updated(self) -> dt.date | None:
+        return self.front.updated or self.front.date
+
+    @property
+    def draft(self) -> bool:
+        return self.front.draft
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return self.front.tags
+
+    @property
+    def order(self) -> int | None:
+        return self.front.order
+
+    @property
+    def nav_title(self) -> str:
+        return self.front.nav_title or self.front.title
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return self.front.sources
+
+    @property
+    def is_home(self) -> bool:
+        return self.rel == "index.md"
+
+    @property
+    def is_404(self) -> bool:
+        return self.rel == "404.md"
+
+    @property
+    def template(self) -> str:
+        if self.front.template:
+            return self.front.template
+        if self.is_home:
+            return "home.html"
+        if self.is_404:
+            return "404.html"
+        return "page.html"
+
+    def sort_key(self) -> tuple:
+        return (self.front.order if self.front.order is not None else 10**6, self.title, self.rel)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    title: str
+    url: str
+    source_path: str
+
+
+@dataclass
+class Site:
+    config: Config
+    project: Any  # pathlib.Path of the project folder
+    pages: list[Page]  # every page being built, sorted by sort_key()
+    sources: dict[str, Any]  # source id -> sources.SourceRecord
+    data: dict[str, Any]  # data file name -> parsed YAML
+    nav: list[NavItem]
+    as_of: dt.date | None
+
+
+@dataclass
+class BuildResult:
+    output: Any  # pathlib.Path
+    pages: int
+    rendered: list[str]  # output paths written
+    diagnostics: list[Diagnostic]
+    seconds: float
+    timings: dict[str, float] = field(default_factory=dict)

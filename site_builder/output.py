@@ -1,0 +1,96 @@
+"""Writing the site atomically: build in a temporary folder, then swap it in.
+
+The new site is written to `.NAME.tmp-PID` beside the output folder. Only when
+every file is written is the old folder renamed away and the new one renamed
+into place, so a failed or killed build leaves the previous output as it was.
+A build killed between those two renames leaves the old site as
+`.NAME.old-PID`; the next build puts it back before it starts. Only folders
+carrying our marker file are ever deleted.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from .urls import inside
+
+MARKER = ".site-builder-partial"
+
+
+class UnsafeOutput(Exception):
+    pass
+
+
+def check_output_folder(output: Path, project: Path) -> None:
+    """Refuse output folders whose replacement would delete the writer's files."""
+    out = output.resolve()
+    proj = project.resolve()
+    if out == proj or proj.is_relative_to(out):
+        raise UnsafeOutput(f"output folder {output} contains the project; choose e.g. output/")
+    for name in ("content", "templates", "static", "data", ".git"):
+        if out == proj / name or out.is_relative_to(proj / name):
+            raise UnsafeOutput(f"output folder {output} is inside {name}/; choose e.g. output/")
+    if out.exists() and not out.is_dir():
+        raise UnsafeOutput(f"output {output} exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not _looks_built(out):
+        raise UnsafeOutput(
+            f"output folder {output} holds files that site_builder did not write; "
+            "empty it or choose another folder"
+        )
+
+
+def _looks_built(folder: Path) -> bool:
+    return (
+        (folder / "index.html").exists()
+        or (folder / ".nojekyll").exists()
+        or (folder / "404.html").exists()
+    )
+
+
+def recover(output: Path) -> None:
+    """Undo what a killed build left behind."""
+    parent = output.parent
+    if not parent.is_dir():
+        return
+    for leftover in sorted(parent.glob(f".{output.name}.*-*")):
+        if not (leftover / MARKER).exists():
+            continue
+        if leftover.name.startswith(f".{output.name}.old-") and not output.exists():
+            (leftover / MARKER).unlink()
+            leftover.rename(output)
+        else:
+            shutil.rmtree(leftover)
+
+
+class StagingFolder:
+    """A temporary folder beside `output` that becomes `output` on commit()."""
+
+    def __init__(self, output: Path) -> None:
+        self.output = output
+        self.path = output.parent / f".{output.name}.tmp-{os.getpid()}"
+        output.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.exists():
+            shutil.rmtree(self.path)
+        self.path.mkdir()
+        (self.path / MARKER).touch()
+
+    def write(self, relative: str, data: bytes | str) -> None:
+        target = inside(self.path, relative)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+
+    def commit(self) -> None:
+        old = self.output.parent / f".{self.output.name}.old-{os.getpid()}"
+        if self.output.exists():
+            (self.output / MARKER).touch()
+            self.output.rename(old)
+        (self.path / MARKER).unlink()
+        self.path.rename(self.output)
+        if old.exists():
+            shutil.rmtree(old)
+
+    def discard(self) -> None:
+        if self.path.exists():
+            shutil.rmtree(self.path)

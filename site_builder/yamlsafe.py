@@ -1,0 +1,177 @@
+"""Safe YAML for writers: PyYAML's SafeLoader with the sharp edges removed.
+
+What differs from `yaml.safe_load`, and why:
+- Only `true`/`false` are booleans (YAML 1.2). YAML 1.1 reads `yes`, `no`, `on`
+  and `off` as booleans, so `slug: no` would silently become `False`; here they
+  stay text and the schema decides what they mean.
+- Anchors and aliases are refused: content never needs them, and an alias bomb
+  ("billion laughs") then fails at the first `&` instead of exhausting memory.
+- A key given twice is an error naming both lines (PyYAML keeps the last one).
+- Every mapping and sequence remembers where each of its values starts, so the
+  schema can report `file:LINE:COL` for a bad value, and the text each scalar
+  was written as, so a string field given `1.10` gets "1.10", not 1.1.
+- Errors are `SiteError`s with the line counted in the whole file and a
+  message a writer can act on.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.constructor import ConstructorError
+from yaml.events import AliasEvent, MappingStartEvent, ScalarEvent, SequenceStartEvent
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+from .errors import SiteError
+
+Position = tuple[int, int]  # (line, column), both 1-based
+
+
+class YamlMap(dict):
+    """A dict that knows where each value was written."""
+
+    positions: dict[Any, Position]
+    raw: dict[Any, str]  # scalar values as written in the file
+
+    def where(self, key: Any) -> Position | None:
+        return self.positions.get(key)
+
+
+class YamlList(list):
+    """A list that knows where each item was written."""
+
+    positions: list[Position]
+    raw: list[str | None]
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader + the rules in the module docstring."""
+
+    def __init__(self, stream: str, path: str, line_offset: int) -> None:
+        super().__init__(stream)
+        self._path = path
+        self._line_offset = line_offset
+
+    def _error(self, mark: yaml.Mark | None, message: str) -> SiteError:
+        line = mark.line + 1 + self._line_offset if mark else None
+        col = mark.column + 1 if mark else None
+        return SiteError(self._path, line, col, message)
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, AliasEvent):
+            raise self._error(
+                event.start_mark,
+                f"YAML alias '*{event.anchor}' is not allowed; write the value out in full",
+            )
+        if (
+            isinstance(event, ScalarEvent | MappingStartEvent | SequenceStartEvent)
+            and event.anchor is not None
+        ):
+            raise self._error(
+                event.start_mark,
+                f"YAML anchor '&{event.anchor}' is not allowed; write each value out in full",
+            )
+        return super().compose_node(parent, index)
+
+    def construct_yaml_map(self, node: MappingNode) -> Any:
+        data = YamlMap()
+        data.positions = {}
+        data.raw = {}
+        yield data
+        seen: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, str | int | float | bool) or key is None:
+                raise self._error(key_node.start_mark, "a key must be plain text")
+            line = key_node.start_mark.line + 1 + self._line_offset
+            if key in seen:
+                raise self._error(
+                    key_node.start_mark,
+                    f"duplicate key '{key}' (first given on line {seen[key]}); keep only one",
+                )
+            seen[key] = line
+            data[key] = self.construct_object(value_node, deep=True)
+            data.positions[key] = self._position(value_node)
+            if isinstance(value_node, ScalarNode):
+                data.raw[key] = value_node.value
+
+    def construct_yaml_seq(self, node: SequenceNode) -> Any:
+        data = YamlList()
+        data.positions = []
+        data.raw = []
+        yield data
+        for item in node.value:
+            data.append(self.construct_object(item, deep=True))
+            data.positions.append(self._position(item))
+            data.raw.append(item.value if isinstance(item, ScalarNode) else None)
+
+    def construct_undefined(self, node: Any) -> Any:
+        raise self._error(
+            node.start_mark,
+            f"YAML tag '{node.tag}' is not allowed; only plain values, lists and mappings",
+        )
+
+    def _position(self, node: Any) -> Position:
+        return (node.start_mark.line + 1 + self._line_offset, node.start_mark.column + 1)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_yaml_map)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_yaml_seq)
+_Loader.add_constructor(None, _Loader.construct_undefined)
+
+# YAML 1.2 booleans: drop SafeLoader's resolver and add one for true/false only.
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
+def load_yaml(text: str, path: str | Path, line_offset: int = 0) -> Any:
+    """Parse one YAML document. `line_offset` is the number of lines before `text`
+    in its file, so reported lines are those a writer sees in the editor."""
+    loader = _Loader(text, str(path), line_offset)
+    try:
+        return loader.get_single_data()
+    except SiteError:
+        raise
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise loader._error(mark, _friendly(exc, text, mark)) from None
+    except ConstructorError as exc:  # pragma: no cover - MarkedYAMLError covers it
+        raise SiteError(str(path), None, None, str(exc)) from None
+    finally:
+        loader.dispose()
+
+
+def _friendly(exc: yaml.MarkedYAMLError, text: str, mark: yaml.Mark | None) -> str:
+    """Turn PyYAML's parser wording into advice."""
+    problem = exc.problem or ""
+    line_text = ""
+    if mark is not None:
+        lines = text.splitlines()
+        if mark.line < len(lines):
+            line_text = lines[mark.line]
+    if "mapping values are not allowed" in problem:
+        key, _, value = line_text.partition(":")
+        hint = f'{key.strip()}: "{value.strip()}"' if value else 'key: "value: with colon"'
+        return (
+            "a colon followed by a space cannot appear in an unquoted value; "
+            f"put the value in quotes, e.g. {hint}"
+        )
+    if "\t" in problem or "\\t" in problem or "tab" in problem.lower():
+        return "a tab character is not allowed in YAML indentation; indent with spaces"
+    if "found duplicate anchor" in problem or "found undefined alias" in problem:
+        return "YAML anchors and aliases are not allowed; write each value out in full"
+    if "could not find expected ':'" in problem:
+        return "expected 'key: value' here; a line may be missing its colon or a quote is unclosed"
+    context = f"{exc.context}, " if exc.context else ""
+    return f"invalid YAML: {context}{problem}".strip()
