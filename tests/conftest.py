@@ -12,14 +12,15 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from tests.support.browser import launch_chromium
-
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-# The explainer is published as a GitHub Pages project site, i.e. under a sub-path; building
-# with one makes every test notice a link that forgets the prefix.
-SITE_BASE_URL = "https://example.github.io/stockholm-explainer/"
-SITE_PREFIX = "/stockholm-explainer/"
+# `make test` runs the venv's pytest script, whose sys.path holds neither the repo root nor the
+# current folder; the test helpers are imported as `tests.support.*`, so put the root first.
+if str(PROJECT_ROOT) not in sys.path:
+    sys.path.insert(0, str(PROJECT_ROOT))
+
+from tests.support import SITE_BASE_URL  # noqa: E402
+from tests.support.browser import launch_chromium  # noqa: E402
 
 
 @pytest.fixture(scope="session")

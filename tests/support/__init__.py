@@ -7,6 +7,11 @@ from typing import NoReturn
 
 import pytest
 
+# The explainer is published as a GitHub Pages project site, i.e. under a sub-path; building and
+# serving it with one makes the tests notice any link or asset that forgets the prefix.
+SITE_BASE_URL = "https://example.github.io/stockholm-explainer/"
+SITE_PREFIX = "/stockholm-explainer/"
+
 
 def running_in_ci() -> bool:
     """True when the CI convention variable is set (GitHub Actions and our CI set CI=true)."""
