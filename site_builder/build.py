@@ -11,7 +11,7 @@ with all of them, leaving the previous output untouched.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,6 +59,23 @@ class Timer:
         self.timings[name] = now - started
         self.log(f"  {name}: {1000 * (now - started):.0f} ms")
         return now
+
+
+class Builder:
+    """A build that can be repeated: a full build first, then updates.
+
+    The dev server keeps one Builder and calls `rebuild(changed_paths)` after a
+    save; the CLI calls `build()` once."""
+
+    def __init__(self, options: BuildOptions) -> None:
+        self.options = options
+
+    def build(self) -> BuildResult:
+        return build(self.options)
+
+    def rebuild(self, changed: Iterable[Path]) -> BuildResult:
+        """Bring the output up to date after `changed` files were saved."""
+        return build(self.options)
 
 
 def build(options: BuildOptions) -> BuildResult:

@@ -11,7 +11,7 @@ import datetime as dt
 import os
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
@@ -101,8 +101,27 @@ def make_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--force", action="store_true", help="overwrite hand-edited records")
     ingest.set_defaults(run=run_ingest)
 
-    for name, register in EXTRA_COMMANDS:
-        register(commands, common)
+    check = commands.add_parser(
+        "check", parents=[common], help="check a built site: links, anchors, assets, alt text"
+    )
+    check.add_argument(
+        "--output", type=Path, default=None, metavar="DIR", help="the built site (default: output/)"
+    )
+    check.add_argument(
+        "--base-url", metavar="URL", help="the base URL it was built with (default: site.yaml's)"
+    )
+    check.add_argument("--external", action="store_true", help="also fetch external links (cached)")
+    check.add_argument("--timeout", type=float, default=10.0, help="seconds per external request")
+    check.set_defaults(run=run_check)
+
+    serve = commands.add_parser(
+        "serve", parents=[common], help="preview the site with live reload while you write"
+    )
+    add_build_options(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    serve.add_argument("--no-drafts", action="store_true", help="hide draft pages in the preview")
+    serve.set_defaults(run=run_serve)
     return parser
 
 
