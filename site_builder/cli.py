@@ -216,10 +216,16 @@ def run_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
-# Subcommands defined by their own modules: (name, register(commands, common)).
-EXTRA_COMMANDS: list[
-    tuple[str, Callable[[argparse._SubParsersAction, argparse.ArgumentParser], None]]
-] = []
+def run_check(args: argparse.Namespace) -> int:
+    from .checker import run_check as check
+
+    return check(args)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from .server import run_serve as serve
+
+    return serve(args)
 
 
 if __name__ == "__main__":
