@@ -429,4 +429,6 @@ def test_home_page_screenshot(
         page.screenshot(path=str(target), full_page=True)
     finally:
         context.close()
-    assert _png_width(target) == width
+    # A full-page shot is at least as wide as the viewport (wider only if the page overflows,
+    # which test_no_horizontal_overflow reports).
+    assert _png_width(target) >= width
