@@ -34,9 +34,11 @@ The rules, in one place:
     4. a quote that opens its own sentence right after an attributed quote in the same paragraph
        continues that speaker: `“…,” Bessent said, noting …. “But right now, …”`.
   A name is a run of capitalised words; titles before it are dropped ("U.S. President Donald
-  Trump" → "Donald Trump"), a surname alone is completed from a fuller mention elsewhere in the
-  article ("Bessent" → "Scott Bessent"), "he"/"she" is the previous quote's speaker, and a
-  possessive ("Trump’s spokesman") is nobody.
+  Trump" → "Donald Trump", the list is `_TITLES`), a surname alone is completed from a fuller
+  mention elsewhere in the article ("Bessent" → "Scott Bessent"), "he"/"she" is the last person
+  named before the quote (outside quotations), and a possessive ("Trump’s spokesman") is
+  nobody. Words capitalised only because they open a sentence ("Judges called it “…”") are
+  not names.
 
 Ingesting is all or nothing: every item is checked first, and any problem — an unreadable or
 malformed feed, an item without text, id, title or dated zone, a record edited by hand — raises
@@ -76,6 +78,7 @@ __all__ = [
     "Quotation",
     "SourceRecord",
     "check_quote",
+    "extract_quotations",
     "ingest",
     "load_sources",
     "source_id",
@@ -172,6 +175,10 @@ def _read_feed(feed: str) -> tuple[bytes, dict[str, str]]:
         except (urllib.error.URLError, OSError, ValueError) as error:
             reason = getattr(error, "reason", None) or error
             raise _FeedError(f"cannot fetch the feed: {reason}") from error
+        # feedparser hands back error pages instead of raising; their HTML is no feed.
+        status = result.get("status", 200)
+        if status >= 400:
+            raise _FeedError(f"cannot fetch the feed: HTTP status {status}")
         headers = dict(result.get("headers", {}))
         headers.setdefault("content-location", result.get("href", feed))
         return data or b"", headers
@@ -409,14 +416,15 @@ _SAYING = re.compile(
 )
 _PRONOUNS = {"he", "she"}
 _TITLES = {
-    "admiral", "ambassador", "analyst", "capt", "captain", "ceo", "chair", "chairman",
-    "chairwoman", "chancellor", "chief", "col", "colonel", "commissioner", "congressman",
-    "congresswoman", "dame", "deputy", "director", "doctor", "dr", "economist", "envoy",
-    "gen", "general", "gov", "governor", "judge", "justice", "king", "lord", "mayor",
-    "minister", "miss", "mr", "mrs", "ms", "pope", "premier", "president", "prime", "prince",
-    "princess", "prof", "professor", "queen", "rep", "representative", "sec", "secretary",
-    "sen", "senator", "sir", "speaker", "spokesman", "spokesperson", "spokeswoman", "state",
-    "vice",
+    "admiral", "alderman", "ambassador", "analyst", "attorney", "bishop", "capt", "captain",
+    "ceo", "chair", "chairman", "chairwoman", "chancellor", "chief", "coach", "col", "colonel",
+    "commissioner", "congressman", "congresswoman", "councillor", "councilor", "councilman",
+    "councilwoman", "dame", "deputy", "detective", "director", "doctor", "dr", "economist",
+    "envoy", "gen", "general", "gov", "governor", "inspector", "judge", "justice", "king",
+    "lord", "mayor", "minister", "miss", "mr", "mrs", "ms", "officer", "pope", "premier",
+    "president", "prime", "prince", "princess", "prof", "professor", "queen", "rabbi", "rep",
+    "representative", "rev", "reverend", "sec", "secretary", "sen", "senator", "sergeant",
+    "sgt", "sir", "speaker", "spokesman", "spokesperson", "spokeswoman", "state", "vice",
 }  # fmt: skip
 # Words ending in a dot that do not end a sentence.
 _ABBREVIATIONS = {
@@ -572,7 +580,7 @@ class _SpeakerFinder:
         self.paragraphs = paragraphs
         self.proper = _proper_words(paragraphs)
         self.full_names = self._full_names()
-        self.last_speaker: str | None = None
+        self.mentions = self._mentions()
         self.found: dict[tuple[int, int], str | None] = {}  # (paragraph, quote) → speaker
 
     def _full_names(self) -> dict[str, str]:
@@ -585,11 +593,26 @@ class _SpeakerFinder:
                     names.setdefault(name.rsplit(" ", 1)[1], name)
         return names
 
-    def resolve(self, name: str | None) -> str | None:
+    def _mentions(self) -> list[tuple[int, int, str]]:
+        """(paragraph, offset, full name) of every person named outside a quotation — a name
+        of two words or more, or a surname known from one."""
+        mentions = []
+        for number, p in enumerate(self.paragraphs):
+            for run in p.runs:
+                if any(s.open < run.start < s.close for s in p.spans):
+                    continue
+                name = _name((_bare(w) for w in run.words), self.proper)
+                if name and (" " in name or name in self.full_names):
+                    mentions.append((number, run.start, self.full_names.get(name, name)))
+        return mentions
+
+    def resolve(self, name: str | None, paragraph: int, offset: int) -> str | None:
+        """A surname made a full name; "he"/"she" made the last person named before `offset`."""
         if name is None:
             return None
         if name.lower() in _PRONOUNS:
-            return self.last_speaker
+            earlier = [m for m in self.mentions if (m[0], m[1]) < (paragraph, offset)]
+            return earlier[-1][2] if earlier else None
         return self.full_names.get(name, name) if " " not in name else name
 
     def speaker(self, paragraph: int, index: int) -> str | None:
@@ -604,12 +627,10 @@ class _SpeakerFinder:
             or self._said_before(p, span, sentence_start)
             or self._subject(p, sentence_start, before)
         )
-        speaker = self.resolve(name)
+        speaker = self.resolve(name, paragraph, span.open)
         if speaker is None and not before.strip():
             # Rule 4: a quote opening its sentence continues the paragraph's previous speaker.
             speaker = self.found.get((paragraph, index - 1))
-        if speaker is not None:
-            self.last_speaker = speaker
         self.found[(paragraph, index)] = speaker
         return speaker
 
