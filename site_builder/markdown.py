@@ -93,9 +93,7 @@ def make_parser(raw_html: str = "escape") -> MarkdownIt:
     md.add_render_rule("citation", _render_citation)
     md.add_render_rule("blockquote_open", _render_blockquote_open)
     md.add_render_rule("paragraph_close", _render_paragraph_close)
-    if raw_html == "sanitize":
-        md.add_render_rule("html_block", _render_sanitized)
-        md.add_render_rule("html_inline", _render_sanitized)
+    md.options["site_raw_html"] = raw_html
     return md
 
 
@@ -103,7 +101,7 @@ def render(md: MarkdownIt, text: str, page: PageEnv) -> Rendered:
     result = Rendered(html="")
     env: dict[str, Any] = {"page": page, "result": result, "numbers": {}}
     tokens = md.parse(text, env)
-    result.html = md.renderer.render(tokens, md.options, env)
+    result.html = _finish(md, md.renderer.render(tokens, md.options, env))
     return result
 
 
@@ -112,8 +110,31 @@ def render_inline(md: MarkdownIt, text: str, page: PageEnv) -> Rendered:
     result = Rendered(html="")
     env: dict[str, Any] = {"page": page, "result": result, "numbers": {}}
     tokens = md.parseInline(text, env)
-    result.html = md.renderer.render(tokens, md.options, env)
+    result.html = _finish(md, md.renderer.render(tokens, md.options, env))
     return result
+
+
+def _finish(md: MarkdownIt, html: str) -> str:
+    """With raw_html: sanitize, writers' HTML passes through nh3's allowlist.
+
+    The whole fragment is cleaned at once (tags opened in one raw-HTML token
+    close in another), keeping the ids and classes this module adds."""
+    if md.options.get("site_raw_html") != "sanitize":
+        return html
+    return nh3.clean(
+        html,
+        attributes={
+            "*": {"id", "class"},
+            "a": {"href", "title"},
+            "img": {"src", "alt", "title", "width", "height"},
+            "ol": {"start"},
+            "th": {"style"},
+            "td": {"style"},
+        },
+        filter_style_properties={"text-align"},
+        link_rel=None,
+        url_schemes={"http", "https", "mailto"},
+    )
 
 
 # -- helpers -----------------------------------------------------------------
@@ -195,8 +216,9 @@ def _headings_rule(state: StateCore) -> None:
         if token.type != "heading_open":
             continue
         inline = state.tokens[index + 1]
+        explicit = _take_heading_id(inline)
         title = _plain_text(inline)
-        base = safe_id(token.attrs.get("id") or title)
+        base = safe_id(explicit or token.attrs.get("id") or title)
         count = seen.get(base, 0)
         seen[base] = count + 1
         anchor = base if count == 0 else f"{base}-{count + 1}"
@@ -218,6 +240,21 @@ def _headings_rule(state: StateCore) -> None:
             anchor = safe_id(str(token.attrs["id"]))
             token.attrSet("id", anchor)
             result.anchors.add(anchor)
+
+
+HEADING_ID_RE = re.compile(r"\s*\{#([A-Za-z0-9_-]+)\}\s*$")
+
+
+def _take_heading_id(inline: Token) -> str | None:
+    """`## Title {#id}` (as in Hugo and MkDocs): remove the suffix, return the id."""
+    children = inline.children or []
+    if not children or children[-1].type != "text":
+        return None
+    match = HEADING_ID_RE.search(children[-1].content)
+    if not match:
+        return None
+    children[-1].content = children[-1].content[: match.start()]
+    return match.group(1)
 
 
 def _links_rule(state: StateCore) -> None:
@@ -408,7 +445,3 @@ def _render_paragraph_close(
 ) -> str:
     html = self.renderToken(tokens, idx, options, env)
     return html + "</figure>\n" if tokens[idx].meta.get("close_figure") else html
-
-
-def _render_sanitized(self: Any, tokens: list[Token], idx: int, options: Any, env: dict) -> str:
-    return nh3.clean(tokens[idx].content)

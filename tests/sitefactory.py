@@ -1,0 +1,88 @@
+"""Throwaway projects for tests: a dict of files in, a project folder out."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+SITE_YAML = """\
+title: Test site
+description: A site made by a test.
+base_url: https://example.github.io/repo/
+"""
+
+BASE_HTML = """\
+<!DOCTYPE html>
+<html lang="{{ site.language }}"><head><meta charset="utf-8"><title>{{ page.title }}</title>
+<meta name="description" content="{{ page.summary }}"></head>
+<body><nav>{% for item in site.nav %}<a href="{{ item.url }}">{{ item.title }}</a>{% endfor %}</nav>
+<main><h1>{{ page.title }}</h1>{% block main %}{{ page.content | safe }}{% endblock %}</main></body></html>
+"""
+
+PAGE = """\
+---
+title: {title}
+summary: About {title}.
+---
+Text of {title}.
+"""
+
+
+def page(title: str, body: str = "", **front: str) -> str:
+    lines = [f"title: {title}", f"summary: About {title}."]
+    lines += [f"{key}: {value}" for key, value in front.items()]
+    return "---\n" + "\n".join(lines) + "\n---\n" + (body or f"Text of {title}.\n")
+
+
+def make_site(root: Path, files: dict[str, str | bytes] | None = None) -> Path:
+    """A project with a default site.yaml, templates and home page, plus `files`."""
+    defaults: dict[str, str | bytes] = {
+        "site.yaml": SITE_YAML,
+        "templates/base.html": BASE_HTML,
+        "templates/page.html": '{% extends "base.html" %}',
+        "templates/home.html": '{% extends "base.html" %}',
+        "templates/404.html": '{% extends "base.html" %}',
+        "content/index.md": page("Home"),
+    }
+    defaults.update(files or {})
+    for name, data in defaults.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, bytes):
+            path.write_bytes(data)
+        else:
+            path.write_text(data, encoding="utf-8")
+    return root
+
+
+def run_cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """The real command line, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "site_builder", *map(str, args)],
+        cwd=cwd or PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_env(),
+        check=False,
+    )
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(PROJECT_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` with its bytes, for before/after comparisons."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
