@@ -142,17 +142,29 @@ def timeline_events(raw: list[dict], as_of: date) -> list[TimelineEvent]:
 
 
 # --- drawing -------------------------------------------------------------------------
+#
+# A vertical time axis drawn to scale: a day event is a dot at its date, a month-only event
+# a bar spanning its month, so the picture never claims more precision than the data has.
+# Each event's text sits to the right of the axis, as close to its date as the text above
+# it allows, joined to its mark by a leader line. The axis is solid up to the last event
+# that has happened and dashed beyond it; expected events have hollow markers.
 
-WIDTH = 480
-PAD_TOP = 24
-PAD_BOTTOM = 24
-AXIS_X = 28
-TEXT_X = 56
-LINE = 24  # line height of the label text
-DATE_LINE = 26
+WIDTH = 420
+PAD_TOP = 20
+PAD_BOTTOM = 20
+TICK_X = 34  # right edge of the month names
+BAR_X = 44  # centre of the lane for month-only events, left of the axis
+AXIS_X = 60  # day events sit on the axis...
+LANE = 15  # ...or this far to its right when a neighbour's dot is in the way
+DOT_R = 6
+TEXT_X = 100
+DATE_LINE = 24  # height of an event's date line
+LINE = 22  # line height of the label text
 META_LINE = 22
-GAP = 22  # space between events
-WRAP = 38  # characters per label line at the label's font size
+GAP = 14  # least space between two events' text
+WRAP = 36  # characters per label line at the label's font size
+MIN_SCALE = 2.5  # pixels per day
+MAX_SCALE = 6.0
 
 
 def _wrap(text: str, width: int = WRAP) -> list[str]:
@@ -172,110 +184,169 @@ def _wrap(text: str, width: int = WRAP) -> list[str]:
     return lines or [""]
 
 
+def _span(event: TimelineEvent) -> tuple[date, date]:
+    """First and last day an event may fall on (the same day for a day event)."""
+    parts = [int(p) for p in event.iso.split("-")]
+    if len(parts) == 3:
+        day = date(parts[0], parts[1], parts[2])
+        return day, day
+    start = date(parts[0], parts[1], 1)
+    following = date(parts[0] + (parts[1] == 12), parts[1] % 12 + 1, 1)
+    return start, date.fromordinal(following.toordinal() - 1)
+
+
+def _fmt(value: float) -> str:
+    """Coordinates with at most one decimal, no trailing zeros: stable, short output."""
+    text = f"{value:.1f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
 def _describe(events: list[TimelineEvent]) -> str:
     if not events:
         return "No events."
     count = len(events)
-    first, last = events[0], events[-1]
     noun = "event" if count == 1 else "events"
     parts = [
-        f"A vertical timeline of {count} {noun}, from {first.date_label} to {last.date_label}."
+        f"A timeline drawn to scale with {count} {noun}, "
+        f"from {events[0].date_label} to {events[-1].date_label}."
     ]
     for e in events:
         flag = " (expected)" if e.expected else ""
         parts.append(f"{e.date_label}{flag}: {e.label} ({e.actor_label}).")
-    expected = sum(1 for e in events if e.expected)
-    if expected:
-        parts.append(
-            "Events after the as-of date are expected, not yet happened; "
-            "they are drawn as hollow markers on a dashed line."
-        )
+    if any(e.expected for e in events):
+        parts.append("Expected events, after the as-of date, have hollow markers on a dashed line.")
     return " ".join(parts)
+
+
+def timeline_svg(events: list[TimelineEvent]) -> Markup:
+    """Draw the events as an accessible, responsive inline SVG (deterministic)."""
+    title = "Timeline of events, drawn to scale"
+    desc = _describe(events)
+    digest = hashlib.sha256(desc.encode("utf-8")).hexdigest()[:8]
+    title_id = f"timeline-{digest}-title"
+    desc_id = f"timeline-{digest}-desc"
+    head = (
+        f'<svg class="timeline-svg" xmlns="http://www.w3.org/2000/svg" '
+        f'viewBox="0 0 {WIDTH} {{height}}" width="100%" role="img" '
+        f'aria-labelledby="{title_id}" aria-describedby="{desc_id}">'
+        f'<title id="{title_id}">{escape(title)}</title>'
+        f'<desc id="{desc_id}">{escape(desc)}</desc>'
+    )
+    if not events:
+        return Markup(head.format(height=PAD_TOP + PAD_BOTTOM) + "</svg>")
+
+    spans = [_span(e) for e in events]
+    first = min(start for start, _ in spans)
+    last = max(end for _, end in spans)
+    labels = [_wrap(e.label) for e in events]
+    heights = [DATE_LINE + LINE * len(lines) + META_LINE for lines in labels]
+    days = max(1, (last - first).days)
+    scale = min(MAX_SCALE, max(MIN_SCALE, (sum(heights) + GAP * len(events)) / days))
+
+    def y_of(day: date) -> float:
+        return PAD_TOP + 10 + (day - first).days * scale
+
+    marks: list[str] = []
+    texts: list[str] = []
+    leaders: list[str] = []
+    ticks: list[str] = []
+
+    # Month ticks and names along the left of the axis.
+    month = date(first.year, first.month, 1)
+    while month <= last:
+        ty = y_of(month) if month >= first else y_of(first)
+        ticks.append(
+            f'<line class="tl-tick" x1="{AXIS_X - 8}" y1="{_fmt(ty)}" x2="{AXIS_X}" '
+            f'y2="{_fmt(ty)}" stroke="currentColor" stroke-width="1.5"/>'
+        )
+        ticks.append(
+            f'<text class="tl-month" x="{TICK_X - 6}" y="{_fmt(ty + 5)}" text-anchor="end" '
+            f'font-size="14" fill="currentColor">{MONTHS[month.month - 1][:3]}</text>'
+        )
+        month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+
+    bottom = PAD_TOP
+    lanes: list[float] = []  # the y of the last dot in each lane beside the axis
+    for e, (start, end), lines, height in zip(events, spans, labels, heights, strict=True):
+        anchor = y_of(start)
+        cls = f"tl-{e.actor}" + (" tl-expected" if e.expected else "")
+        if start == end:
+            lane = next((i for i, y in enumerate(lanes) if anchor - y >= 2 * DOT_R + 3), len(lanes))
+            lanes[lane : lane + 1] = [anchor]
+            x = AXIS_X + lane * LANE
+            fill = 'fill="none" stroke-width="2.5"' if e.expected else 'fill="currentColor"'
+            marks.append(
+                f'<circle class="tl-dot {cls}" cx="{x}" cy="{_fmt(anchor)}" r="{DOT_R}" '
+                f'stroke="currentColor" {fill}/>'
+            )
+            start_x = x + DOT_R + 2
+        else:
+            bar_end = y_of(end) + scale  # to the end of the month's last day
+            fill = 'fill="none" stroke-width="2.5"' if e.expected else 'fill="currentColor"'
+            marks.append(
+                f'<rect class="tl-bar {cls}" x="{BAR_X - 4}" y="{_fmt(anchor + 1.5)}" width="8" '
+                f'height="{_fmt(bar_end - anchor - 3)}" rx="4" stroke="currentColor" {fill}/>'
+            )
+            anchor += 6
+            start_x = BAR_X + 6
+        top = max(anchor - DATE_LINE + 7, bottom)
+        date_y = top + DATE_LINE - 7
+        bend = max(start_x + 4, TEXT_X - 22)
+        leaders.append(
+            f'<polyline class="tl-leader" points="{start_x},{_fmt(anchor)} '
+            f'{bend},{_fmt(anchor)} {TEXT_X - 6},{_fmt(date_y - 5)}" '
+            f'fill="none" stroke="currentColor" stroke-width="1"/>'
+        )
+        flag = ""
+        if e.expected:
+            flag = '<tspan class="tl-flag" font-weight="400"> · expected</tspan>'
+        texts.append(
+            f'<text class="tl-date" x="{TEXT_X}" y="{_fmt(date_y)}" font-size="17" '
+            f'font-weight="700" fill="currentColor">{escape(e.date_label)}{flag}</text>'
+        )
+        y = top + DATE_LINE
+        for line in lines:
+            y += LINE
+            texts.append(
+                f'<text class="tl-label" x="{TEXT_X}" y="{_fmt(y - 6)}" font-size="16" '
+                f'fill="currentColor">{escape(line)}</text>'
+            )
+        y += META_LINE
+        texts.append(
+            f'<text class="tl-meta" x="{TEXT_X}" y="{_fmt(y - 6)}" font-size="14" '
+            f'fill="currentColor">{escape(e.actor_label)} · {escape(e.category)}</text>'
+        )
+        bottom = top + height + GAP
+
+    # The axis: solid to the last event that has happened, dashed beyond it.
+    axis_top = y_of(first) - 10
+    axis_end = y_of(last) + scale + 10
+    past = [y_of(start) for e, (start, _) in zip(events, spans, strict=True) if not e.expected]
+    split = max(past) if past else axis_top
+    if not any(e.expected for e in events):
+        split = axis_end
+    axis: list[str] = []
+    if split > axis_top:
+        axis.append(_axis_line(axis_top, split, dashed=False))
+    if axis_end > split:
+        axis.append(_axis_line(split, axis_end, dashed=True))
+
+    height = max(bottom - GAP, axis_end) + PAD_BOTTOM
+    return Markup(
+        head.format(height=_fmt(height))
+        + "".join(axis)
+        + "".join(ticks)
+        + "".join(leaders)
+        + "".join(marks)
+        + "".join(texts)
+        + "</svg>"
+    )
 
 
 def _axis_line(y1: float, y2: float, *, dashed: bool) -> str:
     cls = "tl-axis tl-axis-expected" if dashed else "tl-axis"
     dash = ' stroke-dasharray="6 5"' if dashed else ""
     return (
-        f'<line class="{cls}" x1="{AXIS_X}" y1="{y1}" x2="{AXIS_X}" y2="{y2}" '
+        f'<line class="{cls}" x1="{AXIS_X}" y1="{_fmt(y1)}" x2="{AXIS_X}" y2="{_fmt(y2)}" '
         f'stroke="currentColor" stroke-width="2"{dash}/>'
     )
-
-
-def timeline_svg(events: list[TimelineEvent]) -> Markup:
-    """Draw the events as an accessible, responsive inline SVG (deterministic)."""
-    title = "Timeline of events"
-    desc = _describe(events)
-    digest = hashlib.sha256(desc.encode("utf-8")).hexdigest()[:8]
-    title_id = f"timeline-{digest}-title"
-    desc_id = f"timeline-{digest}-desc"
-
-    body: list[str] = []
-    y = PAD_TOP
-    rows: list[tuple[float, TimelineEvent]] = []  # marker y per event
-    for e in events:
-        top = y
-        marker_y = top + DATE_LINE - 8
-        rows.append((marker_y, e))
-        date_text = escape(e.date_label)
-        flag = ""
-        if e.expected:
-            flag = '<tspan class="tl-flag" dx="8" font-weight="400">· expected</tspan>'
-        body.append(
-            f'<text class="tl-date" x="{TEXT_X}" y="{top + DATE_LINE - 4}" '
-            f'font-size="18" font-weight="700" fill="currentColor">{date_text}{flag}</text>'
-        )
-        y = top + DATE_LINE
-        for line in _wrap(e.label):
-            y += LINE
-            body.append(
-                f'<text class="tl-label" x="{TEXT_X}" y="{y - 6}" '
-                f'font-size="17" fill="currentColor">{escape(line)}</text>'
-            )
-        y += META_LINE
-        meta = f"{e.actor_label} · {e.category}"
-        body.append(
-            f'<text class="tl-meta" x="{TEXT_X}" y="{y - 5}" '
-            f'font-size="15" fill="currentColor">{escape(meta)}</text>'
-        )
-        y += GAP
-    height = y - GAP + PAD_BOTTOM if events else PAD_TOP + PAD_BOTTOM
-
-    axis: list[str] = []
-    if rows:
-        ys = [my for my, _ in rows]
-        k = next((i for i, (_, e) in enumerate(rows) if e.expected), len(rows))
-        # Solid from the first event to the last one that has happened; dashed from
-        # there (or from the top, if none has) to the last expected event.
-        if k >= 2:
-            axis.append(_axis_line(ys[0], ys[k - 1], dashed=False))
-        if k < len(rows):
-            start = ys[k - 1] if k > 0 else ys[0]
-            if ys[-1] > start:
-                axis.append(_axis_line(start, ys[-1], dashed=True))
-    markers: list[str] = []
-    for marker_y, e in rows:
-        cls = f"tl-dot tl-{e.actor}" + (" tl-expected" if e.expected else "")
-        if e.expected:
-            markers.append(
-                f'<circle class="{cls}" cx="{AXIS_X}" cy="{marker_y}" r="8" '
-                f'fill="none" stroke="currentColor" stroke-width="3"/>'
-            )
-        else:
-            markers.append(
-                f'<circle class="{cls}" cx="{AXIS_X}" cy="{marker_y}" r="8" fill="currentColor"/>'
-            )
-
-    svg = (
-        f'<svg class="timeline-svg" xmlns="http://www.w3.org/2000/svg" '
-        f'viewBox="0 0 {WIDTH} {height}" width="100%" role="img" '
-        f'aria-labelledby="{title_id}" aria-describedby="{desc_id}" '
-        f'preserveAspectRatio="xMinYMin meet">'
-        f'<title id="{title_id}">{escape(title)}</title>'
-        f'<desc id="{desc_id}">{escape(desc)}</desc>'
-        + "".join(axis)
-        + "".join(markers)
-        + "".join(body)
-        + "</svg>"
-    )
-    return Markup(svg)

@@ -162,7 +162,7 @@ def test_svg_accessible_name_and_description() -> None:
 def test_svg_responsive_no_fixed_width() -> None:
     root = parse(timeline_svg(sample()))
     assert root.get("width") == "100%"
-    assert re.fullmatch(r"0 0 \d+ \d+", root.get("viewBox") or "")
+    assert re.fullmatch(r"0 0 \d+ \d+(\.\d)?", root.get("viewBox") or "")
     assert root.get("height") is None
 
 
@@ -178,21 +178,66 @@ def test_svg_colours_come_from_css_and_currentcolor() -> None:
     # no hard-coded colours: everything is currentColor, none, or a CSS class
     fills = set(re.findall(r'(?:fill|stroke)="([^"]+)"', svg))
     assert fills <= {"currentColor", "none"}
-    assert 'class="tl-dot tl-us"' in svg
-    assert "tl-expected" in svg
+    assert 'class="tl-bar tl-us"' in svg
+    assert 'class="tl-dot tl-both tl-expected"' in svg
+
+
+def marks(root: ET.Element) -> list[ET.Element]:
+    return root.findall(f"{SVG_NS}circle") + root.findall(f"{SVG_NS}rect")
 
 
 def test_svg_marks_expected_events() -> None:
     root = parse(timeline_svg(sample()))
-    circles = root.findall(f"{SVG_NS}circle")
-    assert len(circles) == 4
-    hollow = [c for c in circles if "tl-expected" in (c.get("class") or "")]
+    assert len(marks(root)) == 4
+    hollow = [c for c in marks(root) if "tl-expected" in (c.get("class") or "")]
     assert len(hollow) == 2
     assert all(c.get("fill") == "none" for c in hollow)
     dashed = [ln for ln in root.findall(f"{SVG_NS}line") if ln.get("stroke-dasharray")]
     assert len(dashed) == 1
     texts = "".join(root.itertext())
     assert texts.count("expected") >= 2
+
+
+def test_svg_day_events_are_dots_and_month_events_span_their_month() -> None:
+    root = parse(timeline_svg(sample()))
+    bars = root.findall(f"{SVG_NS}rect")
+    dots = root.findall(f"{SVG_NS}circle")
+    assert len(bars) == 2 and len(dots) == 2
+    # April has 30 days and May 31: the bars' heights are in that ratio.
+    april, may = (float(b.get("height") or 0) for b in bars)
+    assert abs(may / april - 31 / 30) < 0.01
+
+
+def test_svg_drawn_to_scale_and_text_never_overlaps() -> None:
+    events = timeline_events(
+        [
+            ev(date="2025-07-01", label="a"),
+            ev(date="2025-07-02", label="b " * 30),
+            ev(date="2025-07-30", label="c"),
+        ],
+        AS_OF,
+    )
+    root = parse(timeline_svg(events))
+    ys = [float(c.get("cy") or 0) for c in root.findall(f"{SVG_NS}circle")]
+    # dots at day 0, 1 and 29: equal spacing per day
+    assert abs((ys[2] - ys[0]) / (ys[1] - ys[0]) - 29) < 0.01
+    dates = [
+        float(t.get("y") or 0) for t in root.findall(f"{SVG_NS}text") if t.get("class") == "tl-date"
+    ]
+    assert dates == sorted(dates)
+    # the long label of b pushes c's text below it
+    texts = root.findall(f"{SVG_NS}text")
+    b_bottom = max(float(t.get("y") or 0) for t in texts if (t.text or "").startswith("b b"))
+    assert dates[2] > b_bottom
+    # every text line fits inside the viewBox height
+    height = float((root.get("viewBox") or "").split()[3])
+    assert all(float(t.get("y") or 0) < height for t in texts)
+
+
+def test_svg_month_ticks() -> None:
+    root = parse(timeline_svg(sample()))
+    months = [t.text for t in root.findall(f"{SVG_NS}text") if t.get("class") == "tl-month"]
+    assert months == ["Apr", "May", "Jun", "Jul", "Aug"]
 
 
 def test_svg_deterministic_and_ids_depend_on_content() -> None:
@@ -216,4 +261,4 @@ def test_svg_wraps_long_labels() -> None:
 def test_svg_empty_events() -> None:
     root = parse(timeline_svg([]))
     assert root.get("role") == "img"
-    assert root.findall(f"{SVG_NS}circle") == []
+    assert marks(root) == []
