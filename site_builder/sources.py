@@ -27,7 +27,8 @@ The rules, in one place:
   A “ left open at the end of a paragraph (the convention for a quotation running on into the
   next paragraph) closes there. Single quotes are not read as quotations: ’ is also an
   apostrophe. The speaker comes from the first of these rules that applies, else null:
-    1. attribution after the quote: `“…,” said Professor Wu Xinbo, …` or `“…,” Bessent said`;
+    1. attribution after the quote: `“…,” said Professor Wu Xinbo, …` (or `said the analyst
+       Wu Xinbo`) or `“…,” Bessent said`;
     2. attribution before it: `Bessent said: “…”`, `According to Wu Xinbo, “…”`;
     3. the subject of a sentence that embeds the quote after a verb of saying:
        `Beijing has kept the agenda vague, stating that talks will continue “…”`;
@@ -414,6 +415,12 @@ _SAYING = re.compile(
     r"warning|insisted|insisting|promised|promising|vowed|vowing|pledged|pledging|announced|"
     r"announcing|noted|noting|argued|arguing|urged|urging|claimed|claiming|tweeted|posted)\b"
 )
+# Up to three lowercase words describing the speaker: `said the chief librarian Omar Haddad`.
+# Not prepositions: in `said on Tuesday` or `said in Paris` what follows is no speaker.
+_DESCRIPTION = (
+    r"(?:(?!(?:on|in|at|during|after|before|to|of|for|with|by|from|while|when|as|that|it|"
+    r"this|last|next)\b)[a-z][\w'’-]*\s+){0,3}"
+)
 _PRONOUNS = {"he", "she"}
 _TITLES = {
     "admiral", "alderman", "ambassador", "analyst", "attorney", "bishop", "capt", "captain",
@@ -425,6 +432,14 @@ _TITLES = {
     "president", "prime", "prince", "princess", "prof", "professor", "queen", "rabbi", "rep",
     "representative", "rev", "reverend", "sec", "secretary", "sen", "senator", "sergeant",
     "sgt", "sir", "speaker", "spokesman", "spokesperson", "spokeswoman", "state", "vice",
+}  # fmt: skip
+# Words capitalised at the start of a sentence that never begin a name.
+_FUNCTION_WORDS = {
+    "a", "according", "after", "ahead", "also", "although", "an", "and", "as", "at", "before",
+    "but", "by", "despite", "during", "earlier", "for", "from", "however", "if", "in", "last",
+    "later", "meanwhile", "now", "on", "or", "since", "so", "still", "that", "the", "then",
+    "these", "this", "those", "though", "today", "tomorrow", "under", "until", "when", "while",
+    "with", "without", "yesterday", "yet",
 }  # fmt: skip
 # Words ending in a dot that do not end a sentence.
 _ABBREVIATIONS = {
@@ -556,9 +571,10 @@ def _bare(word: str) -> str:
 
 
 def _name(words: Iterable[str], proper: set[str], *, strict: bool = False) -> str | None:
-    """The name in a run of capitalised words: what follows the last title, without leading
-    words that are capitalised only because they start the sentence. `strict` also refuses a
-    single such word (a sentence's first word is a poor guess at a subject)."""
+    """The name in a run of capitalised words: what follows the last title, without a leading
+    function word ("In Beijing") or, in a run of three or more, words capitalised only because
+    they open the sentence ("Stallholder Rosa Diaz"; but "Ana Costa" keeps both words).
+    `strict` refuses a single such word: a sentence's first word is a poor guess at a subject."""
     words = list(words)
     if not words or re.search(r"['’]s$", words[-1]):
         return None  # "Trump’s spokesman said": the speaker is not Trump
@@ -566,7 +582,9 @@ def _name(words: Iterable[str], proper: set[str], *, strict: bool = False) -> st
     titles = [i for i, w in enumerate(words) if w.lower().rstrip(".") in _TITLES]
     if titles:
         words = words[titles[-1] + 1 :]
-    while len(words) > 1 and words[0] not in proper:
+    while words and words[0].lower() in _FUNCTION_WORDS:
+        words.pop(0)
+    while len(words) > 2 and words[0] not in proper:
         words.pop(0)
     if not words or (strict and words[0] not in proper):
         return None
@@ -644,7 +662,7 @@ class _SpeakerFinder:
         pronoun = re.match(rf"[\s,]*(?:(he|she)\s+{_SAID}|{_SAID}\s+(he|she))\b", after)
         if pronoun:
             return pronoun.group(1) or pronoun.group(2)
-        verb_first = re.match(rf"[\s,]*{_SAID}\s+", after)
+        verb_first = re.match(rf"[\s,]*{_SAID}\s+{_DESCRIPTION}", after)
         if verb_first:
             run = self._run_at(p, offset + verb_first.end())
             return _name(run.words, self.proper) if run else None
@@ -665,10 +683,11 @@ class _SpeakerFinder:
             end = sentence_start + verb.start()
             run = next((r for r in p.runs if r.end == end), None)
             return _name(run.words, self.proper) if run else None
-        according = re.search(r"\baccording to\s+$", before[: before.rfind(",")] + " ", re.I)
-        if according and before.rstrip().endswith(","):
-            run = self._run_at(p, sentence_start + according.end())
-            return _name(run.words, self.proper) if run else None
+        according = re.search(r"\b[Aa]ccording to\s+", before)
+        run = self._run_at(p, sentence_start + according.end()) if according else None
+        # The name must be all that stands between "according to" and the quote.
+        if run and p.text[run.end : span.open].strip() == ",":
+            return _name(run.words, self.proper)
         return None
 
     def _subject(self, p: _Paragraph, sentence_start: int, before: str) -> str | None:
@@ -676,8 +695,7 @@ class _SpeakerFinder:
         `Beijing has kept the agenda vague, stating that talks will continue “…”`."""
         if not before.strip() or not _SAYING.search(before):
             return None
-        lead = re.match(r"(?:The|A|An)\s+", before)
-        run = self._run_at(p, sentence_start + (lead.end() if lead else 0))
+        run = self._run_at(p, sentence_start)
         return _name(run.words, self.proper, strict=True) if run else None
 
 

@@ -1,0 +1,657 @@
+"""The sources stage: `ingest` a feed into records, `load_sources`, and `check_quote` (issue 6)."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+from site_builder.errors import BuildFailed
+from site_builder.sources import (
+    IngestReport,
+    Quotation,
+    SourceRecord,
+    check_quote,
+    extract_quotations,
+    ingest,
+    load_sources,
+    source_id,
+    unknown_source_message,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+FEEDS = REPO / "tests" / "fixtures" / "feeds"
+SHARED_FEED = REPO.parent / "shared" / "feed" / "stockholm-talks.rss.xml"
+STOCKHOLM_ID = "pukmedia-economy-2025-07-27-china-heads-to-stockholm-trade-talks"
+COMMITTED_RECORD = REPO / "content" / "sources" / f"{STOCKHOLM_ID}.yaml"
+
+# What the Stockholm article quotes, and whom it quotes: every quotation in its text.
+STOCKHOLM_QUOTATIONS = [
+    (
+        "After this period of U.S.-China rivalry, the American side has come to realise that "
+        "China holds significant cards — and more importantly, is willing to play them when "
+        "necessary,",
+        "Wu Xinbo",
+    ),
+    ("in the not too distant future", "Donald Trump"),
+    ("This is a fragile ceasefire,", "Scott Bessent"),
+    ("But right now, trade is in a very good place with China.", "Scott Bessent"),
+    (
+        "guided by the principles of mutual respect, peaceful coexistence, and win-win "
+        "cooperation.",
+        "Beijing",
+    ),
+]
+
+
+def run(feed: Path | str, project: Path, *, force: bool = False) -> IngestReport:
+    return ingest(str(feed), project / "content" / "sources", project, force=force)
+
+
+def sources_of(project: Path) -> Path:
+    return project / "content" / "sources"
+
+
+def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file's bytes and modification time: a rewrite with equal bytes still shows."""
+    if not folder.exists():
+        return {}
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir())}
+
+
+def failure(excinfo: pytest.ExceptionInfo[BuildFailed]) -> str:
+    return "\n".join(d.format() for d in excinfo.value.diagnostics)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    site = tmp_path / "site"
+    site.mkdir()
+    return site
+
+
+# -- ids ---------------------------------------------------------------------------------------
+
+
+def test_source_id_slugs_the_guid() -> None:
+    guid = "pukmedia:economy:2025-07-27:china-heads-to-stockholm-trade-talks"
+    assert source_id(guid) == STOCKHOLM_ID
+    assert source_id("https://Post.example/2025/06/Bridge/") == "https-post-example-2025-06-bridge"
+    assert source_id("  Café   Crème!! ") == "cafe-creme"
+    with pytest.raises(ValueError):
+        source_id("::--::")
+
+
+# -- one feed of each kind ---------------------------------------------------------------------
+
+RSS_PLAIN_TEXT = (
+    "Mayor Jane Ortiz defended the port budget on Tuesday.\n\n"
+    "“We are not cutting a single berth,” Ortiz said at the council meeting. "
+    "“The harbour stays open.”\n\n"
+    "Councillor Tom Reyes disagreed. “This budget is a fantasy,” said Councillor Tom Reyes."
+)
+
+
+def test_rss_item_becomes_a_record(project: Path) -> None:
+    report = run(FEEDS / "rss.xml", project)
+    record_id = "gazette-politics-2025-03-04-port-budget"
+    assert report.lines == [f"created content/sources/{record_id}.yaml"]
+    record = load_sources(sources_of(project), project)[record_id]
+    assert record.path == f"content/sources/{record_id}.yaml"
+    assert record.outlet == "Harbour Gazette"
+    assert record.title == "Mayor Defends Port Budget"
+    assert record.author == "Ana Lima"
+    assert record.published == "2025-03-04T18:30:00-05:00"
+    assert record.url == "https://gazette.example/politics/port-budget"
+    assert record.categories == ("Politics", "Port")  # the repeated category once
+    assert [(q.text, q.speaker) for q in record.quotations] == [
+        ("We are not cutting a single berth,", "Jane Ortiz"),
+        ("The harbour stays open.", "Jane Ortiz"),
+        ("This budget is a fantasy,", "Tom Reyes"),
+    ]
+    # Positions point into the item's plain text, which is not stored; its hash is.
+    for quotation in record.quotations:
+        assert RSS_PLAIN_TEXT[quotation.position :].startswith(quotation.text)
+    text = (sources_of(project) / f"{record_id}.yaml").read_text(encoding="utf-8")
+    digest = hashlib.sha256(RSS_PLAIN_TEXT.encode()).hexdigest()
+    assert f"content_hash: sha256:{digest}\n" in text
+    assert "url_from: item\n" in text
+    assert f"feed: {os.path.relpath(FEEDS / 'rss.xml', project)}\n" in text  # project-relative
+    assert "defended the port budget" not in text  # the article itself is not republished
+
+
+def test_atom_entry_becomes_a_record(project: Path) -> None:
+    run(FEEDS / "atom.xml", project)
+    record = load_sources(sources_of(project), project)["tag-review-example-2025-05-02-salmon"]
+    assert record.outlet == "River Review"  # "River Review | Science"
+    assert record.author == "Desk Editor"  # an Atom entry inherits the feed's author
+    assert record.published == "2025-05-02T07:15:00+01:00"  # published, not updated
+    assert record.categories == ("Science",)
+    assert record.quotations == (
+        Quotation("The river is warmer than it has ever been.", "Maria Chen", 94),
+    )
+
+
+def test_json_feed_item_becomes_a_record(project: Path) -> None:
+    run(FEEDS / "feed.json", project)
+    record = load_sources(sources_of(project), project)["https-post-example-2025-06-bridge"]
+    assert (record.outlet, record.title, record.author) == (
+        "Valley Post",
+        "Bridge Reopens",
+        "Lea Novak",
+    )
+    assert record.published == "2025-06-10T09:00:00+02:00"
+    assert record.url == "https://post.example/2025/06/bridge"
+    assert record.categories == ("Transport",)
+    assert [(q.text, q.speaker) for q in record.quotations] == [
+        ("stronger than the original.", "Ivo Horvat")
+    ]
+
+
+def test_entities_and_smart_quotes_are_decoded(project: Path) -> None:
+    run(FEEDS / "entities.rss.xml", project)
+    record = load_sources(sources_of(project), project)["https-courier-example-business-chips"]
+    assert record.outlet == "Coast Courier"  # "Coast Courier — Business"
+    assert record.title == "Fish & Chips Shop Wins “Best in Town”"
+    assert record.author is None
+    assert [(q.text, q.speaker) for q in record.quotations] == [
+        ("We fry everything fresh & fast,", "Priya Shah"),
+        # "Judges" opens its sentence: a capitalised common noun, not a name.
+        ("the crispiest batter on the coast", None),
+        ("Golden Fork", None),  # whitespace collapsed, <b> dropped
+    ]
+    text = (sources_of(project) / f"{record.id}.yaml").read_text(encoding="utf-8")
+    assert "author: null\n" in text and "&amp;" not in text and "&ldquo;" not in text
+
+
+def test_feed_with_two_items_gives_two_records(project: Path) -> None:
+    report = run(FEEDS / "two-items.rss.xml", project)
+    assert report.lines == [
+        "created content/sources/https-herald-example-local-library.yaml",
+        "created content/sources/https-herald-example-local-market.yaml",
+    ]
+    records = load_sources(sources_of(project), project)
+    assert records["https-herald-example-local-library"].quotations[0].speaker == "Omar Haddad"
+    # “…,” she said — the last person named before the quote.
+    assert records["https-herald-example-local-market"].quotations[0].speaker == "Rosa Diaz"
+    assert records["https-herald-example-local-market"].published == "2025-07-08T11:00:00+00:00"
+
+
+def test_item_without_link_uses_the_channel_link_and_says_so(project: Path) -> None:
+    feed = project / "feed.xml"
+    feed.write_text(
+        '<rss version="2.0"><channel><title>Desk</title><link>https://desk.example/</link>'
+        '<item><title>T</title><guid isPermaLink="false">desk:1</guid>'
+        "<pubDate>Mon, 07 Jul 2025 10:00:00 GMT</pubDate><description>Body.</description>"
+        "</item></channel></rss>",
+        encoding="utf-8",
+    )
+    run(feed, project)
+    text = (sources_of(project) / "desk-1.yaml").read_text(encoding="utf-8")
+    assert "url: https://desk.example/\nurl_from: feed\n" in text
+    assert "published: '2025-07-07T10:00:00+00:00'" in text
+
+
+# -- re-ingesting ------------------------------------------------------------------------------
+
+
+def test_reingesting_changes_nothing(project: Path) -> None:
+    for name in ("rss.xml", "atom.xml", "feed.json", "entities.rss.xml", "two-items.rss.xml"):
+        run(FEEDS / name, project)
+    before = snapshot(sources_of(project))
+    assert len(before) == 6
+    for name in ("rss.xml", "atom.xml", "feed.json", "entities.rss.xml", "two-items.rss.xml"):
+        report = run(FEEDS / name, project)
+        assert all(line.startswith("unchanged content/sources/") for line in report.lines)
+    assert snapshot(sources_of(project)) == before  # same bytes, not even rewritten
+
+
+def test_updated_item_updates_its_record_and_says_what_changed(project: Path) -> None:
+    feed = project / "herald.xml"
+    original = (FEEDS / "two-items.rss.xml").read_text(encoding="utf-8")
+    feed.write_text(original, encoding="utf-8")
+    run(feed, project)
+    changed = original.replace("Library Extends Hours", "Library Extends Its Hours").replace(
+        "Rain has cost us every Saturday", "Rain has cost us every single Saturday"
+    )
+    feed.write_text(changed, encoding="utf-8")
+    report = run(feed, project)
+    assert report.lines == [
+        "updated content/sources/https-herald-example-local-library.yaml: title",
+        "updated content/sources/https-herald-example-local-market.yaml: text, quotations",
+    ]
+    records = load_sources(sources_of(project), project)
+    assert records["https-herald-example-local-library"].title == "Library Extends Its Hours"
+    quote = records["https-herald-example-local-market"].quotations[0]
+    assert quote.text == "Rain has cost us every single Saturday,"
+    assert run(feed, project).lines[1].startswith("unchanged ")
+
+
+def test_hand_edited_record_is_not_overwritten_without_force(project: Path) -> None:
+    run(FEEDS / "rss.xml", project)
+    path = sources_of(project) / "gazette-politics-2025-03-04-port-budget.yaml"
+    fresh = path.read_text(encoding="utf-8")
+    edited = fresh.replace("speaker: Tom Reyes", "speaker: Thomas Reyes")
+    assert edited != fresh
+    path.write_text(edited, encoding="utf-8")
+    # The writer's correction is a valid record, and it is what the build sees.
+    records = load_sources(sources_of(project), project)
+    assert (
+        records["gazette-politics-2025-03-04-port-budget"].quotations[2].speaker == "Thomas Reyes"
+    )
+
+    with pytest.raises(BuildFailed) as excinfo:
+        run(FEEDS / "rss.xml", project)
+    assert "content/sources/gazette-politics-2025-03-04-port-budget.yaml: edited by hand" in (
+        failure(excinfo)
+    )
+    assert "--force" in failure(excinfo)
+    assert path.read_text(encoding="utf-8") == edited
+
+    report = run(FEEDS / "rss.xml", project, force=True)
+    assert report.lines == [
+        "overwrote hand-edited content/sources/gazette-politics-2025-03-04-port-budget.yaml: "
+        "quotations"
+    ]
+    assert path.read_text(encoding="utf-8") == fresh
+
+
+def test_record_for_another_item_with_the_same_id_is_not_replaced(project: Path) -> None:
+    def feed_with_guid(guid: str) -> Path:
+        feed = project / "desk.xml"
+        feed.write_text(
+            '<rss version="2.0"><channel><title>Desk</title><link>https://desk.example/</link>'
+            f'<item><title>T</title><guid isPermaLink="false">{guid}</guid>'
+            "<pubDate>Mon, 07 Jul 2025 10:00:00 +0000</pubDate><description>Body.</description>"
+            "</item></channel></rss>",
+            encoding="utf-8",
+        )
+        return feed
+
+    run(feed_with_guid("desk:a:1"), project)
+    with pytest.raises(BuildFailed) as excinfo:
+        run(feed_with_guid("desk-a-1"), project)
+    assert "is for the item 'desk:a:1', not 'desk-a-1'" in failure(excinfo)
+
+
+# -- problems ----------------------------------------------------------------------------------
+
+
+def test_missing_feed_file_is_a_clear_error(project: Path) -> None:
+    with pytest.raises(BuildFailed) as excinfo:
+        ingest("no-such-feed.xml", sources_of(project), project)
+    assert excinfo.value.diagnostics[0].message == "feed file not found"
+    assert not sources_of(project).exists()
+
+
+def test_malformed_feed_is_a_clear_error_with_its_line(project: Path) -> None:
+    with pytest.raises(BuildFailed) as excinfo:
+        run(FEEDS / "broken.xml", project)
+    [diagnostic] = excinfo.value.diagnostics
+    assert diagnostic.path.endswith("tests/fixtures/feeds/broken.xml")
+    assert diagnostic.message.startswith("not a valid RSS, Atom or JSON feed: ")
+    assert diagnostic.line == 8  # where the file ends, mid-item
+    assert not sources_of(project).exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ("<html><body><p>Hello</p></body></html>", "no <rss>, <feed> or JSON Feed document"),
+        ('{"title": "not a feed"}', "a JSON document without a JSON Feed “version”"),
+        ('{"version": "https://jsonfeed.org/version/1.1", "items": [', "Expecting value"),
+        ("   \n", "the file is empty"),
+    ],
+)
+def test_documents_that_are_not_feeds_are_refused(project: Path, content: str, reason: str) -> None:
+    feed = project / "feed.txt"
+    feed.write_text(content, encoding="utf-8")
+    with pytest.raises(BuildFailed) as excinfo:
+        run(feed, project)
+    [diagnostic] = excinfo.value.diagnostics
+    assert diagnostic.path.endswith("feed.txt")
+    assert diagnostic.message.startswith("not a valid RSS, Atom or JSON feed: ")
+    assert reason in failure(excinfo)
+
+
+def test_item_with_no_text_is_a_clear_error(project: Path) -> None:
+    with pytest.raises(BuildFailed) as excinfo:
+        run(FEEDS / "no-text.rss.xml", project)
+    assert failure(excinfo).endswith(
+        "no-text.rss.xml: item 1 “Empty Item”: it has no text (no content and no description)"
+    )
+    assert not sources_of(project).exists()
+
+
+def test_a_date_without_a_zone_is_an_error(project: Path) -> None:
+    feed = project / "feed.json"
+    feed.write_text(
+        '{"version": "https://jsonfeed.org/version/1.1", "title": "Post", "items": [{"id": "1",'
+        ' "url": "https://p.example/1", "title": "T", "content_text": "Body.",'
+        ' "date_published": "2025-06-10T09:00:00"}]}',
+        encoding="utf-8",
+    )
+    with pytest.raises(BuildFailed) as excinfo:
+        run(feed, project)
+    assert "item 1 “T”: its date “2025-06-10T09:00:00” has no time zone" in failure(excinfo)
+
+
+def test_errors_leave_existing_records_intact(project: Path) -> None:
+    feed = project / "herald.xml"
+    original = (FEEDS / "two-items.rss.xml").read_text(encoding="utf-8")
+    feed.write_text(original, encoding="utf-8")
+    run(feed, project)
+    before = snapshot(sources_of(project))
+    # The first item changes (fine on its own), the second loses its text (not fine).
+    market_text = (
+        "&lt;p&gt;Stallholder Rosa Diaz welcomed the move. “Rain has cost us every Saturday,” "
+        "she said.&lt;/p&gt;"
+    )
+    assert market_text in original
+    broken = original.replace("Library Extends Hours", "Library Closes").replace(market_text, "")
+    feed.write_text(broken, encoding="utf-8")
+    with pytest.raises(BuildFailed) as excinfo:
+        run(feed, project)
+    assert "item 2 “Market Moves Indoors”: it has no text" in failure(excinfo)
+    assert snapshot(sources_of(project)) == before  # not even the first item was updated
+
+    with pytest.raises(BuildFailed):
+        run(FEEDS / "broken.xml", project)
+    assert snapshot(sources_of(project)) == before
+
+
+# -- feeds from a URL --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def feed_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The fixture feeds over HTTP on 127.0.0.1 (never the internet)."""
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=FEEDS))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_feed_from_a_url(project: Path, feed_server: str) -> None:
+    report = run(f"{feed_server}/two-items.rss.xml", project)
+    assert len(report.lines) == 2
+    text = (sources_of(project) / "https-herald-example-local-library.yaml").read_text("utf-8")
+    assert f"feed: {feed_server}/two-items.rss.xml\n" in text
+    assert run(f"{feed_server}/two-items.rss.xml", project).lines[0].startswith("unchanged")
+
+    run(f"{feed_server}/feed.json", project)  # JSON Feed over HTTP too
+    assert "https-post-example-2025-06-bridge" in load_sources(sources_of(project), project)
+
+
+def test_unreachable_feed_url_is_a_clear_error(project: Path, feed_server: str) -> None:
+    with pytest.raises(BuildFailed) as excinfo:
+        run(f"{feed_server}/missing.xml", project)
+    assert failure(excinfo) == f"{feed_server}/missing.xml: cannot fetch the feed: HTTP status 404"
+
+
+# -- the Stockholm article ---------------------------------------------------------------------
+
+
+def test_committed_stockholm_record_is_valid() -> None:
+    records = load_sources(COMMITTED_RECORD.parent, REPO)
+    record = records[STOCKHOLM_ID]
+    assert record.path == f"content/sources/{STOCKHOLM_ID}.yaml"
+    assert record.outlet == "PUKMEDIA"
+    assert record.published == "2025-07-27T09:57:00+03:00"
+    assert record.url == "https://www.pukmedia.com/"  # the item has no link of its own
+    assert record.categories == ("Economy", "U.S.", "China")
+    assert [(q.text, q.speaker) for q in record.quotations] == STOCKHOLM_QUOTATIONS
+
+
+@pytest.mark.skipif(not SHARED_FEED.parent.is_dir(), reason="the shared feed folder is absent")
+def test_ingesting_the_stockholm_feed_gives_exactly_the_committed_record(tmp_path: Path) -> None:
+    # The project is the repo, so the record names the feed as the repo's record does.
+    report = ingest(str(SHARED_FEED), tmp_path / "sources", REPO)
+    assert len(report.lines) == 1 and report.lines[0].startswith("created ")
+    made = tmp_path / "sources" / f"{STOCKHOLM_ID}.yaml"
+    assert made.read_bytes() == COMMITTED_RECORD.read_bytes()
+    text = made.read_text(encoding="utf-8")
+    assert "feed: ../shared/feed/stockholm-talks.rss.xml\n" in text
+    assert "url_from: feed\n" in text
+    record = load_sources(tmp_path / "sources", tmp_path)[STOCKHOLM_ID]
+    assert [(q.text, q.speaker) for q in record.quotations] == STOCKHOLM_QUOTATIONS
+
+
+# -- quotation speakers ------------------------------------------------------------------------
+
+
+def speakers(text: str) -> list[tuple[str, str | None]]:
+    return [(q.text, q.speaker) for q in extract_quotations(text)]
+
+
+def test_speaker_rules() -> None:
+    # 2: attribution before the quote, with a surname completed from an earlier mention.
+    assert speakers("Minister Ana Costa arrived. Costa said: “We will sign.”") == [
+        ("We will sign.", "Ana Costa")
+    ]
+    assert speakers("According to Ana Costa, “the deal is close.”") == [
+        ("the deal is close.", "Ana Costa")
+    ]
+    # 1 with a pronoun: the last person named before the quote.
+    assert speakers("Ana Costa spoke first. “It is done,” she said.") == [
+        ("It is done,", "Ana Costa")
+    ]
+    # A possessive names whose spokesman it is, not who spoke.
+    assert speakers("“No comment,” Costa’s spokesman said.") == [("No comment,", None)]
+    # 3 needs a verb of saying, and a sentence's first word is not taken for a name.
+    assert speakers("Last month, the board said it was “deeply concerned”.") == [
+        ("deeply concerned", None)
+    ]
+    assert speakers("Lisbon has refused, calling the offer “an insult” in Lisbon.") == [
+        ("an insult", "Lisbon")
+    ]
+    assert speakers("Costa visited the “new” port.") == [("new", None)]
+    # 4 only for a quote that opens its sentence, and only within the paragraph.
+    assert speakers("“One,” said Ana Costa. “Two.”\n\n“Three.”") == [
+        ("One,", "Ana Costa"),
+        ("Two.", "Ana Costa"),
+        ("Three.", None),
+    ]
+
+
+def test_quotation_marks() -> None:
+    # Straight quotes pair up; a “ open at the end of a paragraph closes there.
+    text = 'He called it "odd" and "rare".\n\n“First part of it\n\n“Second part,” said Bo Li.'
+    found = extract_quotations(text)
+    assert [q.text for q in found] == ["odd", "rare", "First part of it", "Second part,"]
+    for quotation in found:
+        assert text[quotation.position :].startswith(quotation.text)
+    assert found[3].speaker == "Bo Li"
+
+
+# -- checking quotes ---------------------------------------------------------------------------
+
+RECORD = SourceRecord(
+    id=STOCKHOLM_ID,
+    outlet="PUKMEDIA",
+    title="China Heads to Stockholm Trade Talks",
+    author=None,
+    published="2025-07-27T09:57:00+03:00",
+    url="https://www.pukmedia.com/",
+    categories=("Economy",),
+    quotations=tuple(Quotation(text, speaker, 0) for text, speaker in STOCKHOLM_QUOTATIONS)
+    + (Quotation("Nobody knows who said this.", None, 0),),
+    path=f"content/sources/{STOCKHOLM_ID}.yaml",
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker"),
+    [
+        ("This is a fragile ceasefire,", "Scott Bessent"),  # verbatim
+        ("“This is a fragile ceasefire.”", "Scott Bessent"),  # marks and final stop of the page
+        ('"in the not too  distant\nfuture"', "Donald Trump"),  # straight marks, whitespace
+        ("fragile ceasefire", "Bessent"),  # an excerpt; the surname alone
+        ("This is a fragile ceasefire", None),  # no speaker given: the words only
+        ("But right now, trade is in a very good place with China.", "scott bessent"),
+        (
+            "But right now, trade is in a very good place with China.",
+            "Treasury Secretary Scott Bessent",
+        ),
+        ("After this period of U.S.-China rivalry … China holds significant cards", "Wu Xinbo"),
+        ("the American side has come to realise ... is willing to play them", "Wu Xinbo"),
+        (
+            "guided by the principles of mutual respect, peaceful coexistence, and win-win cooperation.",
+            "Beijing",
+        ),
+        ("Nobody knows who said this.", None),
+    ],
+)
+def test_check_quote_accepts(text: str, speaker: str | None) -> None:
+    assert check_quote(text, speaker, RECORD) is None
+
+
+def test_check_quote_misquote_shows_the_closest_passage() -> None:
+    message = check_quote("This is a fragile truce.", "Scott Bessent", RECORD)
+    assert message == (
+        f"misquote of {STOCKHOLM_ID}: closest passage is “This is a fragile ceasefire,” "
+        "(Scott Bessent)"
+    )
+    message = check_quote(
+        "China holds significant cards and is ready to play them", "Wu Xinbo", RECORD
+    )
+    assert message is not None and message.startswith(f"misquote of {STOCKHOLM_ID}: ")
+    assert "China holds significant cards" in message
+    # Verbatim means verbatim, capitals included, with or without a speaker.
+    assert check_quote("this is a fragile ceasefire", None, RECORD) is not None
+    # Whole words only: an excerpt may not end inside a word.
+    assert check_quote("fragile cease", "Scott Bessent", RECORD) is not None
+    # An ellipsis stands for text within one quotation, not across two.
+    assert check_quote("This is a fragile … good place with China", "Scott Bessent", RECORD)
+
+
+def test_check_quote_wrong_speaker() -> None:
+    assert check_quote("in the not too distant future", "Scott Bessent", RECORD) == (
+        "wrong speaker: the source attributes this to Donald Trump, not Scott Bessent"
+    )
+    assert check_quote("This is a fragile ceasefire", "Scott", RECORD) == (
+        "wrong speaker: the source attributes this to Scott Bessent, not Scott"
+    )
+    assert check_quote("Nobody knows who said this.", "Wu Xinbo", RECORD) == (
+        "wrong speaker: the source does not say who said this, so not Wu Xinbo"
+    )
+    assert check_quote("  … ", "Wu Xinbo", RECORD) == f"empty quotation of {STOCKHOLM_ID}"
+
+
+def test_unknown_source_message_suggests_the_id_and_passage() -> None:
+    message = unknown_source_message(
+        STOCKHOLM_ID.replace("stockholm", "stokholm"), {STOCKHOLM_ID: RECORD}, "a fragile ceasefire"
+    )
+    assert f"did you mean “{STOCKHOLM_ID}”?" in message
+    assert f"The closest passage is “This is a fragile ceasefire,” in {STOCKHOLM_ID}" in message
+
+
+# -- loading records ---------------------------------------------------------------------------
+
+GOOD_RECORD = """\
+id: good
+outlet: Desk
+title: T
+author: null
+published: 2025-07-07T10:00:00+00:00
+url: https://desk.example/
+categories: [A]
+quotations:
+- text: Hello.
+  speaker: Bo Li
+  position: 3
+"""
+
+
+def write_record(project: Path, name: str, text: str) -> None:
+    sources_of(project).mkdir(parents=True, exist_ok=True)
+    (sources_of(project) / name).write_text(text, encoding="utf-8")
+
+
+def test_load_sources_reads_hand_written_records(project: Path) -> None:
+    assert load_sources(sources_of(project), project) == {}  # no folder, no records
+    write_record(project, "good.yaml", GOOD_RECORD)
+    write_record(project, "notes.txt", "not a record")
+    record = load_sources(sources_of(project), project)["good"]
+    assert record.published == "2025-07-07T10:00:00+00:00"  # unquoted: read as a datetime
+    assert record.quotations == (Quotation("Hello.", "Bo Li", 3),)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("id: x\n  bad: [\n", "content/sources/x.yaml:2:"),
+        ("- a list\n", "content/sources/x.yaml:1: a source record must be a YAML mapping"),
+        ("id: x\noutlet: Desk\n", "content/sources/x.yaml:1: source record is missing “title”, "),
+        (GOOD_RECORD.replace("position: 3", "position: -1"), "x.yaml:9:3: quotation: its “position”"),
+        (GOOD_RECORD.replace("title: T", "titel: T"), "unknown key “titel” in a source record; "
+         "did you mean “title”?"),
+        (GOOD_RECORD, "x.yaml:1:5: id “good” differs from the file name “x”"),
+        (GOOD_RECORD.replace("url: https://desk.example/", "url: 3"), "x.yaml:6:6: “url” must be"),
+    ],
+)  # fmt: skip
+def test_load_sources_reports_malformed_records(project: Path, text: str, expected: str) -> None:
+    write_record(project, "x.yaml", text)
+    write_record(project, "good.yaml", GOOD_RECORD)
+    with pytest.raises(BuildFailed) as excinfo:
+        load_sources(sources_of(project), project)
+    assert expected in failure(excinfo)
+    assert "good.yaml" not in failure(excinfo)
+
+
+# -- the command line --------------------------------------------------------------------------
+
+
+def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run(
+        [sys.executable, "-m", "site_builder", "ingest", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_ingest_command(project: Path) -> None:
+    feed = project / "feed.xml"
+    shutil.copy(FEEDS / "rss.xml", feed)
+    record = "content/sources/gazette-politics-2025-03-04-port-budget.yaml"
+
+    done = cli(str(feed), "--source", str(project), cwd=project)
+    assert (done.returncode, done.stdout, done.stderr) == (0, f"created {record}\n", "")
+    done = cli("feed.xml", cwd=project)  # the feed path is relative to where it is run
+    assert (done.returncode, done.stdout) == (0, f"unchanged {record}\n")
+    text = (project / record).read_text(encoding="utf-8")
+    assert "feed: feed.xml\n" in text
+
+    done = cli(str(FEEDS / "broken.xml"), "--source", str(project), cwd=project)
+    assert done.returncode == 1
+    assert "broken.xml:8:1: not a valid RSS, Atom or JSON feed: " in done.stderr
+
+    (project / record).write_text(text.replace("Ana Lima", "A. Lima"), encoding="utf-8")
+    done = cli("feed.xml", cwd=project)
+    assert done.returncode == 1 and f"{record}: edited by hand" in done.stderr
+    done = cli("feed.xml", "--force", cwd=project)
+    assert (done.returncode, done.stdout) == (0, f"overwrote hand-edited {record}: author\n")
