@@ -1,0 +1,101 @@
+"""The command line as a user types it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.sitefactory import make_site, run_cli
+
+
+@pytest.mark.parametrize("command", ["build", "new", "check", "serve", "ingest"])
+def test_every_command_has_help(command: str) -> None:
+    result = run_cli(command, "--help")
+    assert result.returncode == 0
+    assert f"usage: site-builder {command}" in result.stdout
+    assert "--source DIR" in result.stdout
+
+
+def test_build_help_lists_its_options() -> None:
+    out = run_cli("build", "--help").stdout
+    for option in ("--output DIR", "--base-url URL", "--drafts", "--strict", "-q", "-v"):
+        assert option in out
+
+
+def test_version_and_bare_command() -> None:
+    assert run_cli("--version").stdout.startswith("site_builder ")
+    bare = run_cli()
+    assert bare.returncode == 2 and "build" in bare.stdout
+
+
+def test_build_defaults_to_output_in_the_project(tmp_path: Path) -> None:
+    project = make_site(tmp_path)
+    result = run_cli("build", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert (project / "output" / "index.html").exists()
+    assert result.stdout.startswith("built 1 pages into output in ")
+    quiet = run_cli("build", "-q", cwd=project)
+    assert quiet.stdout == "" and quiet.returncode == 0
+
+
+def test_verbose_build_times_each_step(tmp_path: Path) -> None:
+    project = make_site(tmp_path)
+    result = run_cli("build", "-v", "--source", project)
+    for step in ("load", "markdown", "render", "write"):
+        assert f"  {step}: " in result.stderr
+
+
+def test_bad_base_url_is_refused(tmp_path: Path) -> None:
+    result = run_cli("build", "--source", make_site(tmp_path), "--base-url", "ftp://x")
+    assert result.returncode == 1
+    assert "--base-url: base_url 'ftp://x' must be an absolute http(s) URL" in result.stderr
+
+
+def test_missing_project_is_a_clear_error(tmp_path: Path) -> None:
+    result = run_cli("build", "--source", tmp_path)
+    assert result.returncode == 1
+    assert (
+        result.stderr.splitlines()[0]
+        == "site.yaml: no site.yaml here; is --source the project folder?"
+    )
+
+
+def test_new_scaffolds_a_valid_draft_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    project = make_site(tmp_path)
+    result = run_cli(
+        "new", "content/analysis.md", "--title", 'Why: "it" matters', "--source", project
+    )
+    assert result.returncode == 0, result.stderr
+    text = (project / "content" / "analysis.md").read_text(encoding="utf-8")
+    assert text.startswith('---\ntitle: "Why: \\"it\\" matters"\n')
+    assert "draft: true" in text
+    built = run_cli("build", "--drafts", "--source", project)
+    assert built.returncode == 0, built.stderr
+    assert (
+        "Why: &#34;it&#34; matters" in (project / "output" / "analysis" / "index.html").read_text()
+    )
+
+    again = run_cli("new", "content/analysis.md", "--title", "Other", "--source", project)
+    assert again.returncode == 1
+    assert "already exists; use --force" in again.stderr
+    assert (project / "content" / "analysis.md").read_text(encoding="utf-8") == text
+
+
+def test_new_uses_the_project_archetype(tmp_path: Path) -> None:
+    project = make_site(
+        tmp_path,
+        {
+            "archetypes/default.md": "---\ntitle: {title}\nsummary: {summary}\ndraft: true\ntags: [explainer]\n---\n"
+        },
+    )
+    assert run_cli("new", "content/x.md", "--title", "X", "--source", project).returncode == 0
+    assert "tags: [explainer]" in (project / "content" / "x.md").read_text(encoding="utf-8")
+
+
+def test_new_refuses_paths_outside_content(tmp_path: Path) -> None:
+    project = make_site(tmp_path)
+    for target in ("../x.md", "templates/x.md", "content/x.txt"):
+        result = run_cli("new", target, "--title", "X", "--source", project)
+        assert result.returncode == 1
+        assert "a new page must be a .md file under content/" in result.stderr
