@@ -1,0 +1,118 @@
+"""Full-text search that needs no server: Pagefind indexes the built pages.
+
+After the pages are written to the staging folder, the `pagefind` binary (shipped by the
+pinned `pagefind_bin` wheel) reads the HTML and writes its index and UI bundle to
+`pagefind/` inside the site. The search page (templates/search.html) loads
+`pagefind/pagefind-ui.js` from the site itself, so search works on any static host and
+fetches nothing from another one.
+
+What gets indexed:
+- each page's `<main>` only, so the header, navigation and footer shared by every page do
+  not make every page match every query;
+- minus the citation marks and lists, the table of contents and the pager, which repeat
+  the same words (the outlet's name, "[1]", neighbouring titles) on every page;
+- pages that ask search engines not to index them (`<meta name="robots" content="noindex">`,
+  e.g. 404.html) are left out, and so is any page whose `<main>` is all marked
+  `data-pagefind-ignore="all"` (the search page: its list of every page would match
+  every query).
+
+Pagefind's output depends only on the HTML it reads: two runs over the same pages give
+byte-identical files, wherever the folder is.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+from .errors import Diagnostic
+
+SEARCH_TEMPLATE = "search.html"
+BUNDLE_DIR = "pagefind"
+TIMEOUT_SECONDS = 120
+ROOT_SELECTOR = "main"
+EXCLUDE_SELECTORS = ("sup.cite", ".citations", ".toc", ".pager", "[hidden]")
+
+# `<meta name="robots" content="... noindex ...">`, attributes in either order.
+_NOINDEX = re.compile(
+    r"""<meta\s(?=[^>]*\bname\s*=\s*["']?robots\b)(?=[^>]*\bcontent\s*=\s*["'][^"']*\bnoindex\b)""",
+    re.IGNORECASE,
+)
+# Characters with a meaning in Pagefind's globs (the `wax` crate); a backslash escapes them.
+_GLOB_META = re.compile(r"([?*$:<>!{}\[\](),\\])")
+
+
+def pagefind_executable() -> Path:
+    """The pagefind binary inside the installed pagefind_bin package."""
+    import pagefind_bin  # imported here so that a site with `search: false` does not need it
+
+    return Path(pagefind_bin.get_executable())
+
+
+def indexed_pages(site_folder: Path) -> list[str]:
+    """The HTML files to index, relative to the site folder, in a stable order."""
+    pages = []
+    for file in sorted(site_folder.rglob("*.html")):
+        relative = file.relative_to(site_folder).as_posix()
+        if relative.startswith(BUNDLE_DIR + "/"):
+            continue
+        head = file.read_text(encoding="utf-8", errors="replace").split("</head>", 1)[0]
+        if not _NOINDEX.search(head):
+            pages.append(relative)
+    return pages
+
+
+def page_glob(pages: list[str]) -> str:
+    """A Pagefind --glob matching exactly these files."""
+    escaped = [_GLOB_META.sub(r"\\\1", page) for page in pages]
+    return escaped[0] if len(escaped) == 1 else "{" + ",".join(escaped) + "}"
+
+
+def pagefind_command(executable: Path, site_folder: Path, pages: list[str]) -> list[str]:
+    command = [str(executable), "--site", str(site_folder), "--glob", page_glob(pages)]
+    command += ["--root-selector", ROOT_SELECTOR]
+    command += ["--exclude-selectors", ", ".join(EXCLUDE_SELECTORS)]
+    return command
+
+
+def build_search_index(site_folder: Path, log: Callable[[str], None]) -> list[Diagnostic]:
+    """Write the Pagefind index and UI into `site_folder/pagefind/`; return any problems."""
+    where = f"{site_folder.name}/{BUNDLE_DIR}"
+    pages = indexed_pages(site_folder)
+    if not pages:
+        return [Diagnostic(where, None, None, "no pages to index for search", "warning")]
+    try:
+        executable = pagefind_executable()
+    except (ImportError, FileNotFoundError) as exc:
+        return [
+            Diagnostic(
+                where,
+                None,
+                None,
+                f"Pagefind is not installed ({exc}); install pagefind_bin from "
+                "requirements.lock, or set `search: false` in site.yaml",
+            )
+        ]
+    command = pagefind_command(executable, site_folder, pages)
+    try:
+        result = subprocess.run(
+            command, capture_output=True, text=True, timeout=TIMEOUT_SECONDS, check=False
+        )
+    except subprocess.TimeoutExpired:
+        return [Diagnostic(where, None, None, f"Pagefind took over {TIMEOUT_SECONDS} s; stopped")]
+    for line in result.stdout.splitlines():
+        if line.strip():
+            log(f"  pagefind: {line.strip()}")
+    if result.returncode != 0:
+        output = (result.stderr.strip() or result.stdout.strip()).splitlines()[-5:]
+        return [
+            Diagnostic(
+                where,
+                None,
+                None,
+                f"Pagefind failed (exit {result.returncode}): " + " / ".join(output),
+            )
+        ]
+    return []
