@@ -87,7 +87,8 @@ def build(options: BuildOptions) -> BuildResult:
     t = timer.step("load", started)
     md = make_parser(site.config.raw_html)
     diagnostics = render_markdown(site, md) + check_links(site.pages)
-    fail_on(diagnostics + warnings, options.strict)
+    warnings += diagnostics
+    fail_on(warnings, options.strict)
     t = timer.step("markdown", t)
     assets, asset_problems = collect_assets(project)
     fail_on(asset_problems, options.strict)

@@ -140,10 +140,14 @@ def _finish(md: MarkdownIt, html: str) -> str:
 # -- helpers -----------------------------------------------------------------
 
 
-def _error(env: dict, line: int | None, message: str, col: int | None = None) -> None:
+def _error(
+    env: dict, line: int | None, message: str, col: int | None = None, severity: str = "error"
+) -> None:
     page: PageEnv = env["page"]
     file_line = None if line is None else line + page.line_offset + 1
-    env["result"].diagnostics.append(Diagnostic(page.source_path, file_line, col, message))
+    env["result"].diagnostics.append(
+        Diagnostic(page.source_path, file_line, col, message, severity)
+    )
 
 
 def _walk(tokens: list[Token]) -> Any:
@@ -281,6 +285,9 @@ def _links_rule(state: StateCore) -> None:
             _error(env, line, f"link to {url[:40]!r} refused: only http(s), mailto and site links")
             token.attrSet(attr, "#")
             continue
+        if url.lower().startswith("http:"):
+            _error(env, line, f"insecure link {url[:60]!r}: use https:// if the site offers it",
+                   severity="warning")  # fmt: skip
         if token.type == "link_open":
             _resolve_page_link(token, url, line, env)
 

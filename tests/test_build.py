@@ -209,3 +209,17 @@ def test_output_folder_that_would_delete_the_project_is_refused(
     assert result.returncode == 1
     assert result.stderr.startswith("error: output folder")
     assert (project / "content" / "index.md").exists()
+
+
+def test_warnings_pass_unless_strict(tmp_path: Path) -> None:
+    project = make_site(
+        tmp_path, {"content/a.md": page("A", "An [old link](http://example.org/).")}
+    )
+    relaxed = run_cli("build", "--source", project, "--output", tmp_path / "out")
+    assert relaxed.returncode == 0
+    warning = "content/a.md:5: warning: insecure link 'http://example.org/': use https:// if the site offers it"
+    assert warning in relaxed.stderr
+    strict = run_cli("build", "--strict", "--source", project, "--output", tmp_path / "out2")
+    assert strict.returncode == 1
+    assert warning in strict.stderr
+    assert not (tmp_path / "out2").exists()
