@@ -3,6 +3,10 @@
 All XML is written with explicit escaping and in page order, so two builds of
 the same content are byte-identical. Dates come from the content (`updated`,
 then `date`); where the site has none, SOURCE_DATE_EPOCH, then the site's as_of.
+
+Crawlers read robots.txt only at a host's root, so on a GitHub Pages project site
+(user.github.io/repo/) ours is not consulted; it is still written, for the day the site
+gets its own domain, and the sitemap is worth submitting to search engines directly.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import os
 from xml.sax.saxutils import escape, quoteattr
 
 from .model import Page, Site
+from .search import SEARCH_TEMPLATE
 
 FEED_FILE = "feed.xml"
 SITEMAP_FILE = "sitemap.xml"
@@ -38,7 +43,13 @@ def site_updated(site: Site) -> str:
 
 
 def listed_pages(site: Site) -> list[Page]:
+    """The pages of the sitemap: all but the not-found page."""
     return [p for p in site.pages if not p.is_404]
+
+
+def feed_pages(site: Site) -> list[Page]:
+    """The entries of the feed: the listed pages except the search page, which is not news."""
+    return [p for p in listed_pages(site) if p.template != SEARCH_TEMPLATE]
 
 
 def sitemap(site: Site) -> str:
@@ -71,7 +82,7 @@ def atom_feed(site: Site) -> str:
         f"  <author><name>{escape(author)}</name></author>",
         '  <generator uri="https://github.com/">site_builder</generator>',
     ]
-    for page in listed_pages(site):
+    for page in feed_pages(site):
         updated = _timestamp(page.updated) if page.updated else site_updated(site)
         published = _timestamp(page.date) if page.date else updated
         lines += [
