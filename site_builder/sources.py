@@ -503,7 +503,7 @@ def _sentence_starts(paragraph: str, spans: list[_Span]) -> list[int]:
     """Where sentences begin: after . ! ? (and any closing mark) and a space, before a capital
     or an opening mark — never inside a quotation, after an abbreviation or after an initial."""
     starts = [0]
-    for match in re.finditer(r"(?<=[.!?])[”\"’)]?\s+(?=[A-Z“\"‘(]|[^\W\d_])", paragraph):
+    for match in re.finditer(r"(?<=[.!?])[”\"’)]?\s+(?=\S)", paragraph):
         nxt = match.end()
         if not (paragraph[nxt].isupper() or paragraph[nxt] in _OPENING_MARKS):
             continue
@@ -518,7 +518,7 @@ def _sentence_starts(paragraph: str, spans: list[_Span]) -> list[int]:
 
 
 def _is_abbreviation(word: str) -> bool:
-    """ "Mr.", "U.S.", "J." — a dot that does not end a sentence."""
+    """Whether the dot after `word` does not end a sentence: "Mr.", "U.S.", "J."."""
     bare = word.lstrip(_OPENING_MARKS).rstrip(".")
     return bare.lower() in _ABBREVIATIONS or "." in bare or len(bare) == 1
 
@@ -747,7 +747,7 @@ def _sha256(text: str) -> str:
 
 
 def _outlet(feed: _Feed) -> str:
-    """ "PUKMEDIA - Economy" → "PUKMEDIA"; without a title, the host of the feed's link."""
+    """The channel title up to " - " ("PUKMEDIA - Economy" → "PUKMEDIA"), else the link's host."""
     outlet = re.split(r" [-–—|] ", feed.title, maxsplit=1)[0].strip()
     if outlet:
         return outlet
@@ -991,7 +991,6 @@ class _RecordReader:
     def __init__(self, shown: str, stem: str, node: yaml.MappingNode, data: dict) -> None:
         self.shown, self.stem, self.data = shown, stem, data
         self.nodes = {k.value: v for k, v in node.value if isinstance(k, yaml.ScalarNode)}
-        self.key_lines = {k.value: k.start_mark.line + 1 for k, _ in node.value}
         self.problems: list[Diagnostic] = []
 
     def error(self, node: yaml.Node | None, message: str) -> None:
