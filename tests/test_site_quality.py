@@ -10,6 +10,8 @@ person to look at.
 
 from __future__ import annotations
 
+import html
+import re
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,7 +23,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 from urllib.request import urlopen
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Request, Route
+from playwright.sync_api import Browser, BrowserContext, Response, Route
 from playwright.sync_api import Page as BrowserPage
 
 from tests.support import SITE_BASE_URL, SITE_PREFIX
@@ -241,6 +243,45 @@ def test_no_internal_link_is_broken(crawl: Crawl) -> None:
     assert not crawl.broken, "internal links that do not resolve:\n" + "\n".join(crawl.broken)
 
 
+def test_not_found_page_works_at_any_depth(browser: Browser, site: Site) -> None:
+    """Pages serves 404.html at whatever URL was missing, so its links and assets must not be
+    relative to where the file sits."""
+    missing_url = site.url + "no/such/page/"
+    context = _new_context(browser)
+    failed: list[str] = []
+    try:
+        page = context.new_page()
+        page.on(
+            "response",
+            lambda r: (
+                failed.append(f"{r.url} ({r.status})")
+                if r.url != missing_url and r.status >= 400
+                else None
+            ),
+        )
+        response = page.goto(missing_url, wait_until="load")
+        assert response is not None and response.status == 404
+        assert page.title() == _page_title(site.root / "404.html"), "not the site's 404 page"
+        links = page.eval_on_selector_all("a[href]", "links => links.map((a) => a.href)")
+    finally:
+        context.close()
+    assert not failed, f"the 404 page, shown at {missing_url}, fails to load: {failed}"
+    # In-page links (the skip link's `#main`) resolve to the missing URL itself; skip them.
+    targets = {urldefrag(link)[0] for link in links if link.startswith(site.url)}
+    internal = sorted(targets - {missing_url})
+    assert internal, "the 404 page links nowhere on the site"
+    broken = [f"{link} ({status})" for link in internal if (status := _fetch(link)[0]) != 200]
+    assert not broken, (
+        f"links on the 404 page, shown at {missing_url}, that do not resolve: {broken}"
+    )
+
+
+def _page_title(file: Path) -> str:
+    match = re.search(r"<title>(.*?)</title>", file.read_text(encoding="utf-8"), re.DOTALL)
+    assert match, f"{file} has no <title>"
+    return html.unescape(" ".join(match.group(1).split()))
+
+
 # --- no third parties -------------------------------------------------------------------------
 
 # Link relations that make a browser fetch or connect on page load.
@@ -312,14 +353,15 @@ def _record_load(context: BrowserContext, site: Site, site_page: SitePage) -> Pa
             load.foreign_requests.append(url)
             route.abort()
 
-    def finished(request: Request) -> None:
-        response = request.response()
-        if response is not None and response.status >= 400 and request.url.startswith(site.url):
-            load.failed_requests.append(f"{request.url} ({response.status})")
+    def answered(response: Response) -> None:
+        # The "response" event, not "requestfinished": chromium aborts a stylesheet or script
+        # that comes back as an HTML error page, and an aborted request never "finishes".
+        if response.status >= 400 and response.url.startswith(site.url):
+            load.failed_requests.append(f"{response.url} ({response.status})")
 
     page = context.new_page()
     page.route("**/*", route)
-    page.on("requestfinished", finished)
+    page.on("response", answered)
     page.on("pageerror", lambda error: load.script_errors.append(str(error)))
     try:
         _goto(page, site.url_of(site_page))
