@@ -1,0 +1,253 @@
+"""`site-builder check` on built sites: prebuilt fixtures, the real explainer, external links."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from site_builder.checker import CACHE_DIR, CACHE_FILE, check_site
+from site_builder.search import build_search_index
+from tests.sitefactory import run_cli
+from tests.support import SITE_BASE_URL
+
+FIXTURES = Path(__file__).parent / "fixtures" / "check"
+FIXTURE_BASE_URL = "https://example.github.io/site/"
+
+# What check must say about tests/fixtures/check/broken, exactly: one line per problem, each
+# naming the file (as given with --output) and the line and column of the offending tag.
+BROKEN = "tests/fixtures/check/broken"
+EXPECTED_BROKEN = [
+    f"{BROKEN}/404.html:7:1: relative URL css/site.css in 404.html: the host serves this page"
+    " at any depth, where it breaks; start it with /site/",
+    f"{BROKEN}/404.html:12:39: relative URL guide/ in 404.html: the host serves this page at"
+    " any depth, where it breaks; start it with /site/",
+    f"{BROKEN}/css/site.css:8:21: missing asset ../img/missing-background.png"
+    " (no img/missing-background.png in the output)",
+    f'{BROKEN}/guide/index.html:3:1: page has no <meta name="description">',
+    f"{BROKEN}/guide/index.html:3:1: page has no <title>",
+    f'{BROKEN}/guide/index.html:8:1: page cites no source: it has no citation mark (<sup class="cite">);'
+    " cite its claims with [@SOURCE_ID]",
+    f"{BROKEN}/index.html:8:1: asset http://cdn.example.com/tracker.js is loaded over insecure"
+    " http:; use https:",
+    f"{BROKEN}/index.html:13:6: link to /site/no-such-page/ does not resolve"
+    " (no no-such-page/index.html in the output)",
+    f"{BROKEN}/index.html:13:55: link to /site/guide/#no-such-anchor: there is no id"
+    " 'no-such-anchor' on guide/index.html",
+    f"{BROKEN}/index.html:14:4: missing asset /site/img/missing.png (no img/missing.png in the"
+    " output)",
+    f'{BROKEN}/index.html:14:62: <img> has no alt attribute (use alt="" if it is decorative)',
+    f"{BROKEN}/index.html:15:4: link has no text: give it words, an image with alt text, or"
+    " aria-label",
+    f"{BROKEN}/index.html:15:32: link has no text: give it words, an image with alt text, or"
+    " aria-label",
+    f"{BROKEN}/index.html:16:1: duplicate id 'top-heading' (first used on line 12)",
+    f"{BROKEN}/index.html:17:94: link to /other-site/ is outside the base path /site/",
+]
+
+
+def check(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return run_cli("check", *args, cwd=cwd)
+
+
+# -- fixtures with known problems ----------------------------------------------------------
+
+
+def test_check_names_file_line_and_column_of_every_problem() -> None:
+    result = check("--output", BROKEN, "--base-url", FIXTURE_BASE_URL, "-q")
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == EXPECTED_BROKEN
+    assert result.stdout == ""
+
+
+def test_check_summary_counts_errors_and_external_links() -> None:
+    result = check("--output", BROKEN, "--base-url", FIXTURE_BASE_URL)
+    assert result.returncode == 1
+    assert result.stdout == (
+        f"checked 3 pages in {BROKEN}: {len(EXPECTED_BROKEN)} error(s), 0 warning(s);"
+        " 2 external link(s) (not fetched; --external checks them)\n"
+    )
+
+
+def test_clean_fixture_passes_and_lists_external_links_without_fetching() -> None:
+    clean = "tests/fixtures/check/clean"
+    result = check("--output", clean, "--base-url", FIXTURE_BASE_URL, "-v")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout.splitlines() == [
+        f"{clean}/index.html:9:1: external link https://publisher.example/",
+        f"{clean}/index.html:19:74: external link https://publisher.example/story",
+        f"checked 3 pages in {clean}: 0 error(s), 0 warning(s); 2 external link(s)"
+        " (not fetched; --external checks them)",
+    ]
+
+
+def test_each_kind_of_break_fails_check_on_its_own(tmp_path: Path) -> None:
+    """A broken link, a missing anchor and a missing asset each make an otherwise clean site fail."""
+    breaks = {
+        "broken link": ('href="guide/"', 'href="guid/"', "link to guid/ does not resolve"),
+        "missing anchor": ('href="/site/guide/#steps"', 'href="/site/guide/#step"', "no id 'step'"),
+        "missing asset": ('src="dot.svg"', 'src="dots.svg"', "missing asset dots.svg"),
+    }
+    for name, (good, bad, message) in breaks.items():
+        site = tmp_path / name.replace(" ", "-")
+        shutil.copytree(FIXTURES / "clean", site)
+        page = site / "index.html"
+        text = page.read_text(encoding="utf-8")
+        assert good in text, name
+        page.write_text(text.replace(good, bad, 1), encoding="utf-8")
+        line = text[: text.index(good)].count("\n") + 1
+        result = check("--output", site, "--base-url", FIXTURE_BASE_URL, "-q")
+        assert result.returncode == 1, name
+        [problem] = result.stderr.splitlines()
+        assert problem.startswith(f"{site}/index.html:{line}:"), (name, problem)
+        assert message in problem, (name, problem)
+
+
+def test_check_reads_base_url_and_output_from_the_project(tmp_path: Path) -> None:
+    (tmp_path / "site.yaml").write_text(
+        f"title: T\ndescription: D.\nbase_url: {FIXTURE_BASE_URL}\n", encoding="utf-8"
+    )
+    shutil.copytree(FIXTURES / "clean", tmp_path / "output")
+    result = check(cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("checked 3 pages in output: 0 error(s)")
+    # Built for another base path, every internal link now points outside the site.
+    wrong = check("--base-url", "https://example.github.io/other/", "-q", cwd=tmp_path)
+    assert wrong.returncode == 1
+    assert "is outside the base path /other/" in wrong.stderr
+
+
+def test_check_without_a_built_site_says_so(tmp_path: Path) -> None:
+    result = check("--output", tmp_path / "nothing", "--base-url", FIXTURE_BASE_URL)
+    assert result.returncode == 1
+    assert "no built site in" in result.stderr and "site-builder build" in result.stderr
+
+
+def test_check_site_is_a_pure_function_of_the_folder() -> None:
+    problems = check_site(FIXTURES / "broken", FIXTURE_BASE_URL, shown_as="out")
+    assert [d.format() for d in problems] == [
+        line.replace(BROKEN, "out", 1) for line in EXPECTED_BROKEN
+    ]
+    assert check_site(FIXTURES / "clean", FIXTURE_BASE_URL) == []
+
+
+# -- the real explainer ---------------------------------------------------------------------
+
+
+def test_check_passes_on_the_real_site(project_root: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    built = run_cli(
+        "build", "--source", project_root, "--output", site, "--base-url", SITE_BASE_URL
+    )
+    assert built.returncode == 0, built.stderr
+    # The search page loads Pagefind's files, which exist once the index is built.
+    assert build_search_index(site, lambda message: None) == []
+    result = check("--source", project_root, "--output", site, "--base-url", SITE_BASE_URL)
+    assert result.returncode == 0, result.stderr
+    assert " 0 error(s), 0 warning(s)" in result.stdout
+
+
+# -- external links, against a server on 127.0.0.1 -----------------------------------------
+
+
+class _Remote(BaseHTTPRequestHandler):
+    """/ok refuses HEAD (as some servers do) but answers GET; /gone is a 404; /slow hangs."""
+
+    requests: list[str] = []
+
+    def do_HEAD(self) -> None:
+        self._answer(body=False)
+
+    def do_GET(self) -> None:
+        self._answer(body=True)
+
+    def _answer(self, body: bool) -> None:
+        self.requests.append(f"{self.command} {self.path}")
+        if self.path == "/slow":
+            time.sleep(3)
+        status = {"/ok": 405 if not body else 200, "/gone": 404}.get(self.path, 200)
+        self.send_response(status)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        if body:
+            self.wfile.write(b"ok")
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture()
+def remote() -> Iterator[tuple[str, ThreadingHTTPServer, list[str]]]:
+    requests: list[str] = []
+    handler = type("Handler", (_Remote,), {"requests": requests})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    host, port = server.server_address[:2]
+    try:
+        yield f"http://{host}:{port}", server, requests
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _site_linking_to(folder: Path, urls: list[str]) -> Path:
+    shutil.copytree(FIXTURES / "clean", folder)
+    page = folder / "guide" / "index.html"
+    links = "\n".join(f'<p><a href="{url}">out {n}</a></p>' for n, url in enumerate(urls))
+    text = page.read_text(encoding="utf-8")
+    page.write_text(text.replace("</main>", links + "\n</main>"), encoding="utf-8")
+    return folder
+
+
+def test_external_links_are_fetched_with_a_timeout_and_cached(
+    tmp_path: Path, remote: tuple[str, ThreadingHTTPServer, list[str]]
+) -> None:
+    origin, server, requests = remote
+    site = _site_linking_to(tmp_path / "site", [f"{origin}/ok", f"{origin}/gone", f"{origin}/slow"])
+    # The fixture's own external links (publisher.example) cannot resolve here; leave them out.
+    home = site / "index.html"
+    text = home.read_text(encoding="utf-8").replace(
+        "https://publisher.example/story", origin + "/ok"
+    )
+    home.write_text(text.replace("https://publisher.example/", origin + "/ok"), encoding="utf-8")
+    project = tmp_path / "project"
+    project.mkdir()
+    args = ["--source", project, "--output", site, "--base-url", FIXTURE_BASE_URL]
+    args += ["--external", "--timeout", "0.5", "-q"]
+
+    started = time.monotonic()
+    first = check(*args)
+    assert time.monotonic() - started < 2.5, "the 3 s /slow answer was not cut off by --timeout"
+    assert first.returncode == 1
+    assert first.stderr.splitlines() == [
+        f"{site}/guide/index.html:15:4: external link {origin}/gone: 404 Not Found",
+        f"{site}/guide/index.html:16:4: external link {origin}/slow: timed out after 0.5 s",
+    ]
+    # One request per distinct URL, and GET only where HEAD was refused.
+    assert sorted(r for r in requests if r != "HEAD /slow") == [
+        "GET /gone",
+        "GET /ok",
+        "HEAD /gone",
+        "HEAD /ok",
+    ]
+    cache = json.loads((project / CACHE_DIR / CACHE_FILE).read_text(encoding="utf-8"))
+    assert list(cache["links"]) == [f"{origin}/ok"]  # only what worked is remembered
+
+    # With the server gone, the cached link still passes; the others are asked about again.
+    server.shutdown()
+    server.server_close()
+    second = check(*args[:-1], "-v")
+    assert second.returncode == 1
+    assert f"external link {origin}/ok [200 (cached)]" in second.stdout
+    assert f"{origin}/gone: failed: " in second.stderr
+    assert f"{origin}/slow: failed: " in second.stderr
