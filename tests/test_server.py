@@ -1,0 +1,500 @@
+"""`site-builder serve` over HTTP: the real CLI as a subprocess, on a port the OS picks.
+
+Also home to the helpers the browser tests (test_live_reload.py) share: a copy of the
+fixture project and a running server."""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from tornado.httpclient import HTTPClientError, HTTPRequest
+from tornado.websocket import websocket_connect
+from watchfiles import Change
+
+from site_builder.server import measure_reload_latency
+from site_builder.watch import EditorFilter
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "serve"
+SECRET = "SECRET-7f3a9c"  # planted outside the output folder; must never be served
+START_TIMEOUT = 20.0
+
+
+# -- helpers (also used by test_live_reload.py) ----------------------------------------
+
+
+def copy_fixture(tmp_path: Path) -> Path:
+    project = tmp_path / "site"
+    shutil.copytree(FIXTURE, project)
+    with (project / "site.yaml").open("a", encoding="utf-8") as config:
+        config.write(f"# {SECRET}\n")
+    (tmp_path / "secret.txt").write_text(SECRET, encoding="utf-8")
+    return project
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    project: Path
+    stdout: Path
+    stderr: Path
+    url: str = ""  # the site's base URL, e.g. http://127.0.0.1:41234/repo/
+
+    @property
+    def port(self) -> int:
+        return urlsplit(self.url).port or 80
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def out(self) -> str:
+        return self.stdout.read_text(encoding="utf-8", errors="replace")
+
+    def err(self) -> str:
+        return self.stderr.read_text(encoding="utf-8", errors="replace")
+
+    def builds(self) -> int:
+        """How many builds (good or failed) the server has reported."""
+        return len(re.findall(r"^built\b", self.out(), re.M)) + self.err().count("build failed")
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+
+def launch(project: Path, *args: str, port: int = 0) -> Server:
+    """Start `python -m site_builder serve` without waiting for it."""
+    logs = project.parent
+    stdout, stderr = logs / "serve.out", logs / "serve.err"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "site_builder", "serve", "--source", str(project)]
+    with stdout.open("wb") as out, stderr.open("wb") as err:
+        process = subprocess.Popen(
+            [*command, "--port", str(port), *args], cwd=ROOT, env=env, stdout=out, stderr=err
+        )
+    return Server(process, project, stdout, stderr)
+
+
+def start(project: Path, *args: str) -> Server:
+    """Start the server and wait for it to print the URL it serves."""
+    server = launch(project, *args)
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if match := re.search(r"Serving (http://\S+)", server.out()):
+            server.url = match.group(1)
+            return server
+        if server.process.poll() is not None:
+            break
+        time.sleep(0.05)
+    server.stop()
+    pytest.fail(f"the server did not start:\n{server.out()}\n{server.err()}")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return copy_fixture(tmp_path)
+
+
+@pytest.fixture
+def serve(project: Path) -> Iterator[Callable[..., Server]]:
+    """serve(*args) starts a server on the fixture copy; it is stopped after the test."""
+    started: list[Server] = []
+
+    def run(*args: str) -> Server:
+        started.append(start(project, *args))
+        return started[-1]
+
+    yield run
+    for server in started:
+        server.stop()
+
+
+def wait_until(check: Callable[[], object], timeout: float = 10.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    pytest.fail(f"timed out after {timeout} s waiting for {what or check}")
+
+
+def get(url: str, path: str, method: str = "GET", headers: dict | None = None):
+    """One raw request: `path` goes on the request line exactly as given."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    try:
+        connection.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+        connection.putheader("Host", (headers or {}).get("Host", parts.netloc))
+        for name, value in (headers or {}).items():
+            if name != "Host":
+                connection.putheader(name, value)
+        connection.endheaders()
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+def raw_request(port: int, request: bytes) -> bytes:
+    """Send bytes http.client refuses to send (NUL, raw backslashes); return the reply."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request)
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    return reply
+
+
+def write_page(project: Path, name: str, title: str, body: str, **front: str) -> None:
+    lines = [f"title: {title}", f"summary: The {title} page."]
+    lines += [f"{key}: {value}" for key, value in front.items()]
+    text = "---\n" + "\n".join(lines) + "\n---\n" + body + "\n"
+    (project / "content" / name).write_text(text, encoding="utf-8")
+
+
+# -- one server for the read-only checks ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    server = start(copy_fixture(tmp_path_factory.mktemp("serve")))
+    yield server
+    server.stop()
+
+
+def test_serves_the_site_under_its_base_path(site: Server) -> None:
+    assert site.url.startswith("http://127.0.0.1:") and site.url.endswith("/repo/")
+    status, headers, body = get(site.url, "/repo/")
+    page = body.decode()
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    assert '<a href="/repo/about/">About</a>' in page
+    # The live-reload client comes from this server, not from a third party.
+    assert f'<script src="/livereload.js?port={site.port}"></script>' in page
+    assert page.count("/livereload.js") == 1 and "</html>" in page
+    stylesheet = re.search(r'href="(/repo/css/site\.\w+\.css)"', page)
+    assert stylesheet, page
+    status, headers, body = get(site.url, stylesheet.group(1))
+    assert status == 200 and headers["Content-Type"].startswith("text/css")
+    assert b"livereload" not in body  # only HTML gets the client
+    status, headers, body = get(site.url, "/livereload.js")
+    assert status == 200 and b"LiveReload" in body
+
+
+@pytest.mark.parametrize(
+    ("path", "location"),
+    [
+        ("/", "/repo/"),
+        ("/repo", "/repo/"),
+        ("/repo/about", "/repo/about/"),
+        ("/?x=1", "/repo/?x=1"),
+    ],
+)
+def test_redirects_to_the_base_path_and_to_folders(site: Server, path: str, location: str) -> None:
+    status, headers, _ = get(site.url, path)
+    assert (status, headers["Location"]) == (302, location)
+
+
+def test_unknown_paths_get_the_sites_404_page(site: Server) -> None:
+    for path in ("/repo/no-such-page/", "/elsewhere/", "/repo/about/index.html/"):
+        status, _, body = get(site.url, path)
+        assert status == 404, path
+        assert b"Nothing lives here" in body and b"/livereload.js" in body, path
+
+
+def test_head_and_drafts(site: Server) -> None:
+    status, headers, body = get(site.url, "/repo/about/", method="HEAD")
+    assert status == 200 and body == b"" and int(headers["Content-Length"]) > 0
+    status, _, body = get(site.url, "/repo/draft/")
+    assert status == 200 and b'<p class="draft">Draft</p>' in body  # drafts shown, marked
+
+
+TRAVERSALS = [
+    "/repo/../site.yaml",
+    "/repo/../../secret.txt",
+    "/repo/%2e%2e/site.yaml",
+    "/repo/%2E%2E/%2e%2e/secret.txt",
+    "/repo/.%2e/site.yaml",
+    "/repo/%2e%2e%2fsite.yaml",
+    "/repo/..%2Fsite.yaml",
+    "/repo/%2e%2e%5csite.yaml",
+    "/repo/..%5C..%5Csecret.txt",
+    "/repo/%252e%252e/site.yaml",
+    "/repo/%c0%ae%c0%ae/site.yaml",
+    "/repo/%00",
+    "/repo/index.html%00.txt",
+    "/repo/./../site.yaml",
+    "//etc/passwd",
+    "/repo//etc/passwd",
+    "/repo/%2Fetc%2Fpasswd",
+    "/..%2f..%2f..%2fetc%2fpasswd",
+    "http://127.0.0.1/../site.yaml",
+]
+
+
+@pytest.mark.parametrize("path", TRAVERSALS)
+def test_nothing_outside_the_output_folder(site: Server, path: str) -> None:
+    status, _, body = get(site.url, path)
+    assert status in (400, 404), (path, status)
+    assert SECRET.encode() not in body and b"root:" not in body
+
+
+@pytest.mark.parametrize(
+    "request_line",
+    [
+        b"GET /repo/\x00 HTTP/1.1",
+        b"GET /repo/..\\site.yaml HTTP/1.1",
+        b"GET /repo/..\\..\\secret.txt",
+    ],
+)
+def test_raw_nul_and_backslashes_are_refused(site: Server, request_line: bytes) -> None:
+    reply = raw_request(
+        site.port, request_line + b"\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    status_line = reply.split(b"\r\n", 1)[0]
+    assert re.match(rb"HTTP/1\.[01] 40[04] ", status_line), reply[:200]
+    assert SECRET.encode() not in reply
+
+
+def test_symlinks_are_not_followed(site: Server) -> None:
+    output = site.project / "output"
+    (output / "leak.txt").symlink_to(site.project / "site.yaml")
+    (output / "leak-dir").symlink_to(site.project.parent)
+    (output / "home.html").symlink_to(output / "index.html")  # even inside the output
+    (output / "about" / "up").symlink_to("..")
+    for path in ("/repo/leak.txt", "/repo/leak-dir/secret.txt", "/repo/home.html"):
+        status, _, body = get(site.url, path)
+        assert status == 404 and SECRET.encode() not in body, path
+    status, _, _ = get(site.url, "/repo/about/up/index.html")
+    assert status == 404
+
+
+def test_requests_for_other_host_names_are_refused(site: Server) -> None:
+    # A web page can point a DNS name it controls at 127.0.0.1 (DNS rebinding).
+    status, _, _ = get(site.url, "/repo/", headers={"Host": f"attacker.example:{site.port}"})
+    assert status == 400
+    status, _, _ = get(site.url, "/repo/", headers={"Host": f"localhost:{site.port}"})
+    assert status == 200
+
+
+def _websocket(site: Server, origin: str | None, host: str | None = None) -> str:
+    """Open the live-reload socket with these headers; 'hello' or the HTTP error code."""
+
+    async def attempt() -> str:
+        headers = {"Host": host or f"127.0.0.1:{site.port}"}
+        if origin:
+            headers["Origin"] = origin
+        request = HTTPRequest(f"ws://127.0.0.1:{site.port}/livereload", headers=headers)
+        try:
+            connection = await asyncio.wait_for(websocket_connect(request), 10)
+        except HTTPClientError as exc:
+            return str(exc.code)
+        hello = {"command": "hello", "protocols": ["http://livereload.com/protocols/official-7"]}
+        await connection.write_message(json.dumps(hello))
+        reply = await asyncio.wait_for(connection.read_message(), 10)
+        connection.close()
+        return json.loads(reply or "{}").get("command", "")
+
+    return asyncio.run(attempt())
+
+
+def test_only_the_preview_itself_can_open_the_reload_socket(site: Server) -> None:
+    assert _websocket(site, site.origin) == "hello"
+    assert _websocket(site, "http://attacker.example") == "403"
+    assert _websocket(site, "null") == "403"
+    assert _websocket(site, "http://127.0.0.1:1") == "403"  # another local server
+    rebinding = f"attacker.example:{site.port}"
+    assert _websocket(site, f"http://{rebinding}", host=rebinding) == "400"
+    # livereload's own unauthenticated trigger is not mounted
+    assert get(site.url, "/forcereload?path=*")[0] == 404
+
+
+def test_editor_files_are_filtered_out() -> None:
+    keep = EditorFilter()
+    for name in (".#about.md", "about.md~", ".about.md.swp", "4913", "about.md.tmp", "#about.md#"):
+        assert not keep(Change.added, f"/p/content/{name}"), name
+    assert not keep(Change.modified, "/p/content/.git/index")
+    assert keep(Change.modified, "/p/content/about.md")
+    assert keep(Change.deleted, "/p/templates/base.html")
+
+
+# -- servers of their own --------------------------------------------------------------
+
+
+def test_a_busy_port_is_a_clear_error(project: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        server = launch(project, port=port)
+        code = server.process.wait(timeout=20)
+    assert code == 1
+    assert f"port {port} on 127.0.0.1 is already in use" in server.err()
+    assert "Traceback" not in server.err()
+
+
+def test_all_interfaces_warns_and_no_drafts_hides_drafts(serve: Callable[..., Server]) -> None:
+    server = serve("--host", "0.0.0.0", "--no-drafts")
+    assert "WARNING" in server.err() and "0.0.0.0" in server.err()
+    assert server.url.startswith("http://127.0.0.1:")
+    status, _, body = get(server.url, "/repo/")
+    assert status == 200 and b"/repo/draft/" not in body
+    assert get(server.url, "/repo/draft/")[0] == 404
+
+
+def test_loopback_does_not_warn(site: Server) -> None:
+    assert "WARNING" not in site.err()
+
+
+def test_reload_latency_hook_and_log(serve: Callable[..., Server], project: Path) -> None:
+    server = serve("-v")
+
+    def save() -> None:
+        write_page(project, "about.md", "About", "Measured edit.", date="2025-07-21", order="1")
+
+    latency = measure_reload_latency(server.url, save)
+    assert 0 < latency < 10
+    assert b"Measured edit." in get(server.url, "/repo/about/")[2]
+    wait_until(lambda: re.search(r"reload sent after \d+ ms", server.err()), what="the log")
+
+
+def test_errors_are_shown_and_the_site_recovers(serve: Callable[..., Server], project: Path):
+    about = project / "content" / "about.md"
+    good = about.read_text(encoding="utf-8")
+    about.write_text(good.replace("order: 1", "draft: yes <script>x</script>"), encoding="utf-8")
+    server = serve()
+    # No good build yet: an error page, with the problem and its source line, escaped.
+    status, _, body = get(server.url, "/repo/")
+    page = body.decode()
+    assert status == 503
+    assert "content/about.md:5:8: &#x27;draft&#x27; must be true or false" in page
+    assert "draft: yes &lt;script&gt;x&lt;/script&gt;" in page and "<script>x" not in page
+    assert "content/about.md:5:8: 'draft' must be true or false" in server.err()
+
+    about.write_text(good.replace("says hello", "says hello again"), encoding="utf-8")
+    wait_until(lambda: get(server.url, "/repo/")[0] == 200, what="the fixed build")
+    assert b"says hello again" in get(server.url, "/repo/about/")[2]
+    assert b"site-builder-errors" not in get(server.url, "/repo/about/")[2]
+
+    # Broken again: every page keeps its last good version, under the overlay.
+    about.write_text(good.replace("title: About", "title: [About"), encoding="utf-8")
+    wait_until(lambda: b"site-builder-errors" in get(server.url, "/repo/")[2], what="overlay")
+    status, _, body = get(server.url, "/repo/about/")
+    assert status == 200 and b"says hello again" in body and b"content/about.md:3" in body
+    about.write_text(good, encoding="utf-8")
+    wait_until(lambda: b"site-builder-errors" not in get(server.url, "/repo/")[2], what="fix")
+
+
+def test_output_and_editor_files_never_trigger_builds(
+    serve: Callable[..., Server], project: Path
+) -> None:
+    server = serve()
+    time.sleep(1.0)  # long enough for a build loop to show itself
+    assert server.builds() == 1
+    content = project / "content"
+    for name in (".#about.md", "about.md~", ".about.md.swp", "4913", "about.md.tmp"):
+        (content / name).write_text("junk", encoding="utf-8")
+    (project / "output" / "stray.html").write_text("x", encoding="utf-8")
+    (project / ".site-builder-cache").mkdir()
+    (project / ".site-builder-cache" / "x").write_text("x", encoding="utf-8")
+    time.sleep(1.0)
+    assert server.builds() == 1, server.out()
+    write_page(project, "new.md", "New", "A new page.")  # the watcher is alive
+    wait_until(lambda: server.builds() == 2, what="the rebuild")
+
+
+def test_a_burst_of_saves_is_one_rebuild(serve: Callable[..., Server], project: Path) -> None:
+    server = serve()
+    for number in range(20):
+        write_page(project, f"burst-{number}.md", f"Burst {number}", "Burst page.")
+    wait_until(lambda: b"Burst 19" in get(server.url, "/repo/")[2], what="all 20 pages")
+    time.sleep(0.5)
+    assert server.builds() <= 3, server.out()
+
+
+def test_a_flood_of_saves_leaves_the_last_content(
+    serve: Callable[..., Server], project: Path
+) -> None:
+    """1,000 saves in a few seconds, some half-written, a page deleted and re-created,
+    while a reader keeps asking for a page: every answer is a whole page."""
+    server = serve()
+    about, other = project / "content" / "about.md", project / "content" / "other.md"
+    other_text = other.read_text(encoding="utf-8")
+    problems: list[str] = []
+    reading = threading.Event()
+    reading.set()
+
+    def read() -> None:
+        while reading.is_set():
+            status, _, body = get(server.url, "/repo/about/")
+            if status != 200 or not body.rstrip().endswith(b"</html>"):
+                problems.append(f"{status}: {body[-80:]!r}")
+            elif body.count(b"/livereload.js") != 1 or body.count(b"<h1>") != 1:
+                problems.append(f"mixed page: {body!r}")
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for number in range(1000):
+            text = f"---\ntitle: About\nsummary: Flood.\norder: 1\n---\nVersion {number}.\n"
+            if number % 10 == 3:
+                text = text[: len(text) // 3]  # caught half-written
+            about.write_text(text, encoding="utf-8")
+            if number % 50 == 7:
+                other.unlink()
+            elif number % 50 == 20:
+                other.write_text(other_text, encoding="utf-8")
+            time.sleep(0.002)
+        wait_until(lambda: b"Version 999." in get(server.url, "/repo/about/")[2], 20, "the end")
+    finally:
+        reading.clear()
+        reader.join()
+    assert server.process.poll() is None, server.err()
+    assert not problems, problems[:5]
+    page = get(server.url, "/repo/about/")[2]
+    assert b"site-builder-errors" not in page and b"/repo/other/" in page
+    assert server.builds() < 200  # coalesced, not one per save
+    assert "Traceback" not in server.err()
+
+
+def _children(pid: int) -> list[str]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += (task / "children").read_text().split()
+    return found
+
+
+def test_ctrl_c_stops_cleanly(serve: Callable[..., Server], project: Path) -> None:
+    server = serve()
+    assert _children(server.process.pid) == []
+    write_page(project, "late.md", "Late", "Saved just before Ctrl-C.")
+    time.sleep(0.1)  # let the rebuild start
+    server.process.send_signal(signal.SIGINT)
+    assert server.process.wait(timeout=15) == 0, server.err()
+    assert "stopped" in server.out() and "Traceback" not in server.err()
+    leftovers = [p.name for p in project.iterdir() if p.name.startswith(".output")]
+    assert leftovers == [] and (project / "output" / "index.html").is_file()
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", server.port), timeout=2).close()
