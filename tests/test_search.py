@@ -1,0 +1,175 @@
+"""Search on a static host (issue 5): Pagefind's index of the real explainer, used in a browser.
+
+The site is built by the real CLI with the sub-path base URL, indexed with
+`build_search_index`, and served from 127.0.0.1 under /stockholm-explainer/, as on GitHub Pages.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, expect
+from playwright.sync_api import Page as BrowserPage
+
+from site_builder import search
+from site_builder.search import BUNDLE_DIR, build_search_index
+from tests.sitefactory import run_cli, snapshot
+from tests.support import SITE_BASE_URL, SITE_PREFIX
+from tests.support.axe import format_violations, run_axe
+from tests.support.http import StaticServer
+
+# Words that appear on one page of the explainer only, and that page.
+QUERIES = {
+    "nitazenes": "tariff-truce/",
+    "Huawei": "export-controls/",
+}
+RESULT_TITLES = ".pagefind-ui__result-title .pagefind-ui__result-link"
+MAX_TABS = 40  # more Tab presses than this to reach the header's box is not "accessible"
+
+
+@pytest.fixture(scope="module")
+def indexed_site(project_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    site = tmp_path_factory.mktemp("search") / "site"
+    built = run_cli(
+        "build", "--source", project_root, "--output", site, "--base-url", SITE_BASE_URL
+    )
+    assert built.returncode == 0, built.stderr
+    assert build_search_index(site, lambda message: None) == []
+    return site
+
+
+@pytest.fixture(scope="module")
+def server(indexed_site: Path) -> Iterator[StaticServer]:
+    with StaticServer(indexed_site, SITE_PREFIX) as running:
+        yield running
+
+
+def _indexed_urls(site: Path) -> set[str]:
+    """The page URLs in Pagefind's index (its fragments are gzipped JSON after a signature)."""
+    urls = set()
+    for fragment in (site / BUNDLE_DIR / "fragment").iterdir():
+        data = gzip.decompress(fragment.read_bytes()).removeprefix(b"pagefind_dcd")
+        urls.add(json.loads(data)["url"])
+    return urls
+
+
+def _search_page_url(server: StaticServer) -> str:
+    return server.url + "search/"
+
+
+def _top_result(page: BrowserPage) -> str | None:
+    page.locator(RESULT_TITLES).first.wait_for(timeout=10_000)
+    return page.locator(RESULT_TITLES).first.get_attribute("href")
+
+
+# -- the index ---------------------------------------------------------------------------------
+
+
+def test_index_holds_the_content_pages_only(indexed_site: Path) -> None:
+    pages = {
+        "/" + p.relative_to(indexed_site).as_posix().removesuffix("index.html")
+        for p in indexed_site.rglob("*.html")
+        if not p.relative_to(indexed_site).as_posix().startswith(BUNDLE_DIR)
+    }
+    # Not the 404 page (it asks not to be indexed) nor the search page (its list of every
+    # page would make it match every query).
+    assert _indexed_urls(indexed_site) == pages - {"/404.html", "/search/"}
+
+
+def test_index_is_byte_identical_between_runs(indexed_site: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again"
+    shutil.copytree(indexed_site, again)
+    shutil.rmtree(again / BUNDLE_DIR)
+    assert build_search_index(again, lambda message: None) == []
+    assert snapshot(again / BUNDLE_DIR) == snapshot(indexed_site / BUNDLE_DIR)
+
+
+def test_problems_are_diagnostics_not_crashes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    empty = build_search_index(tmp_path, lambda message: None)
+    assert [(d.severity, d.message) for d in empty] == [("warning", "no pages to index for search")]
+
+    (tmp_path / "index.html").write_text("<main><h1>Hi</h1></main>", encoding="utf-8")
+
+    def missing() -> Path:
+        raise FileNotFoundError("no pagefind binary")
+
+    monkeypatch.setattr(search, "pagefind_executable", missing)
+    [problem] = build_search_index(tmp_path, lambda message: None)
+    assert problem.is_error and "Pagefind is not installed" in problem.message
+
+
+# -- in a browser --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("query", "expected"), QUERIES.items())
+def test_typing_a_query_shows_the_right_page(
+    browser: Browser, server: StaticServer, query: str, expected: str
+) -> None:
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        page.goto(_search_page_url(server))
+        box = page.locator(".pagefind-ui__search-input")
+        box.click()
+        box.press_sequentially(query)
+        assert _top_result(page) == SITE_PREFIX + expected
+        expect(page.locator(".pagefind-ui__message")).to_contain_text(query)
+        violations = run_axe(page)
+        assert not violations, format_violations(violations)
+    finally:
+        page.close()
+    assert not errors
+
+
+def test_header_search_box_works_from_the_keyboard(browser: Browser, server: StaticServer) -> None:
+    page = browser.new_page()
+    try:
+        page.goto(server.url + "timeline/")
+        expect(page.locator(".site-search-link")).to_be_hidden()
+        for _ in range(MAX_TABS):
+            page.keyboard.press("Tab")
+            if page.evaluate("() => document.activeElement.id") == "site-search-q":
+                break
+        else:
+            pytest.fail(f"{MAX_TABS} Tab presses did not reach the header's search box")
+        page.keyboard.type("nitazenes")
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/search/?q=nitazenes")
+        assert _top_result(page) == SITE_PREFIX + QUERIES["nitazenes"]
+    finally:
+        page.close()
+
+
+def test_without_javascript_a_link_leads_to_a_list_of_every_page(
+    browser: Browser, server: StaticServer, indexed_site: Path
+) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(server.url)
+        expect(page.locator(".site-search-form")).to_be_hidden()
+        link = page.locator(".site-search-link")
+        expect(link).to_be_visible()
+        link.click()
+        page.wait_for_url(_search_page_url(server))
+        # (Chromium with scripts disabled by the DevTools protocol still parses <noscript> as
+        # if scripts ran, so the note inside it cannot be checked here; the list can.)
+        expect(page.locator(".every-page")).to_be_visible()
+        expect(page.locator("#search")).to_be_empty()
+        listed = page.locator(".every-page a").evaluate_all("as => as.map(a => a.pathname)")
+    finally:
+        context.close()
+    every_page = {
+        SITE_PREFIX + p.relative_to(indexed_site).as_posix().removesuffix("index.html")
+        for p in indexed_site.rglob("index.html")
+        if not p.relative_to(indexed_site).as_posix().startswith(BUNDLE_DIR)
+    }
+    assert sorted(listed) == sorted(every_page - {SITE_PREFIX + "search/"})
