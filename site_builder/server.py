@@ -32,6 +32,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -809,7 +810,10 @@ def measure_reload_latency(url: str, change: Callable[[], object], timeout: floa
     """Seconds from calling `change()` (e.g. writing a file) until the preview at `url`
     sends its next reload notification, measured as a browser tab sees it: connected to
     the websocket, handshake done. Call it while the server is idle."""
-    return asyncio.run(_reload_latency(url, change, timeout))
+    # A thread of its own: the caller's thread may already run an event loop (async code,
+    # Playwright's sync API), where asyncio.run() is not allowed.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, _reload_latency(url, change, timeout)).result()
 
 
 async def _reload_latency(url: str, change: Callable[[], object], timeout: float) -> float:
