@@ -13,6 +13,7 @@ output can never trigger another build.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 import traceback
@@ -57,6 +58,7 @@ class ProjectWatcher:
         self._filter = EditorFilter()
         self._stop = threading.Event()
         self._tree_restart = threading.Event()
+        self._last_trouble = ""
         self._threads = [
             threading.Thread(target=self._watch_tree, name="watch-tree", daemon=True),
             threading.Thread(target=self._watch_root, name="watch-root", daemon=True),
@@ -93,10 +95,10 @@ class ProjectWatcher:
                     raise_interrupt=False,
                 ):
                     self._report(Path(path) for _, path in changes)
-            except (FileNotFoundError, RuntimeError, OSError):
-                # A watched folder was removed under the watcher; the root watch sees the
-                # removal too and we restart with the folders that exist now.
-                time.sleep(QUIET_MS / 1000)
+            except (RuntimeError, OSError) as exc:
+                # Usually a watched folder removed under the watcher: the root watch sees
+                # the removal too, and we restart with the folders that exist now.
+                self._trouble(exc)
 
     def _watch_root(self) -> None:
         """The project folder itself, not recursively: site.yaml, and the watched folders
@@ -121,8 +123,16 @@ class ProjectWatcher:
                     if any(path.name in WATCHED_DIRS for path in paths):
                         self._tree_restart.set()
                     self._report(paths)
-            except (FileNotFoundError, RuntimeError, OSError):
-                time.sleep(QUIET_MS / 1000)
+            except (RuntimeError, OSError) as exc:
+                self._trouble(exc)
+
+    def _trouble(self, exc: BaseException) -> None:
+        """Say once why watching failed (e.g. the inotify watch limit), then retry."""
+        message = f"warning: watching for changes: {exc} (retrying)"
+        if message != self._last_trouble:
+            self._last_trouble = message
+            print(message, file=sys.stderr, flush=True)
+        time.sleep(QUIET_MS / 1000)
 
     def _report(self, paths: Iterable[Path]) -> None:
         changed = set(paths)

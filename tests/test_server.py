@@ -300,8 +300,12 @@ def test_requests_for_other_host_names_are_refused(site: Server) -> None:
     assert status == 200
 
 
-def _websocket(site: Server, origin: str | None, host: str | None = None) -> str:
-    """Open the live-reload socket with these headers; 'hello' or the HTTP error code."""
+def _websocket(
+    site: Server, origin: str | None, host: str | None = None, generation: int | None = None
+) -> str:
+    """Open the live-reload socket with these headers and say hello, then (with a
+    `generation`) report which build our page came from, like the injected plugin does.
+    Returns the commands received, e.g. 'hello' or 'hello reload', or the HTTP error."""
 
     async def attempt() -> str:
         headers = {"Host": host or f"127.0.0.1:{site.port}"}
@@ -314,13 +318,30 @@ def _websocket(site: Server, origin: str | None, host: str | None = None) -> str
             return str(exc.code)
         hello = {"command": "hello", "protocols": ["http://livereload.com/protocols/official-7"]}
         await connection.write_message(json.dumps(hello))
-        reply = await asyncio.wait_for(connection.read_message(), 10)
+        replies = [await asyncio.wait_for(connection.read_message(), 10)]
+        if generation is not None:
+            plugins = {"site-builder": {"generation": generation, "version": "1"}}
+            info = {"command": "info", "url": site.url, "plugins": plugins}
+            await connection.write_message(json.dumps(info))
+            try:
+                replies.append(await asyncio.wait_for(connection.read_message(), 1.0))
+            except TimeoutError:
+                pass
         connection.close()
-        return json.loads(reply or "{}").get("command", "")
+        return " ".join(json.loads(reply or "{}").get("command", "") for reply in replies)
 
     # In a thread: Playwright's sync API, used by other tests, leaves a loop set on this one.
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, attempt()).result()
+
+
+def test_a_tab_that_missed_a_reload_is_reloaded_when_it_connects(site: Server) -> None:
+    """A page served just before a build finished, whose tab connects just after that
+    build's reload went out, is told to reload as soon as it says which build it shows."""
+    page = get(site.url, "/repo/")[2].decode()
+    current = int(re.search(r"generation:(\d+)", page).group(1))
+    assert _websocket(site, site.origin, generation=current) == "hello"
+    assert _websocket(site, site.origin, generation=current - 1) == "hello reload"
 
 
 def test_only_the_preview_itself_can_open_the_reload_socket(site: Server) -> None:
@@ -426,6 +447,28 @@ def test_output_and_editor_files_never_trigger_builds(
     assert server.builds() == 1, server.out()
     write_page(project, "new.md", "New", "A new page.")  # the watcher is alive
     wait_until(lambda: server.builds() == 2, what="the rebuild")
+
+
+def test_a_folder_created_later_is_watched(serve: Callable[..., Server], project: Path) -> None:
+    server = serve()
+    data = project / "data"
+    data.mkdir()
+    wait_until(lambda: server.builds() == 2, what="the build for the new folder")
+    time.sleep(0.3)  # the watch on data/ starts
+    (data / "facts.yaml").write_text("- one\n", encoding="utf-8")
+    wait_until(lambda: server.builds() == 3, what="the build for a file in it")
+
+
+def test_a_new_base_path_in_site_yaml_is_served(
+    serve: Callable[..., Server], project: Path
+) -> None:
+    server = serve()
+    config = project / "site.yaml"
+    config.write_text(config.read_text().replace("/repo/", "/docs/"), encoding="utf-8")
+    wait_until(lambda: get(server.url, "/")[1].get("Location") == "/docs/", what="/docs/")
+    status, _, body = get(server.url, "/docs/about/")
+    assert status == 200 and b'href="/docs/"' in body
+    assert get(server.url, "/repo/about/")[0] == 404
 
 
 def test_a_burst_of_saves_is_one_rebuild(serve: Callable[..., Server], project: Path) -> None:
