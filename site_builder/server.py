@@ -213,7 +213,9 @@ class Preview:
         self.failure: Failure | None = None
         self.building = False
         self.loop: asyncio.AbstractEventLoop | None = None
+        # The rebuild thread's own: the Builder, and the base path it builds for.
         self.builder: Builder | None = None
+        self._built_base_path = "/"
         # Saves not yet in a successful build: an incremental rebuild after a failed one
         # must still see them.
         self._unbuilt: set[Path] = set()
@@ -237,16 +239,17 @@ class Preview:
         try:
             outcome = self._build(changed)
         except Exception as exc:  # noqa: BLE001 - the preview must outlive any bug
-            outcome = Outcome(self._internal_failure(exc), self.base_path, 0.0, 0)
+            outcome = Outcome(self._internal_failure(exc), self._built_base_path, 0.0, 0)
         self._post(self._build_finished, outcome, first_seen)
 
     def _build(self, changed: set[Path]) -> Outcome:
         started = time.perf_counter()
-        base_path = self.base_path
+        base_path = self._built_base_path
         if self.builder is None or self.project / CONFIG_FILE in changed:
             base_path = self._configured_base_path() or base_path
-            if self.builder is None or base_path != self.base_path:
+            if self.builder is None or base_path != self._built_base_path:
                 self.builder = Builder(self._options(base_path))
+                self._built_base_path = base_path
                 self._need_full_build = True
         pending = self._unbuilt | changed
         written = 0
