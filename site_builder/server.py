@@ -259,7 +259,7 @@ class Preview:
                 result = self.builder.build()
             else:
                 result = self.builder.rebuild(sorted(pending))
-            written = len(result.rendered)
+            written = len(getattr(result, "rendered", ()))
             self._report_warnings(result.diagnostics)
         except BuildFailed as exc:
             failure = self._failure(exc.diagnostics)

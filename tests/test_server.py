@@ -525,22 +525,40 @@ def test_a_flood_of_saves_leaves_the_last_content(
     assert "Traceback" not in server.err()
 
 
-def _children(pid: int) -> list[str]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found += (task / "children").read_text().split()
+def _descendants(pid: int) -> set[int]:
+    found: set[int] = set()
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                found |= {int(child)} | _descendants(int(child))
+    except OSError:
+        pass  # it ended meanwhile
     return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
 
 
 def test_ctrl_c_stops_cleanly(serve: Callable[..., Server], project: Path) -> None:
     server = serve()
-    assert _children(server.process.pid) == []
+    helpers = _descendants(server.process.pid)
     write_page(project, "late.md", "Late", "Saved just before Ctrl-C.")
     time.sleep(0.1)  # let the rebuild start
+    helpers |= _descendants(server.process.pid)  # e.g. build workers, if any
     server.process.send_signal(signal.SIGINT)
     assert server.process.wait(timeout=15) == 0, server.err()
     assert "stopped" in server.out() and "Traceback" not in server.err()
-    leftovers = [p.name for p in project.iterdir() if p.name.startswith(".output")]
-    assert leftovers == [] and (project / "output" / "index.html").is_file()
+    time.sleep(0.2)
+    assert [pid for pid in helpers if _alive(pid)] == []
+    # No staging or temporary folders left beside the output, nor temporary files in it.
+    expected = {"site.yaml", "content", "templates", "static", "output", ".site-builder-cache"}
+    assert {p.name for p in project.iterdir()} <= expected
+    assert [p for p in (project / "output").rglob("*") if "tmp" in p.name] == []
+    assert (project / "output" / "index.html").is_file()
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", server.port), timeout=2).close()
