@@ -441,7 +441,7 @@ def test_output_and_editor_files_never_trigger_builds(
     for name in (".#about.md", "about.md~", ".about.md.swp", "4913", "about.md.tmp"):
         (content / name).write_text("junk", encoding="utf-8")
     (project / "output" / "stray.html").write_text("x", encoding="utf-8")
-    (project / ".site-builder-cache").mkdir()
+    (project / ".site-builder-cache").mkdir(exist_ok=True)
     (project / ".site-builder-cache" / "x").write_text("x", encoding="utf-8")
     time.sleep(1.0)
     assert server.builds() == 1, server.out()
