@@ -314,7 +314,7 @@ class Preview:
         where = getattr(exc, "filename", None) or "site_builder"
         message = f"{type(exc).__name__}: {exc}"
         if isinstance(exc, FileNotFoundError):
-            message = "a file disappeared during the build (deleted or renamed); waiting for it"
+            message = "vanished during the build (deleted or renamed mid-save)"
         elif not isinstance(exc, OSError):
             message = f"internal error: {message} (run with --debug)"
         return self._failure(
