@@ -103,7 +103,8 @@ def build_search_index(site_folder: Path, log: Callable[[str], None]) -> list[Di
     except subprocess.TimeoutExpired:
         return [Diagnostic(where, None, None, f"Pagefind took over {TIMEOUT_SECONDS} s; stopped")]
     for line in result.stdout.splitlines():
-        if line.strip():
+        # Pagefind ends with a boxed notice about its newer UI: advice for us, not for writers.
+        if line.strip() and not line.lstrip().startswith(("│", "┌", "└")):
             log(f"  pagefind: {line.strip()}")
     if result.returncode != 0:
         output = (result.stderr.strip() or result.stdout.strip()).splitlines()[-5:]
