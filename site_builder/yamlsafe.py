@@ -109,6 +109,15 @@ class _Loader(yaml.SafeLoader):
             data.positions.append(self._position(item))
             data.raw.append(item.value if isinstance(item, ScalarNode) else None)
 
+    def construct_yaml_timestamp(self, node: ScalarNode, values: Any = None) -> Any:
+        # PyYAML raises a bare ValueError for a date-shaped but impossible value.
+        try:
+            return super().construct_yaml_timestamp(node, values)
+        except ValueError:
+            raise self._error(
+                node.start_mark, f"{node.value!r} is not a real date; write it as YYYY-MM-DD"
+            ) from None
+
     def construct_undefined(self, node: Any) -> Any:
         raise self._error(
             node.start_mark,
@@ -121,6 +130,7 @@ class _Loader(yaml.SafeLoader):
 
 _Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_yaml_map)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_yaml_seq)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
 _Loader.add_constructor(None, _Loader.construct_undefined)
 
 # YAML 1.2 booleans: drop SafeLoader's resolver and add one for true/false only.

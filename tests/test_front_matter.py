@@ -64,6 +64,10 @@ CASES = {
         "---\ntitle: A\nsummary: x\ndate: 27 July 2025\n---\n",
         "content/bad.md:4:7: 'date' must be a date written YYYY-MM-DD, not '27 July 2025'",
     ),
+    "impossible date": (
+        "---\ntitle: A\nsummary: x\ndate: 2025-13-45\n---\n",
+        "content/bad.md:4:7: '2025-13-45' is not a real date; write it as YYYY-MM-DD",
+    ),
     "bad slug": (
         "---\ntitle: A\nsummary: x\nslug: ../escape\n---\n",
         "content/bad.md:4:7: slug '../escape' must be lowercase letters, digits and single "
