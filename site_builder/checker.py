@@ -144,6 +144,7 @@ class _PageScanner(HTMLParser):
         self.link: _OpenLink | None = None
         self.sups: list[bool] = []  # one entry per open <sup>: is it a citation mark?
         self.head_at = (1, 1)
+        self.in_body = False  # an inline SVG's <title> is not the page's
         self.title: list[str] | None = None
         self.title_at: tuple[int, int] | None = None
         self.description: str | None = None
@@ -169,9 +170,11 @@ class _PageScanner(HTMLParser):
         self._link_text_start(tag, values)
         if tag == "head":
             self.head_at = self.where()
+        elif tag == "body":
+            self.in_body = True
         elif tag == "main" and self.scan.main_at is None:
             self.scan.main_at = self.where()
-        elif tag == "title" and self.title is None:
+        elif tag == "title" and self.title is None and not self.in_body:
             self.title, self.title_at = [], self.where()
         elif tag == "meta" and values.get("name", "").lower() == "description":
             self.description = values.get("content", "")
@@ -234,7 +237,7 @@ class _PageScanner(HTMLParser):
     def _urls(self, tag: str, values: dict[str, str]) -> None:
         if tag in ("a", "area") and "href" in values:
             self.ref(values["href"], asset=False)
-            if tag == "a" and self.sups and any(self.sups):
+            if tag == "a" and any(self.sups):
                 self.scan.has_citation = True
         elif tag == "link" and values.get("href"):
             rels = set(values.get("rel", "").lower().split())
@@ -326,7 +329,6 @@ def scan_css(rel: str, text: str) -> FileScan:
 
 @dataclass
 class _Site:
-    output: Path
     base_path: str  # "/repo/"
     site_url: str  # "https://user.github.io/repo/"
     files: set[str]  # every file of the output, relative, "/"-separated
@@ -356,12 +358,11 @@ def _check_ref(site: _Site, scan: FileScan, ref: Ref) -> tuple[str | None, bool]
     here = page_url_path(scan.rel, site.base_path)
     if scheme or parts.netloc:
         # A protocol-relative URL ("//host/x") takes the scheme the site is served with.
-        absolute = url if scheme else urlsplit(site.site_url).scheme + ":" + url
-        if not absolute.startswith(site.site_url):
-            if urlsplit(absolute).netloc == urlsplit(site.site_url).netloc:
-                return f"link to {url} is outside the base path {site.base_path}", False
+        absolute = urlsplit(url if scheme else urlsplit(site.site_url).scheme + ":" + url)
+        if absolute.netloc.lower() != urlsplit(site.site_url).netloc.lower():
             return None, True
-        target = site.base_path + absolute[len(site.site_url) :]
+        # The site's own host (canonical URLs, og:url, JSON-LD): resolve it like a path.
+        target = absolute._replace(scheme="", netloc="").geturl()
     else:
         if scan.rel == NOT_FOUND_PAGE and not url.startswith(("/", "#", "?")):
             return (
@@ -420,7 +421,6 @@ def scan_site(output: Path, base_url: str, shown_as: str | None = None) -> SiteR
         text = (output / rel).read_text(encoding="utf-8", errors="replace")
         scans.append(scan_html(rel, text) if rel.endswith(".html") else scan_css(rel, text))
     site = _Site(
-        output=output,
         base_path=base_path,
         site_url=base_url,
         files=files,

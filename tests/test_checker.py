@@ -251,3 +251,46 @@ def test_external_links_are_fetched_with_a_timeout_and_cached(
     assert f"external link {origin}/ok [200 (cached)]" in second.stdout
     assert f"{origin}/gone: failed: " in second.stderr
     assert f"{origin}/slow: failed: " in second.stderr
+
+
+# -- single rules, on one-page sites ---------------------------------------------------------
+
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>T</title>
+<meta name="description" content="D."></head>
+<body><main><h1 id="h">T</h1><sup class="cite"><a href="#h">[1]</a></sup>
+{body}
+</main></body></html>
+"""
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ('<a href="https://example.github.io/elsewhere/">x</a>', "is outside the base path /site/"),
+        ('<a href="http://example.github.io/site/nope/">x</a>', "link to http://example.github"),
+        ('<a href="//example.github.io/site/page/#nope">x</a>', "there is no id 'nope' on this page"),
+        ('<a href="javascript:alert(1)">x</a>', "javascript: URL in a link"),
+        ('<a href="/site/page/"><span aria-hidden="true">→</span></a>', "link has no text"),
+        ('<img src="/site/p.png" alt="x" srcset="/site/p.png 1x, /site/p2.png 2x">', "p2.png"),
+        ('<script type="application/ld+json">{"a": }</script>', "JSON-LD does not parse"),
+        ("<p id=h>again</p>", "duplicate id 'h' (first used on line 4)"),
+        ('<link rel="stylesheet" href="http://cdn.example/x.css">', "insecure http:"),
+    ],
+)
+def test_single_rules(tmp_path: Path, body: str, message: str) -> None:
+    site = tmp_path / "site"
+    (site / "page").mkdir(parents=True)
+    (site / "p.png").write_bytes(b"")
+    (site / "page" / "index.html").write_text(PAGE.format(body=body), encoding="utf-8")
+    problems = check_site(site, FIXTURE_BASE_URL, shown_as="out")
+    assert len(problems) == 1, problems
+    assert problems[0].path == "out/page/index.html" and problems[0].line == 5
+    assert message in problems[0].message
+
+
+def test_an_svg_title_is_not_the_page_title(tmp_path: Path) -> None:
+    page = PAGE.replace("<title>T</title>", "").format(body="<svg><title>Chart</title></svg>")
+    (tmp_path / "x.html").write_text(page, encoding="utf-8")
+    messages = [d.message for d in check_site(tmp_path, FIXTURE_BASE_URL)]
+    assert messages == ["page has no <title>"]
