@@ -269,7 +269,10 @@ PAGE = """<!doctype html>
     [
         ('<a href="https://example.github.io/elsewhere/">x</a>', "is outside the base path /site/"),
         ('<a href="http://example.github.io/site/nope/">x</a>', "link to http://example.github"),
-        ('<a href="//example.github.io/site/page/#nope">x</a>', "there is no id 'nope' on this page"),
+        (
+            '<a href="//example.github.io/site/page/#nope">x</a>',
+            "there is no id 'nope' on this page",
+        ),
         ('<a href="javascript:alert(1)">x</a>', "javascript: URL in a link"),
         ('<a href="/site/page/"><span aria-hidden="true">→</span></a>', "link has no text"),
         ('<img src="/site/p.png" alt="x" srcset="/site/p.png 1x, /site/p2.png 2x">', "p2.png"),
