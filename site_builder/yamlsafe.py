@@ -109,10 +109,10 @@ class _Loader(yaml.SafeLoader):
             data.positions.append(self._position(item))
             data.raw.append(item.value if isinstance(item, ScalarNode) else None)
 
-    def construct_yaml_timestamp(self, node: ScalarNode, values: Any = None) -> Any:
+    def construct_yaml_timestamp(self, node: ScalarNode) -> Any:
         # PyYAML raises a bare ValueError for a date-shaped but impossible value.
         try:
-            return super().construct_yaml_timestamp(node, values)
+            return super().construct_yaml_timestamp(node)
         except ValueError:
             raise self._error(
                 node.start_mark, f"{node.value!r} is not a real date; write it as YYYY-MM-DD"
