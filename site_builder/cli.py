@@ -117,7 +117,7 @@ def make_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve", parents=[common], help="preview the site with live reload while you write"
     )
-    add_build_options(serve)
+    add_build_options(serve, drafts_flag=False)
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     serve.add_argument("--no-drafts", action="store_true", help="hide draft pages in the preview")
@@ -125,12 +125,15 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def add_build_options(parser: argparse.ArgumentParser) -> None:
+def add_build_options(parser: argparse.ArgumentParser, *, drafts_flag: bool = True) -> None:
     parser.add_argument(
         "--output", type=Path, default=None, metavar="DIR", help="where to write (default: output/)"
     )
     parser.add_argument("--base-url", metavar="URL", help="override base_url from site.yaml")
-    parser.add_argument("--drafts", action="store_true", help="include pages marked draft: true")
+    if drafts_flag:  # the preview shows drafts unless --no-drafts
+        parser.add_argument(
+            "--drafts", action="store_true", help="include pages marked draft: true"
+        )
     parser.add_argument("--strict", action="store_true", help="treat warnings as errors")
 
 
@@ -145,7 +148,7 @@ def build_options(args: argparse.Namespace) -> object:
         project=args.source,
         output=args.output if args.output is not None else args.source / "output",
         base_url=args.base_url,
-        drafts=args.drafts,
+        drafts=getattr(args, "drafts", False),
         strict=args.strict,
         log=log,
     )
