@@ -1,36 +1,97 @@
 """The build, as a list of steps: load and check everything, then render and write.
 
-    config → pages, data, sources, assets → URLs → Markdown → links
+    config → pages, data, sources, templates, assets → URLs → Markdown → links
            → templates → sitemap/feed/robots → staging folder → swap
 
 Nothing is written until every page has been loaded, checked and rendered:
-the first phase collects every problem of the build and raises BuildFailed
-with all of them, leaving the previous output untouched.
+each phase collects every problem of the build and raises BuildFailed with all
+of them, leaving the previous output untouched.
+
+A `Builder` remembers what it built, and the cache (cache.py) remembers it from
+one run to the next, so most builds are incremental:
+- each input file is read once per build and fingerprinted; a page whose text is
+  unchanged keeps its parsed front matter, and its rendered Markdown unless a
+  link target's URL or a cited source changed (recorded while rendering);
+- each output keeps the trace of the facts it read (deps.py); after a change it
+  is rendered again only if one of those facts now has another value;
+- a full build (`build()`) stages the new site, taking unchanged files from the
+  current output as hard links, and swaps it in; the preview server's
+  `rebuild(changed)` re-reads only the changed files and replaces the affected
+  files of the live folder one by one, each atomically;
+- a full build with many pages to render spreads them over all cores
+  (parallel.py); the output is the same as a serial build's, byte for byte.
 """
 
 from __future__ import annotations
 
+import gc
+import hashlib
+import os
 import time
+import unicodedata
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
 
-from . import feeds
-from .assets import Asset, collect_assets
+from . import cache, feeds
+from .assets import STATIC_DIR, Asset, collect_assets
 from .config import CONFIG_FILE, Config, load_config
-from .content import CONTENT_DIR, SOURCES_DIR, load_data, load_pages
+from .content import (
+    CONTENT_DIR,
+    SOURCES_DIR,
+    discover,
+    load_data,
+    read_text,
+    relpath,
+    split_front_matter,
+)
+from .deps import (
+    ALL,
+    Index,
+    Key,
+    PagesView,
+    Recorder,
+    Subject,
+    Summary,
+    Trace,
+    World,
+    digest_text,
+    fingerprint,
+    nav_of,
+    recording_context,
+    stale,
+    summarize,
+    touched,
+)
 from .errors import BuildFailed, Diagnostic, SiteError
 from .links import check_links
 from .markdown import PageEnv, citation_html, make_parser, render, render_inline
-from .model import BuildResult, Citation, NavItem, Page, Site
-from .output import StagingFolder, check_output_folder, recover
+from .model import BuildResult, Citation, Heading, LinkRef, NavItem, Page, Site
+from .output import (
+    FileStamp,
+    StagingFolder,
+    check_output_folder,
+    recover,
+    remove_in_place,
+    scan_folder,
+    write_in_place,
+)
+from .parallel import fork_map, usable_jobs
+from .schema import FrontMatter, read_front_matter
 from .sources import SourceRecord, check_quote, load_sources
-from .templates import Templates, format_date
+from .templates import TEMPLATES_DIR, Templates, format_date, read_templates
 from .timeline import timeline_events, timeline_svg
-from .urls import assign_locations
+from .urls import assign_locations, page_location
+from .yamlsafe import load_yaml
+
+DATA_DIR = "data"
+GENERATED = (feeds.SITEMAP_FILE, feeds.FEED_FILE, "robots.txt", ".nojekyll")
+ENV_READ = ("SOURCE_DATE_EPOCH",)  # the environment variables outputs depend on (feeds.py)
+SOURCES_PREFIX = SOURCES_DIR + "/"  # content/sources/ holds source records, not pages
+RACY_NS = 100_000_000  # a file changed this close to when it was read is read again
 
 
 @dataclass
@@ -41,6 +102,8 @@ class BuildOptions:
     drafts: bool = False
     strict: bool = False
     log: Callable[[str], None] = lambda message: None
+    jobs: int = 0  # processes for full builds; 0: one per core
+    cache: bool = True  # keep .site-builder-cache/ in the project for the next build
 
 
 @dataclass
@@ -61,6 +124,110 @@ class Timer:
         return now
 
 
+# -- what is kept between builds (and in the cache) ---------------------------------
+
+
+@dataclass
+class PageInput:
+    """One content file, as last read and parsed."""
+
+    digest: str  # of its text
+    front: FrontMatter | None  # None: it has errors (in `problems`)
+    body: str
+    body_line: int
+    problems: list[Diagnostic]
+    stat: tuple[int, int, int, int] = (0, 0, 0, 0)  # size, mtime, ctime, inode when read
+    read_at: int = 0  # wall clock (ns) when it was read
+
+    def unchanged(self, stat: tuple[int, int, int, int]) -> bool:
+        """True if the file is certainly the one read: same size, times and inode, and
+        its last change well before it was read. (Within a clock tick of the read, a
+        second save could keep every stat field the same: such files are read again,
+        as git does. The ctime cannot be set back, unlike the mtime.)"""
+        return stat == self.stat and stat[2] < self.read_at - RACY_NS
+
+
+@dataclass
+class MarkdownOut:
+    """One page's rendered Markdown, and what it depended on besides the page's text."""
+
+    digest: str  # the text it was rendered from
+    raw_html: str
+    html: str
+    toc: list[Heading]
+    anchors: set[str]
+    links: list[LinkRef]
+    cited: list[str]  # source ids cited in the body and key facts, first use first
+    key_facts: list[KeyFactView]
+    diagnostics: list[Diagnostic]
+    deps: Trace  # link targets' URLs, the sources' existence and records
+
+
+@dataclass
+class OutputRecord:
+    """One file of the output folder, as last written."""
+
+    digest: str  # SHA-256 of its bytes
+    stamp: FileStamp
+    owner: str  # the page it renders ("" for generated files and assets)
+    trace: Trace | None  # what it read; None for copied files (assets)
+
+
+@dataclass
+class State:
+    inputs: dict[str, PageInput] = field(default_factory=dict)  # content rel -> input
+    markdown: dict[str, MarkdownOut] = field(default_factory=dict)  # content rel -> Markdown
+    outputs: dict[str, OutputRecord] = field(default_factory=dict)  # output path -> record
+    summary: Summary | None = None  # the facts of the last successful build
+
+
+@dataclass
+class Scope:
+    """What a build must read again: everything, or what the saved files touch."""
+
+    everything: bool = False
+    pages: set[str] = field(default_factory=set)  # content rels
+    rescan_content: bool = False  # a folder or an odd file changed: list content/ again
+    data: bool = False
+    sources: bool = False
+    templates: bool = False
+    static: bool = False
+
+    @staticmethod
+    def of(project: Path, changed: Iterable[Path | str]) -> Scope:
+        scope = Scope()
+        root = project.resolve()
+        for path in changed:
+            full = Path(path) if Path(path).is_absolute() else project / path
+            try:
+                rel = relpath(full.resolve(), root)
+            except ValueError:
+                continue  # outside the project
+            top, _, rest = rel.partition("/")
+            name = rel.rsplit("/", 1)[-1]
+            if name.startswith(".") or name.endswith(("~", ".swp", ".swx", ".tmp")):
+                continue  # hidden files and editor leftovers, as discover() skips them
+            if rel == CONFIG_FILE:
+                scope.everything = True
+            elif top == CONTENT_DIR and rest.startswith(SOURCES_DIR + "/"):
+                scope.sources = True
+            elif top == CONTENT_DIR and rest:
+                if full.is_symlink() or full.is_dir() or not full.exists() and "." not in name:
+                    scope.rescan_content = True  # a folder (or a link) came or went
+                elif rest.endswith(".md"):
+                    scope.pages.add(rest)
+            elif top == DATA_DIR:
+                scope.data = True
+            elif top == TEMPLATES_DIR:
+                scope.templates = True
+            elif top == STATIC_DIR:
+                scope.static = True
+        return scope
+
+
+# -- the builder ----------------------------------------------------------------------
+
+
 class Builder:
     """A build that can be repeated: a full build first, then updates.
 
@@ -69,45 +236,563 @@ class Builder:
 
     def __init__(self, options: BuildOptions) -> None:
         self.options = options
+        self._reset()
+
+    def _reset(self) -> None:
+        self.state: State | None = None
+        self.pages: dict[str, Page] = {}  # content rel -> loaded page (drafts included)
+        self.config: Config | None = None
+        self.config_fp = ""
+        self.md: Any = None
+        self.data: dict[str, Any] = {}
+        self.data_fps: dict[str, str] = {}
+        self.sources: dict[str, SourceRecord] = {}
+        self.source_fps: dict[str, str] = {}
+        self.templates: Templates | None = None
+        self.assets: dict[str, Asset] = {}
+        # Problems found while reading, by kind, kept until that kind is read again.
+        self.problems: dict[str, list[Diagnostic]] = {}
+        self.md_index = Index()  # subject -> pages whose Markdown depends on it
+        self.out_index = Index()  # subject -> outputs whose trace mentions it
+        self.dirty = False
+
+    # -- public API --
 
     def build(self) -> BuildResult:
-        return build(self.options)
+        """Read every input and bring the output up to date (staged, then swapped in)."""
+        return self._guarded(Scope(everything=True), in_place=False)
 
     def rebuild(self, changed: Iterable[Path]) -> BuildResult:
-        """Bring the output up to date after `changed` files were saved."""
-        return build(self.options)
+        """Bring the output up to date after `changed` files were saved.
+
+        Only those files are read again (all of them after a site.yaml change), and
+        the live output folder is updated one file at a time, each atomically."""
+        if self.state is None or self.state.summary is None or not self.options.output.is_dir():
+            return self.build()
+        return self._guarded(Scope.of(self.options.project, changed), in_place=True)
+
+    def save_cache(self) -> str:
+        """Write the cache now ("" or why not). Full builds do it themselves; rebuilds
+        do not (it would cost more than the rebuild), so a server may call it on exit."""
+        if self.state is None or not self.options.cache:
+            return "caching is off"
+        return cache.save(self._cache_file(), self._cache_key(), self.state)
+
+    # -- one build --
+
+    def _guarded(self, scope: Scope, in_place: bool) -> BuildResult:
+        # A build makes many long-lived objects (pages, the cache's state) and little
+        # cyclic garbage; the cycle collector would walk the former again and again
+        # (a quarter of a warm build). It runs again, as usual, once the build is done.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._run(scope, in_place)
+        except BuildFailed:
+            raise  # nothing was written; the state still describes the output
+        except BaseException:
+            # Whatever was half done (a file vanished mid-build, a write failed) must
+            # not be trusted: the next build starts again from the cache.
+            self._reset()
+            raise
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _run(self, scope: Scope, in_place: bool) -> BuildResult:
+        started = time.perf_counter()
+        timer = Timer(self.options.log)
+        if self.state is None:
+            self.state = self._load_cache() if self.options.cache else State()
+        state = self.state
+        self.dirty = False  # whether the state differs from the cache's
+        if scope.everything or self.config is None:
+            scope = Scope(everything=True)
+            self._read_config()
+        fresh = self._read_inputs(scope)
+        t = timer.step("read", started)
+
+        site, world, problems = self._assemble()
+        fail_on(problems, strict=False)
+        t = timer.step("load", t)
+
+        before = state.summary
+        digests = {p.rel: state.inputs[p.rel].digest for p in site.pages}
+        early = summarize(world, self.config_fp, digests)
+        if before is not None:  # citations are known only after the Markdown
+            early = replace(early, citations=before.citations, cites=before.cites)
+        applied = self._render_markdown(site, world, fresh, touched(before, early))
+        self._cite(site, world, None if scope.everything or scope.sources else applied)
+        warnings = problems + [d for p in site.pages for d in state.markdown[p.rel].diagnostics]
+        warnings += check_links(site.pages)
+        fail_on(warnings + self.problems.get("static", []), self.options.strict)
+        t = timer.step("markdown", t)
+
+        summary = summarize(world, self.config_fp, digests)
+        plan = self._plan(site, touched(before, summary), in_place, world)
+        t = timer.step("plan", t)
+        outcome = self._make_outputs(site, world, plan, in_place, timer)
+        t = time.perf_counter()
+
+        self.dirty |= bool(outcome.records or plan.remove) or summary != before
+        state.summary = summary
+        if not in_place and self.options.cache and self.dirty:
+            why = self.save_cache()
+            if why:
+                self.options.log(f"  cache not saved: {why}")
+            timer.step("cache", t)
+        return BuildResult(
+            output=self.options.output,
+            pages=len(site.pages),
+            rendered=sorted(outcome.rendered),
+            diagnostics=warnings,
+            seconds=time.perf_counter() - started,
+            timings=timer.timings,
+            written=sorted(outcome.written),
+            removed=list(plan.remove),
+            reused=len(plan.keep),
+        )
+
+    # -- cache --
+
+    def _cache_key(self) -> dict[str, Any]:
+        return {
+            "output": str(self.options.output.resolve()),
+            "drafts": self.options.drafts,
+            "base_url": self.options.base_url,
+        }
+
+    def _cache_file(self) -> Path:
+        return cache.cache_file(self.options.project, self._cache_key())
+
+    def _load_cache(self) -> State:
+        payload, why = cache.load(self._cache_file(), self._cache_key())
+        if not isinstance(payload, State):
+            self.options.log(f"  cache: {why or 'not a build state'}; building everything")
+            return State()
+        for rel, out in payload.markdown.items():
+            self.md_index.set(rel, out.deps)
+        for path, record in payload.outputs.items():
+            self.out_index.set(path, record.trace)
+        return payload
+
+    # -- phase 1: read and load ---------------------------------------------------------
+
+    def _read_config(self) -> None:
+        config = load_config(self.options.project)
+        if self.options.base_url:
+            config = config.with_base_url(self.options.base_url)
+        self.config = config
+        self.config_fp = fingerprint((config, self.options.drafts))
+        self.md = make_parser(config.raw_html)
+
+    def _read_inputs(self, scope: Scope) -> set[str]:
+        """Read what `scope` says; return the rels of pages that are new Page objects."""
+        project = self.options.project
+        fresh = self._read_pages(scope)
+        if scope.everything or scope.data:
+            self.data, self.problems["data"] = load_data(project)
+            self.data_fps = {name: fingerprint(value) for name, value in self.data.items()}
+        if scope.everything or scope.sources:
+            self.problems["sources"] = []
+            try:
+                self.sources = load_sources(project / CONTENT_DIR / SOURCES_DIR, project)
+            except BuildFailed as exc:
+                self.problems["sources"] = exc.diagnostics
+                self.sources = {}
+            self.source_fps = {sid: fingerprint(record) for sid, record in self.sources.items()}
+        if scope.everything or scope.templates:
+            sources, self.problems["templates"] = read_templates(project)
+            self.templates = Templates(project, sources)
+        if scope.everything or scope.static:
+            self.assets, self.problems["static"] = collect_assets(project)
+        return fresh
+
+    def _read_pages(self, scope: Scope) -> set[str]:
+        """Read the content files in scope (each once); parse those that changed."""
+        project = self.options.project
+        state = self.state
+        assert state is not None
+        content = project / CONTENT_DIR
+        paths: dict[str, Path] = {}
+        if scope.everything or scope.rescan_content:
+            files, self.problems["content"] = discover(project, CONTENT_DIR)
+            prefix = len(str(content)) + 1  # discover() lists paths under `content`
+            listed = {
+                unicodedata.normalize("NFC", str(path)[prefix:]).replace(os.sep, "/"): path
+                for path in files
+                if path.suffix == ".md"
+            }
+            listed = {
+                rel: path for rel, path in listed.items() if not rel.startswith(SOURCES_PREFIX)
+            }
+            for rel in set(state.inputs) - set(listed):
+                self._forget_page(rel)
+            for rel, path in listed.items():
+                if scope.everything or rel in scope.pages or rel not in state.inputs:
+                    paths[rel] = path
+        else:
+            for rel in scope.pages:
+                path = content / rel
+                if path.is_file():
+                    paths[rel] = path
+                else:
+                    self._forget_page(rel)
+        fresh: set[str] = set()
+        to_parse: list[tuple[str, str, str]] = []
+        read: dict[str, tuple[tuple[int, int, int, int], int]] = {}
+        for rel in sorted(paths):
+            source_path = f"{CONTENT_DIR}/{rel}"
+            known = state.inputs.get(rel)
+            stat = file_stat(paths[rel])
+            if known is not None and known.unchanged(stat):
+                if known.front is not None and rel not in self.pages:  # from the cache
+                    self._page_from_cache(rel, known)
+                    fresh.add(rel)
+                continue
+            read_at = time.time_ns()
+            try:
+                text = read_text(paths[rel], source_path)
+            except SiteError as exc:
+                state.inputs[rel] = PageInput("", None, "", 0, [exc.diagnostic])
+                self.pages.pop(rel, None)
+                continue
+            digest = digest_text(text)
+            self.dirty = True
+            if known is not None and known.digest == digest:
+                known.stat, known.read_at = stat, read_at
+                if known.front is not None and rel not in self.pages:
+                    self._page_from_cache(rel, known)
+                    fresh.add(rel)
+                continue  # unchanged (or still the same errors)
+            read[rel] = (stat, read_at)
+            state.inputs[rel] = PageInput(digest, None, "", 0, [])
+            to_parse.append((source_path, rel, text))
+        parsed = fork_map(parse_front, to_parse, usable_jobs(self.options.jobs, len(to_parse)))
+        for (_, rel, text), (front, body_line, problems) in zip(to_parse, parsed, strict=True):
+            known = state.inputs[rel]
+            stat, read_at = read[rel]
+            body = body_of(text, body_line) if front is not None else ""
+            state.inputs[rel] = PageInput(
+                known.digest, front, body, body_line, problems, stat, read_at
+            )
+            if front is None:
+                self.pages.pop(rel, None)
+            else:
+                self.pages[rel] = make_page(rel, state.inputs[rel])
+                fresh.add(rel)
+        return fresh
+
+    def _page_from_cache(self, rel: str, known: PageInput) -> None:
+        """A page unchanged since the cached build: it keeps its place if the
+        configuration is the same (a URL depends only on the path, slug and base URL)."""
+        page = self.pages[rel] = make_page(rel, known)
+        summary = self.state.summary if self.state else None
+        if summary is not None and summary.config == self.config_fp and rel in summary.places:
+            page.url, page.permalink, page.output_path = summary.places[rel][:3]
+
+    def _forget_page(self, rel: str) -> None:
+        assert self.state is not None
+        self.dirty = True
+        self.state.inputs.pop(rel, None)
+        self.pages.pop(rel, None)
+        if self.state.markdown.pop(rel, None) is not None:
+            self.md_index.drop(rel)
+
+    # -- phase 1b: the site as a whole ------------------------------------------------
+
+    def _assemble(self) -> tuple[Site, World, list[Diagnostic]]:
+        config = self.config
+        state = self.state
+        assert config is not None and state is not None and self.templates is not None
+        problems = [d for rel in sorted(state.inputs) for d in state.inputs[rel].problems]
+        for kind in ("content", "data", "sources", "templates"):
+            problems += self.problems.get(kind, [])
+        drafts = self.options.drafts
+        pages = [p for p in self.pages.values() if drafts or not p.draft]
+        pages.sort(key=Page.sort_key)
+        origin = feeds.absolute_origin(config.base_url)
+        # Pages keep their place unless they are new objects (parsed again, or from a
+        # cache of another configuration) or the configuration changed.
+        same_config = state.summary is not None and state.summary.config == self.config_fp
+        moved = {p.rel for p in pages if not p.output_path} if same_config else None
+        problems += place_pages(pages, config.base_path, origin, moved)
+        problems += check_page_sources(pages, self.sources)
+        nav, nav_problems = make_nav(config, pages)
+        problems += nav_problems
+        link_neighbours(pages)
+        site = Site(
+            config=config,
+            project=self.options.project,
+            pages=pages,
+            sources=self.sources,
+            data=self.data,
+            nav=nav,
+            as_of=config.as_of,
+        )
+        world = World(
+            pages={p.rel: p for p in pages},
+            listed=[p for p in pages if not p.is_404],
+            all_pages=pages,
+            nav=nav,
+            data=self.data,
+            data_fps=self.data_fps,
+            sources=self.sources,
+            source_fps=self.source_fps,
+            cites={},
+            template_fps=self.templates.fingerprints,
+            assets={name: asset.output_name for name, asset in self.assets.items()},
+            env={name: os.environ.get(name) for name in ENV_READ},
+        )
+        return site, world, problems
+
+    # -- phase 2: Markdown ---------------------------------------------------------
+
+    def _render_markdown(
+        self, site: Site, world: World, fresh: set[str], changes: set[Subject]
+    ) -> set[str]:
+        """Render the Markdown of the pages that need it; return the rels of the pages
+        given a (new) rendering."""
+        state = self.state
+        config = self.config
+        assert state is not None and config is not None
+        suspects = self.md_index.owners(changes)
+        todo: list[Page] = []
+        applied: set[str] = set()
+        for page in site.pages:
+            out = state.markdown.get(page.rel)
+            suspect = ALL in changes or page.rel in suspects
+            if (
+                out is None
+                or out.digest != state.inputs[page.rel].digest
+                or out.raw_html != config.raw_html
+                or (suspect and stale(out.deps, world, changes))
+            ):
+                todo.append(page)
+            elif page.rel in fresh:
+                applied.add(page.rel)
+        if todo:
+            self.dirty = True
+            job = MarkdownJob(self.md, config.raw_html, world, site.sources, state.inputs)
+            results = fork_map(job.run, todo, usable_jobs(self.options.jobs, len(todo)))
+            for page, out in zip(todo, results, strict=True):
+                state.markdown[page.rel] = out
+                self.md_index.set(page.rel, out.deps)
+                applied.add(page.rel)
+        for page in site.pages:
+            if page.rel in applied:
+                out = state.markdown[page.rel]
+                page.content = out.html
+                page.toc = out.toc
+                page.anchors = out.anchors
+                page.links = out.links
+                page.key_facts = list(out.key_facts)
+        return applied
+
+    def _cite(self, site: Site, world: World, only: set[str] | None) -> None:
+        """Number each page's citations and list the pages citing each source.
+        `only`: the pages whose citations may have changed (None: all)."""
+        assert self.state is not None
+        for page in site.pages:
+            if only is None or page.rel in only:
+                page.citations = page_citations(page, self.state.markdown[page.rel], self.sources)
+        cites: dict[str, list[Page]] = {source_id: [] for source_id in self.sources}
+        for page in site.pages:
+            for citation in page.citations:
+                cites[citation.id].append(page)
+        world.cites = cites
+
+    # -- phase 3: which outputs to make ---------------------------------------------
+
+    def _plan(self, site: Site, changes: set[Subject], in_place: bool, world: World) -> Plan:
+        state = self.state
+        assert state is not None
+        # A full build checks that the output folder still holds what was written
+        # (size, time, inode of every file); the preview server owns its folder.
+        on_disk = None if in_place or not state.outputs else scan_folder(self.options.output)
+        plan = Plan(on_disk=on_disk)
+        for page in site.pages:
+            plan.owners[page.output_path] = page.rel
+        for name in GENERATED:
+            plan.owners[name] = ""
+        suspects = self.out_index.owners(changes)
+        for path, owner in plan.owners.items():
+            record = state.outputs.get(path)
+            if (
+                record is None
+                or record.trace is None
+                or record.owner != owner
+                or ALL in changes
+                or (on_disk is not None and on_disk.get(path) != record.stamp)
+                or (path in suspects and stale(record.trace, world, changes))
+            ):
+                plan.render.append(path)
+            else:
+                plan.keep.append(path)
+        for asset in self.assets.values():
+            plan.owners[asset.output_name] = ""
+            plan.copy.append(asset)
+        plan.remove = sorted(path for path in state.outputs if path not in plan.owners)
+        return plan
+
+    # -- phase 4: render and write -----------------------------------------------------
+
+    def _make_outputs(
+        self, site: Site, world: World, plan: Plan, in_place: bool, timer: Timer
+    ) -> Outcome:
+        state = self.state
+        assert state is not None and self.templates is not None
+        output = self.options.output
+        check_output_folder(output, self.options.project)
+        recover(output)
+        job = RenderJob(site, world, self.templates, plan.owners, state.outputs, plan.on_disk)
+        outcome = Outcome()
+        if in_place:
+            self._update_in_place(job, plan, outcome, timer)
+        elif not plan.unchanged(state.outputs):
+            self._stage(job, plan, outcome, timer)
+        else:
+            timer.step("render", timer.step("write", time.perf_counter()))
+        for path in plan.remove:
+            state.outputs.pop(path, None)
+            self.out_index.drop(path)
+        for path, record in outcome.records.items():
+            state.outputs[path] = record
+            self.out_index.set(path, record.trace)
+        return outcome
+
+    def _stage(self, job: RenderJob, plan: Plan, outcome: Outcome, timer: Timer) -> None:
+        """Render into a staging folder (in parallel), take the rest from the current
+        output, swap it in."""
+        assert self.templates is not None
+        started = time.perf_counter()
+        staging = StagingFolder(self.options.output)
+        job.staging = staging
+        try:
+            self.templates.compile_all()
+            jobs = usable_jobs(self.options.jobs, len(plan.render))
+            results = fork_map(job.run, plan.render, jobs)
+            problems = [d for result in results for d in result.problems]
+            if problems:
+                raise BuildFailed(problems)
+            for result in results:
+                assert result.record is not None
+                outcome.add(result.path, result.record, result.written, rendered=True)
+            # Rendered pages are already staged (each worker writes its own).
+            t = timer.step("render", started)
+            for asset in plan.copy:
+                record, written = job.stage(asset.output_name, asset.data, None)
+                outcome.add(asset.output_name, record, written, rendered=False)
+            for path in plan.keep:
+                staging.reuse(path)
+            staging.commit()
+            timer.step("write", t)
+        except BaseException:
+            staging.discard()
+            raise
+
+    def _update_in_place(self, job: RenderJob, plan: Plan, outcome: Outcome, timer: Timer) -> None:
+        """Render everything first (a failure writes nothing), then replace each changed
+        file of the live folder atomically and delete the files no longer made."""
+        output = self.options.output
+        started = time.perf_counter()
+        results = [job.run(path) for path in plan.render]
+        problems = [d for result in results for d in result.problems]
+        if problems:
+            raise BuildFailed(problems)
+        t = timer.step("render", started)
+        old = job.old
+        for result in results:
+            assert result.record is not None
+            record = result.record
+            written = result.data is not None
+            if written:
+                record = replace(record, stamp=write_in_place(output, result.path, result.data))
+            outcome.add(result.path, record, written, rendered=True)
+        for asset in plan.copy:
+            digest = sha256(asset.data)
+            record = old.get(asset.output_name)
+            if record is None or record.digest != digest:
+                stamp = write_in_place(output, asset.output_name, asset.data)
+                outcome.add(asset.output_name, OutputRecord(digest, stamp, "", None), True, False)
+        for path in plan.remove:
+            remove_in_place(output, path)
+        timer.step("write", t)
 
 
-def build(options: BuildOptions) -> BuildResult:
-    """Build the site in `options.project` into `options.output`."""
-    started = time.perf_counter()
-    timer = Timer(options.log)
-    project = options.project
-    site, warnings = load_site(options)
-    t = timer.step("load", started)
-    md = make_parser(site.config.raw_html)
-    diagnostics = render_markdown(site, md) + check_links(site.pages)
-    warnings += diagnostics
-    fail_on(warnings, options.strict)
-    t = timer.step("markdown", t)
-    assets, asset_problems = collect_assets(project)
-    fail_on(asset_problems, options.strict)
-    files = render_templates(site, Templates(project), assets)
-    files[feeds.SITEMAP_FILE] = feeds.sitemap(site)
-    files[feeds.FEED_FILE] = feeds.atom_feed(site)
-    files["robots.txt"] = feeds.robots(site)
-    files[".nojekyll"] = ""
-    t = timer.step("render", t)
-    write_output(options, files, assets)
-    timer.step("write", t)
-    return BuildResult(
-        output=options.output,
-        pages=len(site.pages),
-        rendered=sorted(files),
-        diagnostics=warnings,
-        seconds=time.perf_counter() - started,
-        timings=timer.timings,
+@dataclass
+class Plan:
+    on_disk: dict[str, FileStamp] | None  # the output folder as found (full builds)
+    owners: dict[str, str] = field(default_factory=dict)  # output path -> page rel or ""
+    render: list[str] = field(default_factory=list)  # output paths to render
+    keep: list[str] = field(default_factory=list)  # output paths still up to date
+    copy: list[Asset] = field(default_factory=list)
+    remove: list[str] = field(default_factory=list)  # output paths no longer made
+
+    def unchanged(self, records: dict[str, OutputRecord]) -> bool:
+        """True if the output folder already is exactly what this build would write."""
+        if self.render or self.remove or self.on_disk is None:
+            return False
+        if self.on_disk.keys() != self.owners.keys():
+            return False
+        for path in self.owners:
+            record = records.get(path)
+            if record is None or self.on_disk[path] != record.stamp:
+                return False
+        return all(records[a.output_name].digest == sha256(a.data) for a in self.copy)
+
+
+@dataclass
+class Outcome:
+    records: dict[str, OutputRecord] = field(default_factory=dict)
+    written: list[str] = field(default_factory=list)
+    rendered: list[str] = field(default_factory=list)
+
+    def add(self, path: str, record: OutputRecord, written: bool, rendered: bool) -> None:
+        self.records[path] = record
+        if written:
+            self.written.append(path)
+        if rendered:
+            self.rendered.append(path)
+
+
+# -- loading helpers -------------------------------------------------------------------
+
+
+def parse_front(item: tuple[str, str, str]) -> tuple[FrontMatter | None, int, list[Diagnostic]]:
+    """One page's front matter, from its text (as content.load_page, without the read)."""
+    source_path, _, text = item
+    try:
+        front_text, _, body_line = split_front_matter(text, source_path)
+        data = load_yaml(front_text, source_path, line_offset=1)
+    except SiteError as exc:
+        return None, 0, [exc.diagnostic]
+    problems: list[Diagnostic] = []
+    front = read_front_matter(data, source_path, (2, 1), problems)
+    return front, body_line, problems
+
+
+def body_of(text: str, body_line: int) -> str:
+    """The Markdown after the front matter (as content.split_front_matter cuts it)."""
+    cut = body_line - 1  # lines before the body
+    parts = text.split("\n", cut)
+    return parts[cut] if len(parts) > cut else ""
+
+
+def make_page(rel: str, known: PageInput) -> Page:
+    assert known.front is not None
+    return Page(
+        source_path=f"{CONTENT_DIR}/{rel}",
+        rel=rel,
+        front=known.front,
+        body=known.body,
+        body_line=known.body_line,
     )
+
+
+def file_stat(path: Path) -> tuple[int, int, int, int]:
+    st = os.stat(path)
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
 def fail_on(diagnostics: list[Diagnostic], strict: bool) -> None:
@@ -115,44 +800,31 @@ def fail_on(diagnostics: list[Diagnostic], strict: bool) -> None:
         raise BuildFailed(diagnostics)
 
 
-# -- phase 1: load and check --------------------------------------------------
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
-def load_site(options: BuildOptions) -> tuple[Site, list[Diagnostic]]:
-    project = options.project
-    config = load_config(project)
-    if options.base_url:
-        config = config.with_base_url(options.base_url)
-    pages, diagnostics = load_pages(project)
-    data, data_problems = load_data(project)
-    diagnostics += data_problems
-    try:
-        sources = load_sources(project / CONTENT_DIR / SOURCES_DIR, project)
-    except BuildFailed as exc:
-        diagnostics += exc.diagnostics
-        sources = {}
-    if not options.drafts:
-        pages = [p for p in pages if not p.draft]
-    pages.sort(key=Page.sort_key)
-    origin = feeds.absolute_origin(config.base_url)
-    diagnostics += assign_locations(pages, config.base_path, origin)
-    diagnostics += check_page_sources(pages, sources)
-    nav, nav_problems = make_nav(config, pages)
-    diagnostics += nav_problems
-    link_neighbours(pages)
-    site = Site(
-        config=config,
-        project=project,
-        pages=pages,
-        sources=sources,
-        data=data,
-        nav=nav,
-        as_of=config.as_of,
-    )
-    errors = [d for d in diagnostics if d.is_error]
-    if errors:
-        raise BuildFailed(diagnostics)
-    return site, diagnostics
+def place_pages(
+    pages: list[Page], base_path: str, origin: str, moved: set[str] | None
+) -> list[Diagnostic]:
+    """URLs and output paths. `moved`: the pages that may have a new one (None: all);
+    the others keep theirs. Any problem: all are placed again, for exact messages."""
+    if moved is None:
+        return assign_locations(pages, base_path, origin)
+    for page in pages:
+        if page.rel not in moved:
+            continue
+        location = page_location(page)
+        if isinstance(location, Diagnostic):
+            return assign_locations(pages, base_path, origin)
+        url, output_path = location
+        page.url = base_path + url
+        page.permalink = origin + page.url
+        page.output_path = output_path
+    keys = {page.output_path.lower() for page in pages}
+    if len(keys) != len(pages):
+        return assign_locations(pages, base_path, origin)
+    return []
 
 
 def check_page_sources(pages: list[Page], sources: dict[str, SourceRecord]) -> list[Diagnostic]:
@@ -189,51 +861,96 @@ def make_nav(config: Config, pages: list[Page]) -> tuple[list[NavItem], list[Dia
 
 def link_neighbours(pages: list[Page]) -> None:
     """Previous/next links follow the reading order (front matter `order`)."""
+    for page in pages:
+        page.prev = page.next = None
     chain = [p for p in pages if not p.is_404]
     for before, after in zip(chain, chain[1:], strict=False):
         before.next = after
         after.prev = before
 
 
-# -- phase 2: Markdown ------------------------------------------------------------
+# -- phase 2 helpers: Markdown -----------------------------------------------------------
 
 
-def render_markdown(site: Site, md: Any) -> list[Diagnostic]:
-    urls = {page.rel: page.url for page in site.pages}
-    source_ids = frozenset(site.sources)
+class KnownSources:
+    """`source_ids` for the Markdown renderer: each membership test is recorded."""
 
-    def quote_problem(text: str, speaker: str | None, source_id: str) -> str | None:
-        return check_quote(text, speaker, site.sources[source_id])
+    def __init__(self, ids: Any, deps: Trace) -> None:
+        self.ids = ids
+        self.deps = deps
 
-    diagnostics: list[Diagnostic] = []
-    for page in site.pages:
+    def __contains__(self, source_id: object) -> bool:
+        known = source_id in self.ids
+        self.deps[("source", str(source_id), "known")] = known
+        return known
+
+
+@dataclass
+class MarkdownJob:
+    md: Any
+    raw_html: str
+    world: World
+    sources: dict[str, SourceRecord]
+    inputs: dict[str, PageInput]
+
+    def run(self, page: Page) -> MarkdownOut:
+        deps: Trace = {}
+        world = self.world
+
+        def page_url(rel: str) -> str | None:
+            key: Key = ("page", rel, "url")
+            if key not in deps:
+                deps[key] = world.value(key)
+            target = world.pages.get(rel)
+            return target.url if target is not None else None
+
+        def quote_problem(text: str, speaker: str | None, source_id: str) -> str | None:
+            deps[("source", source_id, "")] = world.source_fps.get(source_id)
+            return check_quote(text, speaker, self.sources[source_id])
+
         env = PageEnv(
             source_path=page.source_path,
             rel=page.rel,
             line_offset=page.body_line - 1,
-            page_url=urls.get,
-            source_ids=source_ids,
+            page_url=page_url,
+            source_ids=KnownSources(self.sources, deps),  # type: ignore[arg-type]
             check_quote=quote_problem,
         )
-        result = render(md, page.body, env)
-        page.content = result.html
-        page.toc = result.toc
-        page.anchors = result.anchors
-        page.links = result.links
+        result = render(self.md, page.body, env)
         cited = list(result.citations)
-        diagnostics += result.diagnostics
+        diagnostics = list(result.diagnostics)
+        key_facts = []
         for fact in page.front.key_facts:
             fact_env = PageEnv(**{**env.__dict__, "line_offset": fact.line - 1})
-            inline = render_inline(md, fact.text, fact_env)
+            inline = render_inline(self.md, fact.text, fact_env)
             diagnostics += inline.diagnostics
-            page.key_facts.append(KeyFactView(Markup(inline.html), fact.source))
+            key_facts.append(KeyFactView(Markup(inline.html), fact.source))
             cited += inline.citations
-        for source_id in [*cited, *page.front.sources, *(f.source for f in page.front.key_facts)]:
-            if source_id in site.sources and source_id not in [c.id for c in page.citations]:
-                page.citations.append(
-                    make_citation(len(page.citations) + 1, site.sources[source_id])
-                )
-    return diagnostics
+        return MarkdownOut(
+            digest=self.inputs[page.rel].digest,
+            raw_html=self.raw_html,
+            html=result.html,
+            toc=result.toc,
+            anchors=result.anchors,
+            links=result.links,
+            cited=cited,
+            key_facts=key_facts,
+            diagnostics=diagnostics,
+            deps=deps,
+        )
+
+
+def page_citations(
+    page: Page, out: MarkdownOut, sources: dict[str, SourceRecord]
+) -> list[Citation]:
+    """The citations, numbered in order of first use: body, key facts, then front matter."""
+    citations: list[Citation] = []
+    seen: set[str] = set()
+    for source_id in [*out.cited, *page.front.sources, *(f.source for f in page.front.key_facts)]:
+        if source_id in sources and source_id not in seen:
+            seen.add(source_id)
+            citations.append(make_citation(len(citations) + 1, sources[source_id]))
+    return citations
 
 
 def make_citation(number: int, record: SourceRecord) -> Citation:
@@ -248,77 +965,137 @@ def make_citation(number: int, record: SourceRecord) -> Citation:
     )
 
 
-# -- phase 3: templates -------------------------------------------------------------
+# -- phase 4 helpers: templates and files ----------------------------------------------
 
 
-def render_templates(site: Site, templates: Templates, assets: dict[str, Asset]) -> dict[str, str]:
-    base_path = site.config.base_path
-    urls = {page.rel: page.url for page in site.pages}
-    source_pages: dict[str, list[Page]] = {source_id: [] for source_id in site.sources}
-    for page in site.pages:
-        for citation in page.citations:
-            source_pages[citation.id].append(page)
+@dataclass
+class Rendered:
+    path: str
+    record: OutputRecord | None
+    data: bytes | None = None  # in place: the bytes to write, once every render succeeded
+    written: bool = False
+    problems: list[Diagnostic] = field(default_factory=list)
 
-    def url(path: str = "") -> str:
-        return base_path + path.lstrip("/")
 
-    def asset(name: str) -> str:
-        if name not in assets:
-            raise SiteError("static/" + name, None, None, "asset not found in static/")
-        return url(assets[name].output_name)
+@dataclass
+class RenderJob:
+    """Renders one output (in this process or a forked worker)."""
 
-    def page_url(rel: str) -> str:
-        if rel not in urls:
-            raise SiteError("content/" + rel, None, None, "page_url(): there is no such page")
-        return urls[rel]
+    site: Site
+    world: World
+    templates: Templates
+    owners: dict[str, str]
+    old: dict[str, OutputRecord]
+    on_disk: dict[str, FileStamp] | None
+    staging: StagingFolder | None = None
 
-    shared = {
-        "site": SiteView(site),
-        "pages": [p for p in site.pages if not p.is_404],
-        "data": site.data,
-        "sources": site.sources,
-        "source_pages": source_pages,
-        "url": url,
-        "abs_url": lambda path="": site.config.base_url + path.lstrip("/"),
-        "asset": asset,
-        "page_url": page_url,
-        "format_date": format_date,
-        "timeline_events": timeline_events,
-        "timeline_svg": timeline_svg,
-    }
-    files: dict[str, str] = {}
-    diagnostics: list[Diagnostic] = []
-    for page in site.pages:
-        context = {**shared, "page": page, "cite": _citer(page, site.sources)}
+    def run(self, path: str) -> Rendered:
+        recorder = Recorder(self.world)
+        owner = self.owners[path]
         try:
-            files[page.output_path] = templates.render(page.template, context, page.source_path)
+            if owner:
+                text = self.render_page(self.world.pages[owner], recorder)
+            else:
+                text = self.render_generated(path, recorder)
         except SiteError as exc:
-            diagnostics.append(exc.diagnostic)
-    if diagnostics:
-        raise BuildFailed(diagnostics)
-    return files
+            return Rendered(path, None, problems=[exc.diagnostic])
+        data = text.encode("utf-8")
+        if self.staging is not None:
+            record, written = self.stage(path, data, recorder.facts)
+            return Rendered(path, record, written=written)
+        digest = sha256(data)
+        old = self.old.get(path)
+        if old is not None and old.digest == digest:
+            return Rendered(path, OutputRecord(digest, old.stamp, owner, recorder.facts))
+        record = OutputRecord(digest, FileStamp(0, 0, 0), owner, recorder.facts)
+        return Rendered(path, record, data=data, written=True)
 
+    def stage(self, path: str, data: bytes, trace: Trace | None) -> tuple[OutputRecord, bool]:
+        """Put one file in the staging folder: the current one (a hard link) if its bytes
+        are the same, else these. Returns its record and whether bytes were written."""
+        assert self.staging is not None
+        digest = sha256(data)
+        owner = self.owners.get(path, "")
+        old = self.old.get(path)
+        on_disk = self.on_disk or {}
+        if old is not None and old.digest == digest and on_disk.get(path) == old.stamp:
+            self.staging.reuse(path)
+            return OutputRecord(digest, old.stamp, owner, trace), False
+        self.staging.write(path, data)
+        return OutputRecord(digest, FileStamp.of(self.staging.path / path), owner, trace), True
 
-def _citer(page: Page, sources: dict[str, SourceRecord]) -> Callable[[str], Markup]:
-    """cite(id) for templates: the citation mark, numbered on this page."""
+    def render_page(self, page: Page, recorder: Recorder) -> str:
+        context = self.shared()
+        context.update(recording_context(recorder, page))
+        view = context["page"]
+        citations = view.own_citations()
+        sources = self.world.sources
 
-    def cite(source_id: str) -> Markup:
-        for citation in page.citations:
-            if citation.id == source_id:
-                return Markup(citation_html(citation.number))
-        if source_id not in sources:
-            raise SiteError(page.source_path, None, None, f"cite(): unknown source '{source_id}'")
-        citation = make_citation(len(page.citations) + 1, sources[source_id])
-        page.citations.append(citation)
-        return Markup(citation_html(citation.number))
+        def cite(source_id: str) -> Markup:
+            for citation in citations:
+                if citation.id == source_id:
+                    return Markup(citation_html(citation.number))
+            recorder.read(("source", source_id, ""))
+            if source_id not in sources:
+                raise SiteError(
+                    page.source_path, None, None, f"cite(): unknown source '{source_id}'"
+                )
+            citation = make_citation(len(citations) + 1, sources[source_id])
+            citations.append(citation)
+            return Markup(citation_html(citation.number))
 
-    return cite
+        asset_name = context.pop("asset_name")
+
+        def asset(name: str) -> str:
+            found = asset_name(name)
+            if found is None:
+                raise SiteError("static/" + name, None, None, "asset not found in static/")
+            return context["url"](found)
+
+        context["cite"] = cite
+        context["asset"] = asset
+        context["site"] = SiteView(self.site, recorder)
+        fingerprints = self.templates.fingerprints
+        self.templates.env.on_load = lambda name: recorder.note(
+            ("template", name, ""), fingerprints.get(name)
+        )
+        try:
+            return self.templates.render(page.template, context, page.source_path)
+        finally:
+            self.templates.env.on_load = None
+
+    def render_generated(self, path: str, recorder: Recorder) -> str:
+        if path == ".nojekyll":
+            return ""
+        site = FeedSite(self.site, recorder)
+        if path == "robots.txt":
+            return feeds.robots(site)  # type: ignore[arg-type]
+        for name in ENV_READ:
+            recorder.read(("env", name, ""))
+        if path == feeds.SITEMAP_FILE:
+            return feeds.sitemap(site)  # type: ignore[arg-type]
+        return feeds.atom_feed(site)  # type: ignore[arg-type]
+
+    def shared(self) -> dict[str, Any]:
+        config = self.site.config
+        base_path = config.base_path
+
+        def url(path: str = "") -> str:
+            return base_path + path.lstrip("/")
+
+        return {
+            "url": url,
+            "abs_url": lambda path="": config.base_url + path.lstrip("/"),
+            "format_date": format_date,
+            "timeline_events": timeline_events,
+            "timeline_svg": timeline_svg,
+        }
 
 
 class SiteView:
     """`site` in templates: the configuration plus navigation."""
 
-    def __init__(self, site: Site) -> None:
+    def __init__(self, site: Site, recorder: Recorder) -> None:
         config = site.config
         self.title = config.title
         self.description = config.description
@@ -327,23 +1104,23 @@ class SiteView:
         self.base_path = config.base_path
         self.as_of = config.as_of
         self.publisher = config.publisher
-        self.nav = site.nav
         self.search = config.search
+        self._recorder = recorder
+
+    @property
+    def nav(self) -> list[NavItem]:
+        return nav_of(self._recorder)
 
 
-# -- phase 4: write -----------------------------------------------------------------
+class FeedSite:
+    """What feeds.py reads of the site, with the pages recorded like a template's."""
+
+    def __init__(self, site: Site, recorder: Recorder) -> None:
+        self.config = site.config
+        self.as_of = site.as_of
+        self.pages = PagesView(recorder.world.all_pages, recorder, ("list", "all", ""))
 
 
-def write_output(options: BuildOptions, files: dict[str, str], assets: dict[str, Asset]) -> None:
-    check_output_folder(options.output, options.project)
-    recover(options.output)
-    staging = StagingFolder(options.output)
-    try:
-        for asset in assets.values():
-            staging.write(asset.output_name, asset.data)
-        for relative in sorted(files):
-            staging.write(relative, files[relative])
-        staging.commit()
-    except BaseException:
-        staging.discard()
-        raise
+def build(options: BuildOptions) -> BuildResult:
+    """Build the site in `options.project` into `options.output`."""
+    return Builder(options).build()

@@ -139,7 +139,10 @@ class Site:
 class BuildResult:
     output: Any  # pathlib.Path
     pages: int
-    rendered: list[str]  # output paths written
+    rendered: list[str]  # output paths rendered by this build (pages, feeds, sitemap, ...)
     diagnostics: list[Diagnostic]
     seconds: float
     timings: dict[str, float] = field(default_factory=dict)
+    written: list[str] = field(default_factory=list)  # output paths whose bytes were written
+    removed: list[str] = field(default_factory=list)  # output paths deleted (pages gone)
+    reused: int = 0  # outputs still up to date, neither rendered nor written

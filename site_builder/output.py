@@ -6,12 +6,19 @@ into place, so a failed or killed build leaves the previous output as it was.
 A build killed between those two renames leaves the old site as
 `.NAME.old-PID`; the next build puts it back before it starts. Only folders
 carrying our marker file are ever deleted.
+
+An incremental build stages the same way, but takes each unchanged file from
+the current output as a hard link (a copy where links are not possible) instead
+of writing it again. The preview server's rebuilds instead update the live
+folder in place, one file at a time: each file is written beside its target and
+renamed over it, so a request gets either the old page or the new one, whole.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 from .urls import inside
@@ -81,6 +88,16 @@ class StagingFolder:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
 
+    def reuse(self, relative: str) -> None:
+        """Take `relative` from the current output unchanged (a hard link: no bytes copied)."""
+        source = inside(self.output, relative)
+        target = inside(self.path, relative)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(source, target)
+        except OSError:  # a file system without hard links
+            shutil.copy2(source, target)
+
     def commit(self) -> None:
         old = self.output.parent / f".{self.output.name}.old-{os.getpid()}"
         if self.output.exists():
@@ -94,3 +111,64 @@ class StagingFolder:
     def discard(self) -> None:
         if self.path.exists():
             shutil.rmtree(self.path)
+
+
+@dataclass(frozen=True)
+class FileStamp:
+    """What says that a file is still the one we wrote: its size, time and inode."""
+
+    size: int
+    mtime_ns: int
+    inode: int
+
+    @staticmethod
+    def of(path: Path | str) -> FileStamp:
+        st = os.stat(path)
+        return FileStamp(st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def scan_folder(folder: Path) -> dict[str, FileStamp]:
+    """Every file under `folder` (relative POSIX path -> stamp), in one walk."""
+    found: dict[str, FileStamp] = {}
+    if not folder.is_dir():
+        return found
+    stack = [("", str(folder))]
+    while stack:
+        prefix, path = stack.pop()
+        with os.scandir(path) as entries:
+            for entry in entries:
+                name = prefix + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append((name + "/", entry.path))
+                elif entry.is_file(follow_symlinks=False):
+                    st = entry.stat(follow_symlinks=False)
+                    found[name] = FileStamp(st.st_size, st.st_mtime_ns, st.st_ino)
+    return found
+
+
+def write_in_place(output: Path, relative: str, data: bytes) -> FileStamp:
+    """Replace one file of a live output folder atomically (write beside it, rename)."""
+    target = inside(output, relative)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    try:
+        temporary.write_bytes(data)
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return FileStamp.of(target)
+
+
+def remove_in_place(output: Path, relative: str) -> None:
+    """Delete one file of a live output folder, and the folders it leaves empty."""
+    target = inside(output, relative)
+    target.unlink(missing_ok=True)
+    root = output.resolve()
+    folder = target.parent
+    while folder != root and folder.is_relative_to(root):
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (or already gone)
+            break
+        folder = folder.parent

@@ -1,0 +1,496 @@
+"""Dependency records: what each output read while it was being made.
+
+A template never sees the site's objects directly. It sees views that note every
+fact they hand out, as a key and the value it had:
+
+    ("page", "a.md", "title")   → "A"            page a.md's title
+    ("page", "a.md", "url")     → "/a/"          also what page_url('a.md') answered
+    ("list", "pages", "")       → ("a.md", …)    the listed pages, in order
+    ("list", "all", "")         → ("a.md", …)    every page, the not-found page too
+    ("nav", "", "")             → (NavItem, …)
+    ("data", "people", "")      → fingerprint    data/people.yaml ("*": the names)
+    ("source", ID, "")          → fingerprint    a source record ("*": all of them)
+    ("source", ID, "known")     → True/False     whether the record exists
+    ("cites", ID, "")           → ("a.md", …)    the pages citing ID ("*": the ids)
+    ("template", "base.html", "") → fingerprint  a template that was loaded
+    ("asset", "css/site.css", "") → output name
+    ("env", NAME, "")           → value          an environment variable
+
+Those facts are the output's *trace*. After a change, an output is made again
+only if one of its recorded facts now has another value (`stale`), so a page is
+re-rendered exactly when something it used changed — never on a guess. The first
+two parts of a key are its *subject*: a change is described as a set of subjects
+(`touched`), and an index from subject to outputs finds the few traces to check.
+
+Values are recorded through `norm`: small values as they are, large ones as a
+digest, pages as a `PageRef`, so traces stay small and cheap to pickle.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import SiteError
+from .model import Citation, NavItem, Page
+
+Key = tuple[str, str, str]  # (kind, name, attribute)
+Subject = tuple[str, str]  # (kind, name): what one change touches
+Trace = dict[Key, Any]
+ALL: Subject = ("*", "*")  # touched when everything must be made again (e.g. site.yaml)
+
+SMALL = 64  # strings up to this length, and sequences up to 8 items, are kept as they are
+
+
+class _Missing:
+    """The value of a fact that does not exist (a page that is gone, an attribute it lacks)."""
+
+    _instance: _Missing | None = None
+
+    def __new__(cls) -> _Missing:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __reduce__(self) -> str:
+        return "MISSING"
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING = _Missing()
+
+
+@dataclass(frozen=True)
+class PageRef:
+    """A page, as a fact: which page it is, not what it holds."""
+
+    rel: str
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A large value, as a fact: its fingerprint."""
+
+    hex: str
+
+
+def digest_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def norm(value: Any) -> Any:
+    """The form in which a value is recorded and compared."""
+    if value is None or isinstance(value, bool | int | float | dt.date | PageRef | _Missing):
+        return value
+    if isinstance(value, str):  # Markup too
+        text = str(value)
+        return text if len(text) <= SMALL else Digest(digest_text(text))
+    if isinstance(value, Page):
+        return PageRef(value.rel)
+    if isinstance(value, set | frozenset):
+        value = sorted(value, key=repr)  # set order changes from one process to the next
+    if isinstance(value, list | tuple):
+        items = tuple(norm(item) for item in value)
+        return items if len(items) <= 8 else Digest(digest_text(repr(items)))
+    return Digest(digest_text(repr(value)))
+
+
+def fingerprint(value: Any) -> str:
+    """A stable fingerprint of parsed data (YAML values, records, config)."""
+    return digest_text(repr(value))
+
+
+def page_fingerprint(page: Page) -> str:
+    """Everything a template could learn from one page, for the rare template that calls
+    one of its methods (the result can depend on any of it)."""
+    state = (
+        page.rel, page.front, page.body, page.url, page.permalink, page.output_path,
+        page.content, page.toc, sorted(page.anchors), page.links, page.citations,
+        page.key_facts, page.prev and page.prev.rel, page.next and page.next.rel,
+    )  # fmt: skip
+    return digest_text(repr(state))
+
+
+# -- the site as the facts see it ----------------------------------------------------
+
+
+@dataclass
+class World:
+    """The current value of every fact, for recording (views) and for checking (stale)."""
+
+    pages: dict[str, Page]  # every page being built, by rel
+    listed: list[Page]  # pages in lists and feeds (all but the not-found page)
+    all_pages: list[Page]
+    nav: list[NavItem]
+    data: Mapping[str, Any]
+    data_fps: dict[str, str]
+    sources: Mapping[str, Any]
+    source_fps: dict[str, str]
+    cites: dict[str, list[Page]]  # source id -> the pages citing it
+    template_fps: dict[str, str]
+    assets: dict[str, str]  # asset name -> output name
+    env: dict[str, str | None]
+    _listed_rels: tuple[str, ...] | None = field(default=None, repr=False)
+    _all_rels: tuple[str, ...] | None = field(default=None, repr=False)
+
+    def listed_rels(self) -> tuple[str, ...]:
+        if self._listed_rels is None:
+            self._listed_rels = tuple(p.rel for p in self.listed)
+        return self._listed_rels
+
+    def all_rels(self) -> tuple[str, ...]:
+        if self._all_rels is None:
+            self._all_rels = tuple(p.rel for p in self.all_pages)
+        return self._all_rels
+
+    def value(self, key: Key) -> Any:
+        kind, name, attr = key
+        if kind == "page":
+            page = self.pages.get(name)
+            return MISSING if page is None else page_attribute(page, attr)
+        if kind == "list":
+            return norm(self.listed_rels() if name == "pages" else self.all_rels())
+        if kind == "nav":
+            return norm(self.nav)
+        if kind == "data":
+            if name == "*":
+                return norm(sorted(self.data_fps))
+            return self.data_fps.get(name, MISSING)
+        if kind == "source":
+            if name == "*":
+                return norm(sorted(self.source_fps.items()))
+            if attr == "known":
+                return name in self.source_fps
+            return self.source_fps.get(name, MISSING)
+        if kind == "cites":
+            if name == "*":
+                return norm(sorted(self.cites))
+            citing = self.cites.get(name)
+            return MISSING if citing is None else norm([p.rel for p in citing])
+        if kind == "template":
+            return self.template_fps.get(name, MISSING)
+        if kind == "asset":
+            return self.assets.get(name, MISSING)
+        if kind == "env":
+            return self.env.get(name)
+        raise ValueError(f"unknown fact {key!r}")
+
+
+def page_attribute(page: Page, attr: str) -> Any:
+    try:
+        value = getattr(page, attr)
+    except AttributeError:
+        return MISSING
+    if callable(value):
+        return Digest(page_fingerprint(page))
+    return norm(value)
+
+
+def stale(trace: Trace, world: World, touched: set[Subject]) -> bool:
+    """True if a fact of `trace` about a touched subject has another value now
+    (with ALL touched, any fact of the trace)."""
+    every = ALL in touched
+    for key, recorded in trace.items():
+        if (every or (key[0], key[1]) in touched) and world.value(key) != recorded:
+            return True
+    return False
+
+
+def subjects(trace: Trace) -> set[Subject]:
+    return {(key[0], key[1]) for key in trace}
+
+
+class Index:
+    """subject -> the outputs (or pages) whose trace mentions it."""
+
+    def __init__(self) -> None:
+        self._by_subject: dict[Subject, set[str]] = {}
+        self._by_owner: dict[str, set[Subject]] = {}
+
+    def set(self, owner: str, trace: Trace | None) -> None:
+        self.drop(owner)
+        found = subjects(trace) if trace else set()
+        self._by_owner[owner] = found
+        for subject in found:
+            self._by_subject.setdefault(subject, set()).add(owner)
+
+    def drop(self, owner: str) -> None:
+        for subject in self._by_owner.pop(owner, ()):
+            owners = self._by_subject.get(subject)
+            if owners is not None:
+                owners.discard(owner)
+
+    def owners(self, touched: Iterable[Subject]) -> set[str]:
+        found: set[str] = set()
+        for subject in touched:
+            found |= self._by_subject.get(subject, set())
+        return found
+
+
+# -- recording --------------------------------------------------------------------
+
+
+class Recorder:
+    """The facts one output read, with the value each had when it was first read."""
+
+    __slots__ = ("facts", "world", "_views")
+
+    def __init__(self, world: World) -> None:
+        self.facts: Trace = {}
+        self.world = world
+        self._views: dict[str, PageView] = {}
+
+    def note(self, key: Key, value: Any) -> None:
+        if key not in self.facts:
+            self.facts[key] = value
+
+    def read(self, key: Key) -> None:
+        """Note a fact at its current value."""
+        if key not in self.facts:
+            self.facts[key] = self.world.value(key)
+
+    def view(self, page: Page) -> PageView:
+        found = self._views.get(page.rel)
+        if found is None:
+            found = self._views[page.rel] = PageView(page, self)
+        return found
+
+    def views(self, pages: Iterable[Page]) -> list[PageView]:
+        return [self.view(page) for page in pages]
+
+
+class PageView:
+    """A page as a template sees it: each attribute read is noted.
+
+    The page being rendered gets its own list of citations, which `cite()` may
+    extend; what is noted is the list the page came with (its Markdown's), so the
+    render stays a function of the facts in its trace."""
+
+    __slots__ = ("_page", "_recorder", "_citations")
+
+    def __init__(self, page: Page, recorder: Recorder) -> None:
+        self._page = page
+        self._recorder = recorder
+        self._citations: list[Citation] | None = None
+
+    def own_citations(self) -> list[Citation]:
+        if self._citations is None:
+            self._recorder.read(("page", self._page.rel, "citations"))
+            self._citations = list(self._page.citations)
+        return self._citations
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        page = self._page
+        if name == "citations" and self._citations is not None:
+            return self._citations
+        key = ("page", page.rel, name)
+        try:
+            value = getattr(page, name)
+        except AttributeError:
+            self._recorder.note(key, MISSING)
+            raise
+        self._recorder.note(key, page_attribute(page, name))
+        if isinstance(value, Page):
+            return self._recorder.view(value)
+        return value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PageView) and other._page is self._page
+
+    def __hash__(self) -> int:
+        return hash(self._page.rel)
+
+    def __repr__(self) -> str:
+        return f"<page {self._page.rel}>"
+
+
+# Jinja names an object's type in its messages ("'site_builder.model.Page object' has no
+# attribute 'x'"); a page is still a Page to the writer reading them.
+PageView.__module__ = Page.__module__
+PageView.__name__ = PageView.__qualname__ = "Page"
+
+
+class PagesView(Sequence):
+    """A list of pages whose membership and order are one fact."""
+
+    def __init__(self, pages: list[Page], recorder: Recorder, key: Key) -> None:
+        self._pages = pages
+        self._recorder = recorder
+        self._key = key
+
+    def _read(self) -> list[Page]:
+        self._recorder.read(self._key)
+        return self._pages
+
+    def __len__(self) -> int:
+        return len(self._read())
+
+    def __getitem__(self, index: Any) -> Any:
+        found = self._read()[index]
+        if isinstance(index, slice):
+            return self._recorder.views(found)
+        return self._recorder.view(found)
+
+    def __iter__(self) -> Iterator[PageView]:
+        return iter(self._recorder.views(self._read()))
+
+    def __bool__(self) -> bool:
+        return bool(self._read())
+
+    def __repr__(self) -> str:
+        return f"<{len(self._pages)} pages>"
+
+
+class RecordingMapping(Mapping):
+    """`data`, `sources` and `source_pages` in templates: each entry read is a fact,
+    and so is the list of names for a template that loops over them."""
+
+    def __init__(
+        self,
+        values: Mapping[str, Any],
+        recorder: Recorder,
+        kind: str,
+        wrap: Callable[[Any], Any] = lambda value: value,
+    ) -> None:
+        self._values = values
+        self._recorder = recorder
+        self._kind = kind
+        self._wrap = wrap
+
+    def __getitem__(self, name: str) -> Any:
+        self._recorder.read((self._kind, str(name), ""))
+        return self._wrap(self._values[name])
+
+    def __iter__(self) -> Iterator[str]:
+        self._recorder.read((self._kind, "*", ""))
+        return iter(sorted(self._values))
+
+    def __len__(self) -> int:
+        self._recorder.read((self._kind, "*", ""))
+        return len(self._values)
+
+    def __contains__(self, name: object) -> bool:
+        self._recorder.read((self._kind, str(name), ""))
+        return name in self._values
+
+
+def recording_context(recorder: Recorder, page: Page) -> dict[str, Any]:
+    """The per-page part of a template's context, every way in recorded."""
+    world = recorder.world
+
+    def page_url(rel: str) -> str:
+        recorder.read(("page", rel, "url"))
+        target = world.pages.get(rel)
+        if target is None:
+            raise SiteError("content/" + rel, None, None, "page_url(): there is no such page")
+        return target.url
+
+    def asset_name(name: str) -> str | None:
+        recorder.read(("asset", name, ""))
+        return world.assets.get(name)
+
+    return {
+        "page": recorder.view(page),
+        "pages": PagesView(world.listed, recorder, ("list", "pages", "")),
+        "data": RecordingMapping(world.data, recorder, "data"),
+        "sources": RecordingMapping(world.sources, recorder, "source"),
+        "source_pages": RecordingMapping(world.cites, recorder, "cites", recorder.views),
+        "page_url": page_url,
+        "asset_name": asset_name,
+    }
+
+
+def nav_of(recorder: Recorder) -> list[NavItem]:
+    recorder.read(("nav", "", ""))
+    return recorder.world.nav
+
+
+# -- what changed between two builds ---------------------------------------------------
+
+
+@dataclass
+class Summary:
+    """The facts of one successful build, kept to compare the next one with."""
+
+    config: str  # fingerprint of the configuration (and options) built with
+    digests: dict[str, str]  # page rel -> digest of its text
+    places: dict[str, tuple[str, str, str, str | None, str | None]]  # url, …, prev, next
+    citations: dict[str, tuple[Citation, ...]]
+    listed: tuple[str, ...]
+    all_pages: tuple[str, ...]
+    nav: tuple[NavItem, ...]
+    cites: dict[str, tuple[str, ...]]
+    data: dict[str, str]
+    sources: dict[str, str]
+    templates: dict[str, str]
+    assets: dict[str, str]
+    env: dict[str, str | None]
+
+
+def summarize(world: World, config: str, digests: dict[str, str]) -> Summary:
+    return Summary(
+        config=config,
+        digests=digests,
+        places={
+            p.rel: (
+                p.url,
+                p.permalink,
+                p.output_path,
+                p.prev.rel if p.prev else None,
+                p.next.rel if p.next else None,
+            )
+            for p in world.all_pages
+        },  # fmt: skip
+        citations={p.rel: tuple(p.citations) for p in world.all_pages},
+        listed=world.listed_rels(),
+        all_pages=world.all_rels(),
+        nav=tuple(world.nav),
+        cites={source_id: tuple(p.rel for p in pages) for source_id, pages in world.cites.items()},
+        data=dict(world.data_fps),
+        sources=dict(world.source_fps),
+        templates=dict(world.template_fps),
+        assets=dict(world.assets),
+        env=dict(world.env),
+    )
+
+
+def _changed(old: Mapping[str, Any], new: Mapping[str, Any]) -> set[str]:
+    if old == new:
+        return set()
+    return {k for k in old.keys() | new.keys() if old.get(k, MISSING) != new.get(k, MISSING)}
+
+
+def touched(old: Summary | None, new: Summary) -> set[Subject]:
+    """The subjects whose facts may differ between two builds (ALL: anything may)."""
+    if old is None or old.config != new.config:
+        return {ALL}
+    found: set[Subject] = set()
+    pages = _changed(old.digests, new.digests) | _changed(old.places, new.places)
+    pages |= _changed(old.citations, new.citations)
+    found |= {("page", rel) for rel in pages}
+    if old.listed != new.listed:
+        found.add(("list", "pages"))
+    if old.all_pages != new.all_pages:
+        found.add(("list", "all"))
+    if old.nav != new.nav:
+        found.add(("nav", ""))
+    for kind, before, after in (
+        ("cites", old.cites, new.cites),
+        ("data", old.data, new.data),
+        ("source", old.sources, new.sources),
+    ):
+        names = _changed(before, after)
+        found |= {(kind, name) for name in names}
+        if names:
+            found.add((kind, "*"))
+    found |= {("template", name) for name in _changed(old.templates, new.templates)}
+    found |= {("asset", name) for name in _changed(old.assets, new.assets)}
+    found |= {("env", name) for name in _changed(old.env, new.env)}
+    return found

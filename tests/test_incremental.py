@@ -1,0 +1,241 @@
+"""Incremental rebuilds: after each kind of change, exactly the outputs that used it.
+
+tests/fixtures/incremental is built once, then edited; `Builder.rebuild` reports in
+`rendered` the outputs it made again. Its pages: a home page listing every page
+(home.html, via a macro of _macros.html), pages A, B, C (page.html, which includes
+_pager.html), People (people.html extends page.html and reads data/people.yaml),
+and a not-found page (404.html). Every page's layout (base.html) shows the
+navigation (home and B, from site.yaml), the stylesheet and a link to People.
+Reading order: home, A, B, C, People.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from site_builder.build import Builder, BuildOptions
+from site_builder.errors import BuildFailed
+from tests.sitefactory import snapshot
+
+FIXTURE = Path(__file__).parent / "fixtures" / "incremental"
+ALL_PAGES = [
+    "404.html",
+    "a/index.html",
+    "b/index.html",
+    "c/index.html",
+    "index.html",
+    "people/index.html",
+]
+FEEDS = ["feed.xml", "sitemap.xml"]
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return Path(shutil.copytree(FIXTURE, tmp_path / "site"))
+
+
+@pytest.fixture
+def builder(project: Path) -> Builder:
+    built = Builder(BuildOptions(project=project, output=project.parent / "out", cache=False))
+    result = built.build()
+    assert result.rendered == sorted(ALL_PAGES + FEEDS + [".nojekyll", "robots.txt"])
+    return built
+
+
+def edit(project: Path, rel: str, old: str, new: str) -> Path:
+    path = project / rel
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {rel}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def rebuilt(builder: Builder, *paths: Path) -> list[str]:
+    result = builder.rebuild(paths)
+    assert_same_as_full_build(builder)
+    return result.rendered
+
+
+def assert_same_as_full_build(builder: Builder) -> None:
+    """The incrementally updated output is byte-identical to a clean build's."""
+    options = builder.options
+    clean = options.output.parent / "clean"
+    shutil.rmtree(clean, ignore_errors=True)
+    Builder(BuildOptions(project=options.project, output=clean, cache=False)).build()
+    assert snapshot(options.output) == snapshot(clean)
+
+
+def test_body_edit_renders_only_that_page(builder: Builder, project: Path) -> None:
+    path = edit(project, "content/a.md", "Text of A.", "New text of A.")
+    assert rebuilt(builder, path) == ["a/index.html"]
+    assert "New text of A." in (builder.options.output / "a/index.html").read_text()
+
+
+def test_saving_without_a_change_renders_nothing(builder: Builder, project: Path) -> None:
+    path = edit(project, "content/a.md", "Text of A.", "Text of A.")
+    result = builder.rebuild([path])
+    assert result.rendered == [] and result.written == []
+
+
+def test_title_edit_renders_the_pages_that_show_it(builder: Builder, project: Path) -> None:
+    path = edit(project, "content/a.md", "title: Page A", "title: Page A, renamed")
+    # A itself; the home page lists it; home and B link to it in their pagers; the feed.
+    assert rebuilt(builder, path) == ["a/index.html", "b/index.html", "feed.xml", "index.html"]
+
+
+def test_summary_edit_renders_the_pages_that_show_it(builder: Builder, project: Path) -> None:
+    path = edit(project, "content/c.md", "summary: About C.", "summary: All about C.")
+    # page.html does not show a summary (so C itself is not rendered); home and feed do.
+    assert rebuilt(builder, path) == ["feed.xml", "index.html"]
+
+
+def test_nav_page_title_edit_renders_every_page(builder: Builder, project: Path) -> None:
+    path = edit(project, "content/b.md", "title: Page B", "title: Page B, renamed")
+    assert rebuilt(builder, path) == sorted(ALL_PAGES + ["feed.xml"])
+
+
+def test_date_edit_renders_the_feeds(builder: Builder, project: Path) -> None:
+    path = edit(project, "content/c.md", "date: 2025-07-03", "date: 2025-07-04")
+    # The page template does not show the date; the feed and sitemap do.
+    assert rebuilt(builder, path) == FEEDS
+
+
+def test_order_edit_renders_old_and_new_neighbours_and_lists(
+    builder: Builder, project: Path
+) -> None:
+    path = edit(project, "content/a.md", "order: 1", "order: 10")
+    # Reading order was home, A, B, C, People; now home, B, C, People, A.
+    assert rebuilt(builder, path) == sorted(
+        ["a/index.html", "b/index.html", "index.html", "people/index.html"] + FEEDS
+    )
+
+
+def test_included_template_edit_renders_the_pages_that_include_it(
+    builder: Builder, project: Path
+) -> None:
+    path = edit(project, "templates/_pager.html", 'class="pager"', 'class="pager pager-x"')
+    # page.html includes it; people.html extends page.html; home.html and 404.html do not.
+    assert rebuilt(builder, path) == [
+        "a/index.html",
+        "b/index.html",
+        "c/index.html",
+        "people/index.html",
+    ]
+
+
+def test_imported_macro_edit_renders_the_pages_that_import_it(
+    builder: Builder, project: Path
+) -> None:
+    path = edit(project, "templates/_macros.html", "<li>", '<li class="card">')
+    assert rebuilt(builder, path) == ["index.html"]
+
+
+def test_layout_edit_renders_every_page_and_no_feed(builder: Builder, project: Path) -> None:
+    path = edit(project, "templates/base.html", "<footer>", '<footer class="x">')
+    assert rebuilt(builder, path) == ALL_PAGES
+
+
+def test_unused_template_edit_renders_nothing(builder: Builder, project: Path) -> None:
+    path = edit(project, "templates/unused.html", "No page", "Still no page")
+    assert rebuilt(builder, path) == []
+
+
+def test_data_edit_renders_the_pages_that_read_it(builder: Builder, project: Path) -> None:
+    path = edit(project, "data/people.yaml", "role: chair", "role: president")
+    assert rebuilt(builder, path) == ["people/index.html"]
+    unread = edit(project, "data/other.yaml", "no template", "still no template")
+    assert rebuilt(builder, unread) == []
+
+
+def test_config_edit_renders_everything(builder: Builder, project: Path) -> None:
+    path = edit(project, "site.yaml", "title: Incremental fixture", "title: Renamed fixture")
+    assert rebuilt(builder, path) == sorted(ALL_PAGES + FEEDS + [".nojekyll", "robots.txt"])
+
+
+def test_new_page_renders_it_and_the_pages_that_list_it(builder: Builder, project: Path) -> None:
+    new = project / "content" / "d.md"
+    new.write_text("---\ntitle: Page D\nsummary: About D.\norder: 5\n---\nText of D.\n")
+    # The home page lists it; People (last before) gets a next link; feeds list it.
+    assert rebuilt(builder, new) == sorted(
+        ["d/index.html", "index.html", "people/index.html"] + FEEDS
+    )
+
+
+def test_deleted_page_output_is_removed_and_lists_updated(builder: Builder, project: Path) -> None:
+    path = project / "content" / "c.md"
+    path.unlink()
+    result = builder.rebuild([path])
+    assert result.removed == ["c/index.html"]
+    assert not (builder.options.output / "c").exists()
+    assert result.rendered == sorted(["b/index.html", "index.html", "people/index.html"] + FEEDS)
+    assert_same_as_full_build(builder)
+
+
+def test_deleting_a_page_that_is_linked_fails_and_keeps_the_output(
+    builder: Builder, project: Path
+) -> None:
+    before = snapshot(builder.options.output)
+    path = project / "content" / "people.md"  # every page's footer links to it
+    path.unlink()
+    with pytest.raises(BuildFailed) as failed:
+        builder.rebuild([path])
+    assert "page_url(): there is no such page" in str(failed.value)
+    assert snapshot(builder.options.output) == before
+
+
+def test_stylesheet_edit_renders_the_pages_that_link_it(builder: Builder, project: Path) -> None:
+    old = sorted(p.name for p in (builder.options.output / "css").iterdir())
+    path = edit(project, "static/css/site.css", "sans-serif", "serif")
+    result = builder.rebuild([path])
+    assert result.rendered == ALL_PAGES  # the fingerprinted name changed
+    assert result.removed == [f"css/{old[0]}"]
+    assert_same_as_full_build(builder)
+
+
+def test_a_failed_rebuild_writes_nothing_and_the_next_one_catches_up(
+    builder: Builder, project: Path
+) -> None:
+    before = snapshot(builder.options.output)
+    page = edit(project, "content/a.md", "title: Page A", "title: [Page A")
+    other = edit(project, "content/c.md", "Text of C.", "New text of C.")
+    with pytest.raises(BuildFailed):
+        builder.rebuild([page, other])
+    assert snapshot(builder.options.output) == before
+    edit(project, "content/a.md", "title: [Page A", "title: Page A, fixed")
+    # The server passes every save since the last good build; A's title shows on
+    # home and B, C's text changed too.
+    assert rebuilt(builder, page, other) == [
+        "a/index.html",
+        "b/index.html",
+        "c/index.html",
+        "feed.xml",
+        "index.html",
+    ]
+
+
+def test_a_draft_page_is_left_out_and_its_output_removed(builder: Builder, project: Path) -> None:
+    path = edit(project, "content/c.md", "order: 3", "order: 3\ndraft: true")
+    result = builder.rebuild([path])
+    assert result.removed == ["c/index.html"]
+    assert "b/index.html" in result.rendered and "people/index.html" in result.rendered
+    assert_same_as_full_build(builder)
+
+
+def test_editor_leftovers_and_unrelated_files_render_nothing(
+    builder: Builder, project: Path
+) -> None:
+    swap = project / "content" / ".a.md.swp"
+    swap.write_text("junk")
+    note = project / "notes.txt"
+    note.write_text("not part of the site")
+    assert builder.rebuild([swap, note]).rendered == []
+
+
+def test_no_temporary_files_are_left_in_the_output(builder: Builder, project: Path) -> None:
+    path = edit(project, "content/a.md", "Text of A.", "New text of A.")
+    builder.rebuild([path])
+    names = [p.name for p in builder.options.output.rglob("*")]
+    assert not [name for name in names if ".tmp-" in name]
