@@ -10,8 +10,17 @@ What differs from `yaml.safe_load`, and why:
 - Every mapping and sequence remembers where each of its values starts, so the
   schema can report `file:LINE:COL` for a bad value, and the text each scalar
   was written as, so a string field given `1.10` gets "1.10", not 1.1.
+- Nesting deeper than MAX_DEPTH is refused as soon as it is seen: PyYAML
+  composes recursively (RecursionError) and scans deep flow collections in
+  quadratic time, so `[[[[…` must stop early.
+- Only plain values, lists and mappings: `!!python/…` and every other tag
+  PyYAML would construct into something else (`!!binary`, `!!set`, `!!omap`,
+  `!!pairs`, merge keys) are refused.
+- Text may not hold control characters or lone surrogates, even written as
+  escapes (`"\\0"`, `"\\ud800"`): they could not be written out as UTF-8 HTML.
 - Errors are `SiteError`s with the line counted in the whole file and a
-  message a writer can act on.
+  message a writer can act on, including the ones PyYAML raises without a
+  position (a forbidden character, a number too long to convert).
 """
 
 from __future__ import annotations
@@ -24,10 +33,14 @@ import yaml
 from yaml.constructor import ConstructorError
 from yaml.events import AliasEvent, MappingStartEvent, ScalarEvent, SequenceStartEvent
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from yaml.reader import ReaderError
 
 from .errors import SiteError
 
 Position = tuple[int, int]  # (line, column), both 1-based
+MAX_DEPTH = 50  # lists/mappings inside each other; real content needs under ten
+# C0/C1 controls other than tab and newline, and UTF-16 surrogates.
+_BAD_TEXT_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class YamlMap(dict):
@@ -51,9 +64,10 @@ class _Loader(yaml.SafeLoader):
     """SafeLoader + the rules in the module docstring."""
 
     def __init__(self, stream: str, path: str, line_offset: int) -> None:
-        super().__init__(stream)
         self._path = path
         self._line_offset = line_offset
+        self._depth = 0
+        super().__init__(stream)
 
     def _error(self, mark: yaml.Mark | None, message: str) -> SiteError:
         line = mark.line + 1 + self._line_offset if mark else None
@@ -75,7 +89,18 @@ class _Loader(yaml.SafeLoader):
                 event.start_mark,
                 f"YAML anchor '&{event.anchor}' is not allowed; write each value out in full",
             )
-        return super().compose_node(parent, index)
+        if not isinstance(event, MappingStartEvent | SequenceStartEvent):
+            return super().compose_node(parent, index)
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise self._error(
+                event.start_mark,
+                f"lists and mappings are nested more than {MAX_DEPTH} levels deep here",
+            )
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def construct_yaml_map(self, node: MappingNode) -> Any:
         data = YamlMap()
@@ -118,6 +143,24 @@ class _Loader(yaml.SafeLoader):
                 node.start_mark, f"{node.value!r} is not a real date; write it as YYYY-MM-DD"
             ) from None
 
+    def construct_yaml_str(self, node: ScalarNode) -> str:
+        value = super().construct_yaml_str(node)
+        if bad := _BAD_TEXT_RE.search(value):
+            raise self._error(
+                node.start_mark,
+                f"the character U+{ord(bad.group()):04X} is not allowed in text; remove it",
+            )
+        return value
+
+    def construct_yaml_int(self, node: ScalarNode) -> int:
+        # Python refuses to convert integers of more than 4300 digits (ValueError).
+        try:
+            return super().construct_yaml_int(node)
+        except ValueError:
+            raise self._error(
+                node.start_mark, f"the number {node.value[:20]}… is too long"
+            ) from None
+
     def construct_undefined(self, node: Any) -> Any:
         raise self._error(
             node.start_mark,
@@ -131,7 +174,12 @@ class _Loader(yaml.SafeLoader):
 _Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_yaml_map)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_yaml_seq)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+_Loader.add_constructor("tag:yaml.org,2002:str", _Loader.construct_yaml_str)
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
 _Loader.add_constructor(None, _Loader.construct_undefined)
+# Types a writer never means: refuse them like any unknown tag.
+for _tag in ("binary", "set", "omap", "pairs"):
+    _Loader.add_constructor(f"tag:yaml.org,2002:{_tag}", _Loader.construct_undefined)
 
 # YAML 1.2 booleans: drop SafeLoader's resolver and add one for true/false only.
 _Loader.yaml_implicit_resolvers = {
@@ -148,7 +196,11 @@ _Loader.add_implicit_resolver(
 def load_yaml(text: str, path: str | Path, line_offset: int = 0) -> Any:
     """Parse one YAML document. `line_offset` is the number of lines before `text`
     in its file, so reported lines are those a writer sees in the editor."""
-    loader = _Loader(text, str(path), line_offset)
+    try:
+        # The reader checks every character up front, in the constructor.
+        loader = _Loader(text, str(path), line_offset)
+    except ReaderError as exc:
+        raise _reader_error(exc, text, str(path), line_offset) from None
     try:
         return loader.get_single_data()
     except SiteError:
@@ -158,8 +210,23 @@ def load_yaml(text: str, path: str | Path, line_offset: int = 0) -> Any:
         raise loader._error(mark, _friendly(exc, text, mark)) from None
     except ConstructorError as exc:  # pragma: no cover - MarkedYAMLError covers it
         raise SiteError(str(path), None, None, str(exc)) from None
+    except (ValueError, OverflowError, RecursionError) as exc:
+        # PyYAML lets a few of these out unmarked (e.g. `"\U00110000"` → chr() fails);
+        # report them where the reader stopped rather than as an internal error.
+        raise loader._error(loader.get_mark(), f"invalid YAML: {exc}") from None
     finally:
         loader.dispose()
+
+
+def _reader_error(exc: ReaderError, text: str, path: str, line_offset: int) -> SiteError:
+    """A forbidden character (e.g. a NUL or a bell), at its line and column."""
+    position = min(exc.position, len(text))
+    line = text.count("\n", 0, position) + 1 + line_offset
+    col = position - (text.rfind("\n", 0, position) + 1) + 1
+    code = exc.character if isinstance(exc.character, int) else 0
+    return SiteError(
+        path, line, col, f"the character U+{code:04X} is not allowed in YAML; remove it"
+    )
 
 
 def _friendly(exc: yaml.MarkedYAMLError, text: str, mark: yaml.Mark | None) -> str:
