@@ -5,7 +5,9 @@ Documented behaviour for awkward files:
 - bytes that are not UTF-8 are an error naming the line of the first bad byte;
 - a file must start with a `---` line and close its front matter with `---`;
   an empty block, or one never closed, is an error;
-- a file larger than MAX_FILE_BYTES is refused before it is parsed;
+- a file larger than MAX_FILE_BYTES (1 MiB) is refused before it is read, and
+  front matter longer than MAX_FRONT_MATTER_BYTES (64 KiB) before it is parsed
+  (PyYAML is slow: a bound on its input is a bound on the time it takes);
 - file names are NFC-normalised; a symlink that points outside the project is refused.
 """
 
@@ -23,6 +25,7 @@ from .yamlsafe import load_yaml
 CONTENT_DIR = "content"
 SOURCES_DIR = "sources"  # content/sources/ holds source records, not pages
 MAX_FILE_BYTES = 1024 * 1024
+MAX_FRONT_MATTER_BYTES = 64 * 1024
 FENCE = "---"
 
 
@@ -77,7 +80,7 @@ def read_text(path: Path, rel: str) -> str:
     """Read a writer's file as text, with the documented normalisations."""
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise SiteError(rel, None, None, f"file is {size} bytes; the limit is {MAX_FILE_BYTES}")
+        raise SiteError(rel, 1, None, f"file is {size} bytes; the limit is {MAX_FILE_BYTES}")
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8")
@@ -107,6 +110,14 @@ def split_front_matter(text: str, rel: str) -> tuple[str, str, int]:
             if not front.strip():
                 raise SiteError(
                     rel, 1, 1, "front matter is empty; it needs at least title: and summary:"
+                )
+            if len(front.encode("utf-8")) > MAX_FRONT_MATTER_BYTES:
+                raise SiteError(
+                    rel,
+                    1,
+                    1,
+                    f"front matter is longer than {MAX_FRONT_MATTER_BYTES // 1024} KiB; "
+                    "move long text into the page body",
                 )
             return front, "\n".join(lines[index + 1 :]), index + 2
     raise SiteError(rel, 1, 1, "front matter is not closed: add a '---' line after its last key")

@@ -8,6 +8,8 @@ Documented conversions (YAML 1.1 surprises):
 - text fields take the value *as written*: `version: 1.10` gives "1.10",
   `title: 2025-07-27` gives "2025-07-27", `slug: no` gives "no";
 - booleans are only `true`/`false`; `draft: yes` is an error saying so;
+- whole numbers are decimal as written: `order: 010` is 10, while `0x10`,
+  `1_000` and `1:20` (octal, hex, sexagesimal in YAML 1.1) are errors;
 - dates must be `YYYY-MM-DD` (quoted or not); a date-time is refused.
 """
 
@@ -24,6 +26,7 @@ from .errors import Diagnostic
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SLUG_MAX = 80
 SOURCE_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+INTEGER_RE = re.compile(r"^[-+]?[0-9]{1,18}$")  # decimal, and small enough to be an order
 
 
 class Fields:
@@ -94,12 +97,18 @@ class Fields:
         return default
 
     def integer(self, key: str) -> int | None:
+        """A whole number written in decimal digits, read as written: YAML 1.1 would
+        read `010` as 8, `0x10` as 16 and `1:20` as 80."""
         if key not in self.data:
             return None
         value = self.data[key]
+        written = getattr(self.data, "raw", {}).get(key)
         if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        self.error(self.where(key), f"'{key}' must be a whole number, not {value!r}")
+            written = str(value) if written is None else written
+            if INTEGER_RE.match(written):
+                return int(written)
+        shown = written if written is not None else value
+        self.error(self.where(key), f"'{key}' must be a whole number, not {shown!r}")
         return None
 
     def date(self, key: str) -> dt.date | None:
