@@ -38,7 +38,14 @@ from typing import Any
 CACHE_DIR = ".site-builder-cache"
 FORMAT = 1
 MAGIC = b"site_builder build cache\n"
-LIBRARIES = ("markdown_it", "mdit_py_plugins", "jinja2", "yaml", "markupsafe", "nh3")
+LIBRARIES = (  # (module, distribution) of the libraries that shape the output
+    ("markdown_it", "markdown-it-py"),
+    ("mdit_py_plugins", "mdit-py-plugins"),
+    ("jinja2", "jinja2"),
+    ("yaml", "pyyaml"),
+    ("markupsafe", "markupsafe"),
+    ("nh3", "nh3"),
+)
 CHUNK = 1 << 20
 KEEP = 4  # caches kept per project (one per output folder and options), newest first
 
@@ -47,15 +54,18 @@ KEEP = 4  # caches kept per project (one per output folder and options), newest 
 def generator_fingerprint() -> str:
     """Changes whenever the code that turns inputs into outputs could have changed."""
     digest = hashlib.sha256(f"{FORMAT} {sys.version}".encode())
-    for name in LIBRARIES:
-        module = importlib.import_module(name)
-        version = getattr(module, "__version__", None)
-        if version is None:  # MarkupSafe 3 has no __version__
+    for module_name, distribution in LIBRARIES:
+        # A module's own __version__ is cheaper than the package metadata (milliseconds
+        # each, at every build); MarkupSafe deprecated its __version__.
+        version = None
+        if distribution != "markupsafe":
+            version = getattr(importlib.import_module(module_name), "__version__", None)
+        if version is None:
             try:
-                version = importlib.metadata.version(name)
+                version = importlib.metadata.version(distribution)
             except importlib.metadata.PackageNotFoundError:
                 version = "-"
-        digest.update(f" {name}={version}".encode())
+        digest.update(f" {distribution}={version}".encode())
     package = Path(__file__).resolve().parent
     for module in sorted(package.glob("*.py")):
         digest.update(module.name.encode() + b"\0" + module.read_bytes() + b"\0")

@@ -1,0 +1,135 @@
+"""Parallel full builds: the same bytes as a serial build, and failures reported."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from site_builder import parallel
+from site_builder.build import Builder, BuildOptions
+from site_builder.errors import BuildFailed
+from site_builder.parallel import WorkerFailed, fork_map, usable_jobs
+from tests.sitefactory import snapshot
+
+FIXTURE = Path(__file__).parent / "fixtures" / "incremental"
+PAGES = 80  # enough for three workers (parallel.MIN_ITEMS_PER_JOB each)
+
+
+def square(n: int) -> int:
+    return n * n
+
+
+def fail_on_seven(n: int) -> int:
+    if n == 7:
+        raise ValueError("seven")
+    return n
+
+
+def die_on_seven(n: int) -> int:
+    if n == 7:
+        os._exit(3)
+    return n
+
+
+def test_fork_map_keeps_the_order_of_the_items() -> None:
+    items = list(range(101))
+    assert fork_map(square, items, 3) == [n * n for n in items]
+    assert fork_map(square, items, 1) == [n * n for n in items]
+
+
+@pytest.mark.parametrize("work", [fail_on_seven, die_on_seven])
+def test_a_failing_worker_is_reported(work: object) -> None:
+    # Item 7 goes to the second of three shares (7 % 3 == 1): a forked child.
+    with pytest.raises(WorkerFailed):
+        fork_map(work, list(range(20)), 3)  # type: ignore[arg-type]
+
+
+def test_an_error_in_this_process_waits_for_the_children() -> None:
+    with pytest.raises(ValueError, match="seven"):
+        fork_map(fail_on_seven, [7, 1, 2, 3], 2)  # share 0 ([7, 2]) is this process's
+    # No child is left behind as a zombie.
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+
+
+def test_forks_only_for_enough_work_and_without_other_threads() -> None:
+    assert usable_jobs(4, 10 * parallel.MIN_ITEMS_PER_JOB) == 4
+    assert usable_jobs(4, parallel.MIN_ITEMS_PER_JOB) == 1
+    assert usable_jobs(1, 1000) == 1
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert usable_jobs(4, 1000) == 1
+    finally:
+        stop.set()
+        thread.join()
+
+
+@pytest.fixture
+def big_site(tmp_path: Path) -> Path:
+    """The incremental fixture plus many pages linking each other, with footnotes,
+    tables and headings, so each worker gets real work."""
+    project = Path(shutil.copytree(FIXTURE, tmp_path / "site"))
+    for n in range(PAGES):
+        target = f"p{(n * 7 + 3) % PAGES:03d}.md"
+        (project / "content" / f"p{n:03d}.md").write_text(
+            f"---\ntitle: Page {n}\nsummary: Summary {n}.\norder: {10 + n % 13}\n---\n"
+            f"## Part {n}\n\nSee [the next one]({target}#part-{(n * 7 + 3) % PAGES}), "
+            f'a footnote[^1] and "quotes" -- here.\n\n| a | b |\n|---|---|\n| {n} | x |\n\n'
+            f"[^1]: Note {n}.\n",
+            encoding="utf-8",
+        )
+    return project
+
+
+def build(project: Path, output: Path, jobs: int, cache: bool = False) -> list[str]:
+    options = BuildOptions(project=project, output=output, jobs=jobs, cache=cache)
+    return Builder(options).build().rendered
+
+
+def test_parallel_build_is_byte_identical_to_serial(big_site: Path, tmp_path: Path) -> None:
+    serial = build(big_site, tmp_path / "serial", jobs=1)
+    parallel_ = build(big_site, tmp_path / "parallel", jobs=3)
+    assert serial == parallel_ and len(serial) > PAGES
+    assert snapshot(tmp_path / "serial") == snapshot(tmp_path / "parallel")
+
+
+def test_warm_parallel_build_is_byte_identical_to_cold(big_site: Path, tmp_path: Path) -> None:
+    build(big_site, tmp_path / "warm", jobs=3, cache=True)
+    template = big_site / "templates" / "base.html"
+    template.write_text(template.read_text().replace("<footer>", "<footer class='f'>"))
+    rendered = build(big_site, tmp_path / "warm", jobs=3, cache=True)
+    assert len(rendered) == PAGES + 6  # every page, from cached Markdown
+    build(big_site, tmp_path / "cold", jobs=1)
+    assert snapshot(tmp_path / "warm") == snapshot(tmp_path / "cold")
+
+
+def test_errors_from_every_worker_are_reported_together(big_site: Path, tmp_path: Path) -> None:
+    for n in (0, 1, 2, 40, 41, 42):  # in every share
+        page = big_site / "content" / f"p{n:03d}.md"
+        page.write_text(page.read_text().replace("[the next one](", "[gone](missing-"))
+    with pytest.raises(BuildFailed) as failed:
+        build(big_site, tmp_path / "out", jobs=3)
+    assert len(failed.value.diagnostics) == 6
+    assert not (tmp_path / "out").exists()
+
+
+def test_template_errors_from_workers_leave_the_output_alone(
+    big_site: Path, tmp_path: Path
+) -> None:
+    output = tmp_path / "out"
+    build(big_site, output, jobs=3)
+    before = snapshot(output)
+    page = big_site / "templates" / "page.html"
+    page.write_text(page.read_text().replace("{{ page.title }}", "{{ page.title.nope() }}"))
+    with pytest.raises(BuildFailed) as failed:
+        build(big_site, output, jobs=3)
+    # Every page rendered with page.html: A, B, C, People (people.html extends it), p000…
+    assert len(failed.value.diagnostics) == PAGES + 4
+    assert snapshot(output) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "site"]  # no staging left
