@@ -10,6 +10,16 @@ Beyond CommonMark + plugins, four core rules run after inline parsing:
 3. quotes: blockquotes with an `— Speaker [@id]` line and `.quote` spans are
    checked against the cited source's record (sources.check_quote);
 4. attributes: only harmless ones survive (no `on*`, no `style`).
+
+Hostile input must cost linear time and never recurse without bound
+(docs/security.md). markdown-it already caps nesting (`maxNesting`); on top:
+- inline parsing runs with a lower cap (INLINE_MAX_NESTING): every `[` scans
+  ahead once per nesting level, so `[` × 50,000 cost grows with the cap;
+- inline footnotes (`^[…]`, not part of our syntax) are off: one scan less per `[`;
+- smartquotes is replaced by a linear version of the same rule (markdown-it-py's
+  is quadratic on many unmatched quotes, markdown-it issue #1208);
+- block content nested past the cap, which markdown-it drops silently, gets a
+  warning at its line.
 """
 
 from __future__ import annotations
@@ -24,7 +34,9 @@ from urllib.parse import unquote, urlsplit
 
 import nh3
 from markdown_it import MarkdownIt
-from markdown_it.rules_core import StateCore
+from markdown_it.common.utils import isMdAsciiPunct, isPunctChar, isWhiteSpace
+from markdown_it.rules_core import StateCore, smartquotes
+from markdown_it.rules_core import inline as inline_core_rule
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from mdit_py_plugins.attrs import attrs_block_plugin, attrs_plugin
@@ -47,6 +59,7 @@ RESERVED_IDS = frozenset(
 ALLOWED_ATTRS = ("id", "class", "by", "cite")
 CITATION_RE = re.compile(r"\[@([a-z0-9]+(?:-[a-z0-9]+)*)\]")
 QUOTE_MARKS = "\"'“”‘’„«»"
+INLINE_MAX_NESTING = 6  # links/spans inside each other; block nesting keeps markdown-it's 20
 
 
 @dataclass
@@ -78,7 +91,7 @@ def make_parser(raw_html: str = "escape") -> MarkdownIt:
         {"typographer": True, "html": raw_html == "sanitize"},
     )
     md.enable(["table", "strikethrough", "replacements", "smartquotes"])
-    md.use(footnote_plugin)
+    md.use(footnote_plugin, inline=False)
     md.use(deflist_plugin)
     md.use(attrs_plugin, spans=True, allowed=ALLOWED_ATTRS)
     md.use(attrs_block_plugin, allowed=ALLOWED_ATTRS)
@@ -86,6 +99,9 @@ def make_parser(raw_html: str = "escape") -> MarkdownIt:
     # *with a message*, instead of markdown-it silently showing them as text.
     md.validateLink = lambda url: True  # type: ignore[method-assign]
     md.inline.ruler.before("link", "citation", _citation_rule)
+    md.core.ruler.at("inline", _inline_rule)
+    md.core.ruler.at("smartquotes", _smartquotes_rule)
+    md.core.ruler.after("block", "site_nesting", _nesting_rule)
     md.core.ruler.push("site_headings", _headings_rule)
     md.core.ruler.push("site_links", _links_rule)
     md.core.ruler.push("site_quotes", _quotes_rule)
@@ -144,16 +160,20 @@ def _error(
     env: dict, line: int | None, message: str, col: int | None = None, severity: str = "error"
 ) -> None:
     page: PageEnv = env["page"]
-    file_line = None if line is None else line + page.line_offset + 1
+    # Without a line (a token with no map), point at the start of the body.
+    file_line = (line or 0) + page.line_offset + 1
     env["result"].diagnostics.append(
         Diagnostic(page.source_path, file_line, col, message, severity)
     )
 
 
 def _walk(tokens: list[Token]) -> Any:
-    """(token, line) for every token, inline children included; line is 0-based."""
+    """(token, line) for every token, inline children included; line is 0-based.
+
+    A token without a map (footnote blocks, say) gets the last line seen."""
+    line = None
     for token in tokens:
-        line = token.map[0] if token.map else None
+        line = token.map[0] if token.map else line
         yield token, line
         for child in token.children or ():
             yield child, line
@@ -183,6 +203,137 @@ def _is_unsafe(url: str) -> bool:
     cleaned = unquote(unquote(url))
     cleaned = "".join(ch for ch in cleaned if ch > " " and ch not in "\u200b\u200c\u200d\ufeff")
     return cleaned.lower().startswith(UNSAFE_SCHEMES)
+
+
+# -- core rules: bounded nesting, linear smartquotes ----------------------------
+
+
+def _inline_rule(state: StateCore) -> None:
+    """markdown-it's inline core rule, with the lower inline nesting cap.
+
+    `maxNesting` is one option for block and inline parsing; it is lowered only
+    while inline content is parsed (one parser is used by one build at a time)."""
+    options = state.md.options
+    block_nesting = options.maxNesting
+    options.maxNesting = min(block_nesting, INLINE_MAX_NESTING)
+    try:
+        inline_core_rule(state)
+    finally:
+        options.maxNesting = block_nesting
+
+
+def _nesting_rule(state: StateCore) -> None:
+    """Warn where markdown-it left out content nested past its block nesting cap."""
+    deepest = state.md.options.maxNesting - 1
+    for index, token in enumerate(state.tokens[:-1]):
+        if token.nesting == 1 and token.level >= deepest and state.tokens[index + 1].nesting == -1:
+            _error(
+                state.env,
+                token.map[0] if token.map else None,
+                f"blocks are nested more than {deepest} levels deep here; "
+                "what is inside is left out",
+                severity="warning",
+            )
+            return
+
+
+QUOTE_CHAR_RE = re.compile("['\"]")
+APOSTROPHE = "\u2019"
+
+
+def _smartquotes_rule(state: StateCore) -> None:
+    """Typographic quotes, as markdown-it's smartquotes rule makes them, in linear time.
+
+    The upstream rule rebuilds a string per replaced quote, re-slices the text per
+    quote and rescans its whole stack of openers for every closer that matches
+    none; `"a ` × 20,000 + `b' ` × 20,000 took minutes. Here replacements are
+    collected and applied once per token, and each kind of quote keeps its own
+    list of openers. The result is the same: replacements are one character and
+    every quote, straight or curly, counts as punctuation to its neighbours."""
+    if not state.md.options.typographer:
+        return
+    quotes = state.md.options.quotes
+    if any(len(quote) != 1 for quote in quotes):  # the argument above needs 1-char quotes
+        smartquotes(state)
+        return
+    for token in state.tokens:
+        if token.type == "inline" and token.children and QUOTE_CHAR_RE.search(token.content):
+            _smartquote_inline(token.children, quotes)
+
+
+def _smartquote_inline(tokens: list[Token], quotes: str) -> None:
+    stack: list[tuple[int, int, int]] = []  # openers: (token index, position, level)
+    openers: dict[bool, list[int]] = {True: [], False: []}  # single? -> indices into stack
+    edits: dict[int, dict[int, str]] = {}  # token index -> {position: replacement}
+
+    def truncate(size: int) -> None:
+        del stack[size:]
+        for kind in openers.values():
+            while kind and kind[-1] >= size:
+                kind.pop()
+
+    for i, token in enumerate(tokens):
+        level = token.level
+        size = len(stack)
+        while size and stack[size - 1][2] > level:
+            size -= 1
+        truncate(size)
+        if token.type != "text":
+            continue
+        text = token.content
+        for match in QUOTE_CHAR_RE.finditer(text):
+            at = match.start()
+            single = match.group() == "'"
+            last = text[at - 1] if at > 0 else _neighbour_char(tokens, range(i - 1, -1, -1), -1)
+            after = (
+                text[at + 1]
+                if at + 1 < len(text)
+                else _neighbour_char(tokens, range(i + 1, len(tokens)), 0)
+            )
+            last_punct = isMdAsciiPunct(ord(last)) or isPunctChar(last)
+            next_punct = isMdAsciiPunct(ord(after)) or isPunctChar(after)
+            last_space = isWhiteSpace(ord(last))
+            next_space = isWhiteSpace(ord(after))
+            can_open = not next_space and not (next_punct and not (last_space or last_punct))
+            can_close = not last_space and not (last_punct and not (next_space or next_punct))
+            if after == '"' and not single and "0" <= last <= "9":
+                can_open = can_close = False  # 1"" - the first quote is an inch mark
+            if can_open and can_close:
+                # Inside a run of punctuation, but not inside a word.
+                can_open, can_close = last_punct, next_punct
+            if not can_open and not can_close:
+                if single:  # in the middle of a word: an apostrophe
+                    edits.setdefault(i, {})[at] = APOSTROPHE
+                continue
+            kind = openers[single]
+            if can_close and kind and stack[kind[-1]][2] == level:
+                opener = stack[kind[-1]]
+                open_quote, close_quote = (quotes[2], quotes[3]) if single else quotes[:2]
+                edits.setdefault(i, {})[at] = close_quote
+                edits.setdefault(opener[0], {})[opener[1]] = open_quote
+                truncate(kind[-1])
+                continue
+            if can_open:
+                kind.append(len(stack))
+                stack.append((i, at, level))
+            elif can_close and single:
+                edits.setdefault(i, {})[at] = APOSTROPHE
+    for index, changes in edits.items():
+        chars = list(tokens[index].content)
+        for at, quote in changes.items():
+            chars[at] = quote
+        tokens[index].content = "".join(chars)
+
+
+def _neighbour_char(tokens: list[Token], indices: range, end: int) -> str:
+    """The character next to a quote at the edge of its text token: the first or
+    last one of the nearest token with content on the same line, else a space."""
+    for j in indices:
+        if tokens[j].type in ("softbreak", "hardbreak"):
+            break
+        if tokens[j].content:
+            return tokens[j].content[end]
+    return " "
 
 
 # -- inline rule: citations ---------------------------------------------------
