@@ -472,18 +472,30 @@ def _file_line(page: PageEnv, line: int | None) -> int:
 
 def _quotes_rule(state: StateCore) -> None:
     tokens = state.tokens
+    captions: dict[int, list[Token]] = {}  # blockquote_close index -> tokens to put after it
     index = 0
     while index < len(tokens):
         if tokens[index].type == "blockquote_open":
-            index = _check_block_quote(state, index)
+            index = _check_block_quote(state, index, captions)
         index += 1
+    if captions:
+        # Move every caption in one pass: splicing the list once per quote is
+        # quadratic in a page made of thousands of quotes.
+        moving = {id(token) for caption in captions.values() for token in caption}
+        rebuilt: list[Token] = []
+        for index, token in enumerate(tokens):
+            if id(token) not in moving:
+                rebuilt.append(token)
+            rebuilt.extend(captions.get(index, ()))
+        tokens[:] = rebuilt
     for token in tokens:
         if token.type == "inline" and token.children:
             _check_inline_quotes(state, token)
 
 
-def _check_block_quote(state: StateCore, start: int) -> int:
-    """Check one blockquote; move its attribution line into a figcaption."""
+def _check_block_quote(state: StateCore, start: int, captions: dict[int, list[Token]]) -> int:
+    """Check one blockquote; mark its attribution line to become a figcaption after it
+    (in `captions`). Returns the index of its blockquote_close."""
     tokens = state.tokens
     level = tokens[start].level
     end = start + 1
@@ -492,6 +504,7 @@ def _check_block_quote(state: StateCore, start: int) -> int:
     paragraphs = [
         i for i in range(start + 1, end)
         if tokens[i].type == "inline" and tokens[i].level == level + 2
+        and tokens[i - 1].type == "paragraph_open"  # not a heading's text
     ]  # fmt: skip
     if not paragraphs:
         return end
@@ -519,15 +532,14 @@ def _check_block_quote(state: StateCore, start: int) -> int:
     caption = tokens[paragraphs[-1] - 1 : paragraphs[-1] + 2]
     caption[0].tag = caption[2].tag = "figcaption"
     caption[2].meta["close_figure"] = True
-    del tokens[paragraphs[-1] - 1 : paragraphs[-1] + 2]
-    end -= 3
-    tokens[end + 1 : end + 1] = caption
-    return end + 3
+    captions[end] = caption
+    return end
 
 
 def _check_inline_quotes(state: StateCore, inline: Token) -> None:
     children = inline.children or []
     line = inline.map[0] if inline.map else None
+    citations: dict[int, Token] = {}  # index of a quote's span_close -> its citation
     index = 0
     while index < len(children):
         token = children[index]
@@ -551,10 +563,16 @@ def _check_inline_quotes(state: StateCore, inline: Token) -> None:
                 _check(state.env, line, text.strip(), speaker, source_id)
                 citation = Token("citation", "", 0)
                 citation.meta = {"id": source_id}
-                children.insert(close + 1, citation)
+                citations[close] = citation
                 _number(state.env, source_id)
             index = close
         index += 1
+    if citations:  # inserted in one pass, not one list insert per quote
+        inline.children = [
+            token
+            for index, child in enumerate(children)
+            for token in ((child, citations[index]) if index in citations else (child,))
+        ] + [citation for close, citation in citations.items() if close >= len(children)]
 
 
 def _number(env: dict, source_id: str) -> None:
