@@ -454,7 +454,7 @@ def _resolve_page_link(token: Token, url: str, line: int | None, env: dict) -> N
         if anchor:
             env["result"].links.append(LinkRef(page.rel, anchor, _file_line(page, line), 1))
         return
-    path = unquote(parts.path)
+    path = unicodedata.normalize("NFC", unquote(parts.path))  # file names are NFC (content.py)
     if not path.endswith(".md"):
         return
     target = posixpath.normpath(posixpath.join(posixpath.dirname(page.rel), path))

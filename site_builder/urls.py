@@ -4,9 +4,10 @@
 `content/a/index.md` → `/BASE/a/`; `content/404.md` → `/BASE/404.html`.
 Every segment must be a slug (lowercase letters, digits, hyphens), so no URL
 can hold `..`, a backslash, a percent-escape, a drive letter, a control or
-bidi character. Names the site itself uses (`assets`, `pagefind`, ...) are
-reserved. Two pages with one output path, or paths that differ only by
-case, are errors naming both files.
+bidi character. Names the site itself uses (`assets`, `pagefind`, `404`,
+`index` as a folder, ...) and the device names Windows cannot check out (`con`,
+`nul`, `com1`, ...) are reserved. Two pages with one output path, or paths
+that differ only by case, are errors naming both files.
 """
 
 from __future__ import annotations
@@ -18,7 +19,10 @@ from .model import Page
 from .schema import SLUG_MAX, SLUG_RE
 
 RESERVED_SEGMENTS = frozenset(
-    {"assets", "pagefind", "css", "js", "feed.xml", "sitemap.xml", "cname"}
+    {"assets", "pagefind", "css", "js", "feed.xml", "sitemap.xml", "cname", "404", "index"}
+    # A folder with one of these names cannot exist in a Windows checkout.
+    | {"con", "prn", "aux", "nul"}
+    | {f"{device}{n}" for device in ("com", "lpt") for n in range(10)}
 )
 MAX_URL_LENGTH = 200
 
@@ -44,7 +48,7 @@ def page_location(page: Page) -> tuple[str, str] | Diagnostic:
                 f"'{segment}' can't be part of a URL; rename the file or folder to lowercase "
                 "letters, digits and hyphens, or set slug:",
             )
-        if lowered in RESERVED_SEGMENTS or lowered == "404":
+        if lowered in RESERVED_SEGMENTS:
             return Diagnostic(
                 page.source_path,
                 1,
