@@ -150,7 +150,15 @@ def _finish(md: MarkdownIt, html: str) -> str:
         filter_style_properties={"text-align"},
         link_rel=None,
         url_schemes={"http", "https", "mailto"},
+        attribute_filter=_sanitized_attribute,
     )
+
+
+def _sanitized_attribute(tag: str, name: str, value: str) -> str:
+    """nh3 hook: an id in raw HTML may not name a DOM global either (`id="__proto__"`)."""
+    if name == "id" and slugify(value).replace("-", "") in RESERVED_IDS:
+        return safe_id(value)
+    return value
 
 
 # -- helpers -----------------------------------------------------------------
