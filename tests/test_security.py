@@ -323,17 +323,19 @@ ALIAS_BOMB = "\n".join(
 
 
 @pytest.mark.parametrize(
-    "text, where",
+    "text, where, limit",
     [
-        (ALIAS_BOMB, "data/x.yaml:1:4:"),  # billion laughs: 9^9 strings if expanded
-        ("a: " + "[" * 2_000 + "]" * 2_000, "data/x.yaml:1:"),  # deep flow nesting
-        ("".join("  " * i + f"k{i}:\n" for i in range(500)) + "  " * 500 + "v", "data/x.yaml:"),
-        ("%TAG !p! tag:yaml.org,2002:python/\n---\nx: !p!object/apply:os.system [ls]\n", "data/x.yaml:3:4:"),
+        # billion laughs: 9^9 strings if expanded; refused at the first anchor
+        (ALIAS_BOMB, "data/x.yaml:1:4:", 0.05),
+        # PyYAML's scanner looks ahead up to 1024 characters per open bracket
+        ("a: " + "[" * 2_000 + "]" * 2_000, "data/x.yaml:1:", 1.0),
+        ("".join("  " * i + f"k{i}:\n" for i in range(500)) + "  " * 500 + "v", "data/x.yaml:", 1.0),
+        ("%TAG !p! tag:yaml.org,2002:python/\n---\nx: !p!object/apply:os.system [ls]\n", "data/x.yaml:3:4:", 0.05),
     ],
     ids=["alias bomb", "flow nesting", "block nesting", "tag directive"],
 )  # fmt: skip
 def test_hostile_data_file_fails_fast_with_bounded_memory(
-    tmp_path: Path, text: str, where: str
+    tmp_path: Path, text: str, where: str, limit: float
 ) -> None:
     write(tmp_path / "data" / "x.yaml", text)
     seconds = cpu_time(lambda: load_data(tmp_path))
@@ -346,7 +348,7 @@ def test_hostile_data_file_fails_fast_with_bounded_memory(
     assert data == {}
     assert_located(diagnostics)
     assert [d.format()[: len(where)] for d in diagnostics] == [where]
-    assert seconds < 0.5, f"{seconds:.2f} s"
+    assert seconds < limit, f"{seconds:.3f} s"
     assert peak < 16 * 1024 * 1024 + 2 * len(text), f"{peak} bytes"
 
 
@@ -1019,6 +1021,7 @@ def test_ingest_never_overwrites_an_edited_record_without_force(tmp_path: Path) 
 
 @pytest.mark.xfail(
     strict=True,
+    raises=AssertionError,
     reason="cache.py unpickles .site-builder-cache/ from the project folder: content from "
     "a contributor can plant a pickle that runs code (reported to the build owner)",
 )
