@@ -190,7 +190,9 @@ def run_new(args: argparse.Namespace) -> int:
     front, _, _ = split_front_matter(text, args.path)
     load_yaml(front, args.path, 1)  # the scaffold itself must be valid
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
+    # Mode "x" fails if the file appeared since the check above: never clobber a writer's file.
+    with target.open("w" if args.force else "x", encoding="utf-8") as handle:
+        handle.write(text)
     if not args.quiet:
         print(f"created {args.path} (draft: true; preview with --drafts)")
     return 0

@@ -72,7 +72,9 @@ import feedparser
 import yaml
 from feedparser import http as feedparser_http
 
-from .errors import BuildFailed, Diagnostic
+from .content import read_text
+from .errors import BuildFailed, Diagnostic, SiteError
+from .yamlsafe import load_yaml
 
 __all__ = [
     "IngestReport",
@@ -952,8 +954,16 @@ def load_sources(sources_dir: Path, project_dir: Path) -> dict[str, SourceRecord
     diagnostics: list[Diagnostic] = []
     if not sources_dir.is_dir():
         return records
+    project_real = project_dir.resolve()
     for path in sorted(sources_dir.glob("*.yaml")):
         shown = _display(path, project_dir)
+        if path.is_symlink() and not path.resolve().is_relative_to(project_real):
+            diagnostics.append(
+                Diagnostic(
+                    shown, None, None, "symlink points outside the project; copy the file in"
+                )
+            )
+            continue
         record, problems = _load_record(path, shown)
         diagnostics += problems
         if record is not None:
@@ -965,8 +975,13 @@ def load_sources(sources_dir: Path, project_dir: Path) -> dict[str, SourceRecord
 
 def _load_record(path: Path, shown: str) -> tuple[SourceRecord | None, list[Diagnostic]]:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
+        # The writers' rules first (size limit, UTF-8, no tags, anchors, aliases or
+        # duplicate keys); then PyYAML's nodes, for the line of each value.
+        text = read_text(path, shown)
+        load_yaml(text, shown)
+    except SiteError as error:
+        return None, [error.diagnostic]
+    except OSError as error:
         return None, [Diagnostic(shown, message=f"cannot read the source record: {error}")]
     try:
         loader = yaml.SafeLoader(text)

@@ -655,3 +655,40 @@ def test_ingest_command(project: Path) -> None:
     assert done.returncode == 1 and f"{record}: edited by hand" in done.stderr
     done = cli("feed.xml", "--force", cwd=project)
     assert (done.returncode, done.stdout) == (0, f"overwrote hand-edited {record}: author\n")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("id: &a x\n", "YAML anchor '&a' is not allowed; write each value out in full"),
+        ("id: x\nid: y\n", "duplicate key 'id' (first given on line 1); keep only one"),
+        (
+            "id: !!python/name:os.system x\n",
+            "YAML tag 'tag:yaml.org,2002:python/name:os.system' is not allowed",
+        ),
+    ],
+)
+def test_records_are_read_with_the_writers_yaml_rules(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    sources = tmp_path / "content" / "sources"
+    sources.mkdir(parents=True)
+    (sources / "x.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(BuildFailed) as failure:
+        load_sources(sources, tmp_path)
+    [diagnostic] = failure.value.diagnostics
+    assert diagnostic.path == "content/sources/x.yaml"
+    assert message in diagnostic.message
+
+
+def test_a_record_symlinked_from_outside_is_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere.yaml"
+    outside.write_text("id: x\n", encoding="utf-8")
+    sources = tmp_path / "project" / "content" / "sources"
+    sources.mkdir(parents=True)
+    (sources / "x.yaml").symlink_to(outside)
+    with pytest.raises(BuildFailed) as failure:
+        load_sources(sources, tmp_path / "project")
+    assert [d.format() for d in failure.value.diagnostics] == [
+        "content/sources/x.yaml: symlink points outside the project; copy the file in"
+    ]
