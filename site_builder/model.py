@@ -76,6 +76,11 @@ class Page:
         return self.front.updated or self.front.date
 
     @property
+    def as_of(self) -> dt.date | None:
+        """The page's own as-of date, if it has one (templates fall back to site.as_of)."""
+        return self.front.as_of
+
+    @property
     def draft(self) -> bool:
         return self.front.draft
 
