@@ -24,14 +24,19 @@ one run to the next, so most builds are incremental:
 
 from __future__ import annotations
 
+import copy
 import gc
 import hashlib
 import os
+import pickle
 import time
 import unicodedata
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from markupsafe import Markup
@@ -50,8 +55,8 @@ from .content import (
 )
 from .deps import (
     ALL,
+    MISSING,
     Index,
-    Key,
     PagesView,
     Recorder,
     Subject,
@@ -61,10 +66,14 @@ from .deps import (
     digest_text,
     fingerprint,
     nav_of,
+    norm,
+    pack,
     recording_context,
     stale,
+    subjects,
     summarize,
     touched,
+    unpack,
 )
 from .errors import BuildFailed, Diagnostic, SiteError
 from .links import check_links
@@ -79,7 +88,7 @@ from .output import (
     scan_folder,
     write_in_place,
 )
-from .parallel import fork_map, usable_jobs
+from .parallel import fork_map, in_background, usable_jobs
 from .schema import FrontMatter, read_front_matter
 from .sources import SourceRecord, check_quote, load_sources
 from .templates import TEMPLATES_DIR, Templates, format_date, read_templates
@@ -133,7 +142,6 @@ class PageInput:
 
     digest: str  # of its text
     front: FrontMatter | None  # None: it has errors (in `problems`)
-    body: str
     body_line: int
     problems: list[Diagnostic]
     stat: tuple[int, int, int, int] = (0, 0, 0, 0)  # size, mtime, ctime, inode when read
@@ -153,12 +161,12 @@ class MarkdownOut:
 
     digest: str  # the text it was rendered from
     raw_html: str
-    html: str
-    toc: list[Heading]
-    anchors: set[str]
-    links: list[LinkRef]
+    html: bytes  # zlib-compressed UTF-8: a fifth of the memory (and cache) of the text
+    html_digest: str
+    parts: bytes  # pickled (toc, anchors, links, key_facts): one object instead of dozens
+    parts_digest: str
+    anchored: list[LinkRef]  # the links with an #anchor, to check against their target
     cited: list[str]  # source ids cited in the body and key facts, first use first
-    key_facts: list[KeyFactView]
     diagnostics: list[Diagnostic]
     deps: Trace  # link targets' URLs, the sources' existence and records
 
@@ -170,7 +178,8 @@ class OutputRecord:
     digest: str  # SHA-256 of its bytes
     stamp: FileStamp
     owner: str  # the page it renders ("" for generated files and assets)
-    trace: Trace | None  # what it read; None for copied files (assets)
+    trace: Trace | bytes | None  # what it read (deps.pack-ed from workers); None: a copy
+    subjects: tuple[Subject, ...] = ()  # of its trace, for the index
 
 
 @dataclass
@@ -252,6 +261,9 @@ class Builder:
         self.assets: dict[str, Asset] = {}
         # Problems found while reading, by kind, kept until that kind is read again.
         self.problems: dict[str, list[Diagnostic]] = {}
+        self._unpacked: tuple[str, Any, Any] = ("", None, None)  # the last page's parts
+        self._listed: set[str] = set()  # content rels of the page files there are
+        self.predicted: set[str] = set()  # pages rendered with predicted link URLs
         self.md_index = Index()  # subject -> pages whose Markdown depends on it
         self.out_index = Index()  # subject -> outputs whose trace mentions it
         self.dirty = False
@@ -281,11 +293,7 @@ class Builder:
     # -- one build --
 
     def _guarded(self, scope: Scope, in_place: bool) -> BuildResult:
-        # A build makes many long-lived objects (pages, the cache's state) and little
-        # cyclic garbage; the cycle collector would walk the former again and again
-        # (a quarter of a warm build). It runs again, as usual, once the build is done.
         collecting = gc.isenabled()
-        gc.disable()
         try:
             return self._run(scope, in_place)
         except BuildFailed:
@@ -296,6 +304,7 @@ class Builder:
             self._reset()
             raise
         finally:
+            gc.unfreeze()
             if collecting:
                 gc.enable()
 
@@ -304,12 +313,14 @@ class Builder:
         timer = Timer(self.options.log)
         if self.state is None:
             self.state = self._load_cache() if self.options.cache else State()
+        keep_for_the_build()
         state = self.state
         self.dirty = False  # whether the state differs from the cache's
         if scope.everything or self.config is None:
             scope = Scope(everything=True)
             self._read_config()
         fresh = self._read_inputs(scope)
+        keep_for_the_build()
         t = timer.step("read", started)
 
         site, world, problems = self._assemble()
@@ -322,9 +333,12 @@ class Builder:
         if before is not None:  # citations are known only after the Markdown
             early = replace(early, citations=before.citations, cites=before.cites)
         applied = self._render_markdown(site, world, fresh, touched(before, early))
+        keep_for_the_build()
         self._cite(site, world, None if scope.everything or scope.sources else applied)
         warnings = problems + [d for p in site.pages for d in state.markdown[p.rel].diagnostics]
-        warnings += check_links(site.pages)
+        warnings += check_links(
+            [LinkSource(p, state.markdown[p.rel], self._parts) for p in site.pages]  # type: ignore[misc]
+        )
         fail_on(warnings + self.problems.get("static", []), self.options.strict)
         t = timer.step("markdown", t)
 
@@ -337,7 +351,9 @@ class Builder:
         self.dirty |= bool(outcome.records or plan.remove) or summary != before
         state.summary = summary
         if not in_place and self.options.cache and self.dirty:
-            why = self.save_cache()
+            # Written by a forked child: pickling a large state costs memory (its memo)
+            # that this process, holding the whole site, should not have to find too.
+            why = in_background(self.save_cache)()
             if why:
                 self.options.log(f"  cache not saved: {why}")
             timer.step("cache", t)
@@ -371,9 +387,9 @@ class Builder:
             self.options.log(f"  cache: {why or 'not a build state'}; building everything")
             return State()
         for rel, out in payload.markdown.items():
-            self.md_index.set(rel, out.deps)
+            self.md_index.set(rel, subjects(out.deps))
         for path, record in payload.outputs.items():
-            self.out_index.set(path, record.trace)
+            self.out_index.set(path, record.subjects)
         return payload
 
     # -- phase 1: read and load ---------------------------------------------------------
@@ -389,7 +405,6 @@ class Builder:
     def _read_inputs(self, scope: Scope) -> set[str]:
         """Read what `scope` says; return the rels of pages that are new Page objects."""
         project = self.options.project
-        fresh = self._read_pages(scope)
         if scope.everything or scope.data:
             self.data, self.problems["data"] = load_data(project)
             self.data_fps = {name: fingerprint(value) for name, value in self.data.items()}
@@ -406,7 +421,7 @@ class Builder:
             self.templates = Templates(project, sources)
         if scope.everything or scope.static:
             self.assets, self.problems["static"] = collect_assets(project)
-        return fresh
+        return self._read_pages(scope)  # last: rendering the Markdown needs the sources
 
     def _read_pages(self, scope: Scope) -> set[str]:
         """Read the content files in scope (each once); parse those that changed."""
@@ -426,6 +441,7 @@ class Builder:
             listed = {
                 rel: path for rel, path in listed.items() if not rel.startswith(SOURCES_PREFIX)
             }
+            self._listed = set(listed)
             for rel in set(state.inputs) - set(listed):
                 self._forget_page(rel)
             for rel, path in listed.items():
@@ -436,52 +452,56 @@ class Builder:
                 path = content / rel
                 if path.is_file():
                     paths[rel] = path
+                    self._listed.add(rel)
                 else:
+                    self._listed.discard(rel)
                     self._forget_page(rel)
         fresh: set[str] = set()
-        to_parse: list[tuple[str, str, str]] = []
-        read: dict[str, tuple[tuple[int, int, int, int], int]] = {}
+        to_read: list[tuple[str, str, str]] = []  # (rel, path, digest known so far)
         for rel in sorted(paths):
-            source_path = f"{CONTENT_DIR}/{rel}"
             known = state.inputs.get(rel)
-            stat = file_stat(paths[rel])
-            if known is not None and known.unchanged(stat):
+            if known is not None and known.unchanged(file_stat(paths[rel])):
                 if known.front is not None and rel not in self.pages:  # from the cache
                     self._page_from_cache(rel, known)
                     fresh.add(rel)
                 continue
-            read_at = time.time_ns()
-            try:
-                text = read_text(paths[rel], source_path)
-            except SiteError as exc:
-                state.inputs[rel] = PageInput("", None, "", 0, [exc.diagnostic])
-                self.pages.pop(rel, None)
-                continue
-            digest = digest_text(text)
+            to_read.append((rel, str(paths[rel]), known.digest if known else ""))
+        jobs = usable_jobs(self.options.jobs, len(to_read))
+        job = self._read_job(render=bool(to_read))
+        for (rel, _, _), (found, out) in zip(
+            to_read, fork_map(job.run, to_read, jobs), strict=True
+        ):
             self.dirty = True
-            if known is not None and known.digest == digest:
-                known.stat, known.read_at = stat, read_at
+            known = state.inputs.get(rel)
+            if isinstance(found, ReadAgain):
+                assert known is not None
+                known.stat, known.read_at = found.stat, found.read_at
                 if known.front is not None and rel not in self.pages:
                     self._page_from_cache(rel, known)
                     fresh.add(rel)
-                continue  # unchanged (or still the same errors)
-            read[rel] = (stat, read_at)
-            state.inputs[rel] = PageInput(digest, None, "", 0, [])
-            to_parse.append((source_path, rel, text))
-        parsed = fork_map(parse_front, to_parse, usable_jobs(self.options.jobs, len(to_parse)))
-        for (_, rel, text), (front, body_line, problems) in zip(to_parse, parsed, strict=True):
-            known = state.inputs[rel]
-            stat, read_at = read[rel]
-            body = body_of(text, body_line) if front is not None else ""
-            state.inputs[rel] = PageInput(
-                known.digest, front, body, body_line, problems, stat, read_at
-            )
-            if front is None:
+                continue
+            state.inputs[rel] = found
+            if out is not None:
+                state.markdown[rel] = out
+                self.md_index.set(rel, subjects(out.deps))
+                self.predicted.add(rel)
+            if found.front is None:
                 self.pages.pop(rel, None)
             else:
-                self.pages[rel] = make_page(rel, state.inputs[rel])
+                self.pages[rel] = make_page(rel, found)
                 fresh.add(rel)
         return fresh
+
+    def _read_job(self, render: bool) -> ReadJob:
+        assert self.config is not None and self.state is not None
+        context = None
+        if render:
+            context = MarkdownContext(self.md, self.config.raw_html, self.sources, self.source_fps)
+        summary = self.state.summary
+        same_config = summary is not None and summary.config == self.config_fp
+        known = {rel: place[0] for rel, place in summary.places.items()} if same_config else {}
+        existing = frozenset(self.state.inputs) | frozenset(self._listed)
+        return ReadJob(context, known, existing, self.config.base_path)
 
     def _page_from_cache(self, rel: str, known: PageInput) -> None:
         """A page unchanged since the cached build: it keeps its place if the
@@ -543,8 +563,52 @@ class Builder:
             template_fps=self.templates.fingerprints,
             assets={name: asset.output_name for name, asset in self.assets.items()},
             env={name: os.environ.get(name) for name in ENV_READ},
+            lazy={
+                "content": self._content,
+                "body": self._body,
+                **{
+                    name: partial(self._part, index)
+                    for index, name in enumerate(("toc", "anchors", "links", "key_facts"))
+                },
+            },
+            lazy_fps={
+                "content": lambda page: state.markdown[page.rel].html_digest,
+                "body": lambda page: state.inputs[page.rel].digest,
+                **{
+                    name: lambda page: state.markdown[page.rel].parts_digest
+                    for name in ("toc", "anchors", "links", "key_facts")
+                },
+            },
         )
         return site, world, problems
+
+    def _content(self, page: Page) -> str:
+        """A page's rendered Markdown (kept compressed)."""
+        assert self.state is not None
+        return unpack_text(self.state.markdown[page.rel].html)
+
+    def _parts(self, rel: str) -> tuple[list[Heading], set[str], list[LinkRef], list[Any]]:
+        assert self.state is not None
+        out = self.state.markdown[rel]
+        if self._unpacked[0] != rel or self._unpacked[1] is not out:
+            self._unpacked = (rel, out, cache.loads(out.parts))
+        return self._unpacked[2]
+
+    def _part(self, index: int, page: Page) -> Any:
+        """toc, anchors, links or key_facts of a page (kept pickled; copied, as a template
+        may change what it gets)."""
+        return copy.copy(self._parts(page.rel)[index])
+
+    def _body(self, page: Page) -> str:
+        """A page's Markdown, for the rare later build that needs it again (a link
+        target's URL changed) or a template that shows it: its Markdown is rendered as
+        soon as it is read, and then the text let go of."""
+        assert self.state is not None
+        known = self.state.inputs[page.rel]
+        text = read_text(self.options.project / CONTENT_DIR / page.rel, page.source_path)
+        if digest_text(text) != known.digest:
+            raise SiteError(page.source_path, None, None, "changed during the build; save again")
+        return split_front_matter(text, page.source_path)[1]
 
     # -- phase 2: Markdown ---------------------------------------------------------
 
@@ -559,34 +623,29 @@ class Builder:
         suspects = self.md_index.owners(changes)
         todo: list[Page] = []
         applied: set[str] = set()
+        predicted, self.predicted = self.predicted, set()
         for page in site.pages:
             out = state.markdown.get(page.rel)
-            suspect = ALL in changes or page.rel in suspects
+            suspect = ALL in changes or page.rel in suspects or page.rel in predicted
             if (
                 out is None
                 or out.digest != state.inputs[page.rel].digest
                 or out.raw_html != config.raw_html
-                or (suspect and stale(out.deps, world, changes))
+                or (suspect and stale(out.deps, world, changes | {ALL}))
             ):
                 todo.append(page)
-            elif page.rel in fresh:
+            elif page.rel in fresh or page.rel in predicted:
                 applied.add(page.rel)
         if todo:
             self.dirty = True
-            job = MarkdownJob(self.md, config.raw_html, world, site.sources, state.inputs)
+            self.options.log(f"  Markdown of {len(todo)} pages")
+            context = MarkdownContext(self.md, config.raw_html, self.sources, self.source_fps)
+            job = MarkdownJob(context, world, state.inputs, self._body)
             results = fork_map(job.run, todo, usable_jobs(self.options.jobs, len(todo)))
             for page, out in zip(todo, results, strict=True):
                 state.markdown[page.rel] = out
-                self.md_index.set(page.rel, out.deps)
+                self.md_index.set(page.rel, subjects(out.deps))
                 applied.add(page.rel)
-        for page in site.pages:
-            if page.rel in applied:
-                out = state.markdown[page.rel]
-                page.content = out.html
-                page.toc = out.toc
-                page.anchors = out.anchors
-                page.links = out.links
-                page.key_facts = list(out.key_facts)
         return applied
 
     def _cite(self, site: Site, world: World, only: set[str] | None) -> None:
@@ -624,7 +683,7 @@ class Builder:
                 or record.owner != owner
                 or ALL in changes
                 or (on_disk is not None and on_disk.get(path) != record.stamp)
-                or (path in suspects and stale(record.trace, world, changes))
+                or (path in suspects and stale(self._trace(record), world, changes))
             ):
                 plan.render.append(path)
             else:
@@ -634,6 +693,14 @@ class Builder:
             plan.copy.append(asset)
         plan.remove = sorted(path for path in state.outputs if path not in plan.owners)
         return plan
+
+    @staticmethod
+    def _trace(record: OutputRecord) -> Trace:
+        """The trace of an output, unpacked (and kept unpacked) the first time it is read."""
+        assert record.trace is not None
+        if isinstance(record.trace, bytes):
+            record.trace = unpack(record.trace)
+        return record.trace
 
     # -- phase 4: render and write -----------------------------------------------------
 
@@ -658,7 +725,7 @@ class Builder:
             self.out_index.drop(path)
         for path, record in outcome.records.items():
             state.outputs[path] = record
-            self.out_index.set(path, record.trace)
+            self.out_index.set(path, record.subjects)
         return outcome
 
     def _stage(self, job: RenderJob, plan: Plan, outcome: Outcome, timer: Timer) -> None:
@@ -671,6 +738,7 @@ class Builder:
         try:
             self.templates.compile_all()
             jobs = usable_jobs(self.options.jobs, len(plan.render))
+            job.pack = jobs > 1
             results = fork_map(job.run, plan.render, jobs)
             problems = [d for result in results for d in result.problems]
             if problems:
@@ -681,7 +749,7 @@ class Builder:
             # Rendered pages are already staged (each worker writes its own).
             t = timer.step("render", started)
             for asset in plan.copy:
-                record, written = job.stage(asset.output_name, asset.data, None)
+                record, written = job.stage(asset.output_name, asset.data, None, ())
                 outcome.add(asset.output_name, record, written, rendered=False)
             for path in plan.keep:
                 staging.reuse(path)
@@ -714,7 +782,8 @@ class Builder:
             record = old.get(asset.output_name)
             if record is None or record.digest != digest:
                 stamp = write_in_place(output, asset.output_name, asset.data)
-                outcome.add(asset.output_name, OutputRecord(digest, stamp, "", None), True, False)
+                record = OutputRecord(digest, stamp, "", None)
+                outcome.add(asset.output_name, record, True, False)
         for path in plan.remove:
             remove_in_place(output, path)
         timer.step("write", t)
@@ -759,33 +828,24 @@ class Outcome:
 # -- loading helpers -------------------------------------------------------------------
 
 
-def parse_front(item: tuple[str, str, str]) -> tuple[FrontMatter | None, int, list[Diagnostic]]:
-    """One page's front matter, from its text (as content.load_page, without the read)."""
-    source_path, _, text = item
-    try:
-        front_text, _, body_line = split_front_matter(text, source_path)
-        data = load_yaml(front_text, source_path, line_offset=1)
-    except SiteError as exc:
-        return None, 0, [exc.diagnostic]
-    problems: list[Diagnostic] = []
-    front = read_front_matter(data, source_path, (2, 1), problems)
-    return front, body_line, problems
+def pack_text(text: str) -> bytes:
+    """Text kept for later, compressed (fast zlib: a third of the size or less)."""
+    return zlib.compress(text.encode("utf-8", "surrogatepass"), 1)
 
 
-def body_of(text: str, body_line: int) -> str:
-    """The Markdown after the front matter (as content.split_front_matter cuts it)."""
-    cut = body_line - 1  # lines before the body
-    parts = text.split("\n", cut)
-    return parts[cut] if len(parts) > cut else ""
+def unpack_text(packed: bytes) -> str:
+    return zlib.decompress(packed).decode("utf-8", "surrogatepass")
 
 
 def make_page(rel: str, known: PageInput) -> Page:
+    """A Page as this process keeps it: its body, and what rendering it gave, are kept
+    aside compressed, and reach templates through the lazy attributes of deps.World."""
     assert known.front is not None
     return Page(
         source_path=f"{CONTENT_DIR}/{rel}",
         rel=rel,
         front=known.front,
-        body=known.body,
+        body="",
         body_line=known.body_line,
     )
 
@@ -793,6 +853,17 @@ def make_page(rel: str, known: PageInput) -> Page:
 def file_stat(path: Path) -> tuple[int, int, int, int]:
     st = os.stat(path)
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def keep_for_the_build() -> None:
+    """Exempt every object made so far from the cycle collector until the build ends.
+
+    A build makes many long-lived objects (pages, Markdown, the cache's state) and some
+    short-lived cyclic garbage (Jinja's render contexts). Left alone, the collector would
+    walk the long-lived ones again and again (a quarter of a warm build); turned off, the
+    garbage would pile up. Frozen after each phase, it only looks at what is new."""
+    gc.freeze()
+    gc.enable()
 
 
 def fail_on(diagnostics: list[Diagnostic], strict: bool) -> None:
@@ -886,26 +957,28 @@ class KnownSources:
 
 
 @dataclass
-class MarkdownJob:
+class MarkdownContext:
+    """Renders one page's Markdown, recording what it depended on besides the text:
+    the URL of each page it links to, whether each source it cites exists, and the
+    record of each source whose quotation it checks."""
+
     md: Any
     raw_html: str
-    world: World
     sources: dict[str, SourceRecord]
-    inputs: dict[str, PageInput]
+    source_fps: dict[str, str]
 
-    def run(self, page: Page) -> MarkdownOut:
+    def render(
+        self, page: Page, body: str, digest: str, url_of: Callable[[str], str | None]
+    ) -> MarkdownOut:
         deps: Trace = {}
-        world = self.world
 
         def page_url(rel: str) -> str | None:
-            key: Key = ("page", rel, "url")
-            if key not in deps:
-                deps[key] = world.value(key)
-            target = world.pages.get(rel)
-            return target.url if target is not None else None
+            url = url_of(rel)
+            deps.setdefault(("page", rel, "url"), MISSING if url is None else norm(url))
+            return url
 
         def quote_problem(text: str, speaker: str | None, source_id: str) -> str | None:
-            deps[("source", source_id, "")] = world.source_fps.get(source_id)
+            deps[("source", source_id, "")] = self.source_fps.get(source_id)
             return check_quote(text, speaker, self.sources[source_id])
 
         env = PageEnv(
@@ -916,28 +989,109 @@ class MarkdownJob:
             source_ids=KnownSources(self.sources, deps),  # type: ignore[arg-type]
             check_quote=quote_problem,
         )
-        result = render(self.md, page.body, env)
+        result = render(self.md, body, env)
         cited = list(result.citations)
         diagnostics = list(result.diagnostics)
-        key_facts = []
+        key_facts: list[KeyFactView] = []
         for fact in page.front.key_facts:
             fact_env = PageEnv(**{**env.__dict__, "line_offset": fact.line - 1})
             inline = render_inline(self.md, fact.text, fact_env)
             diagnostics += inline.diagnostics
             key_facts.append(KeyFactView(Markup(inline.html), fact.source))
             cited += inline.citations
+        parts = pickle.dumps((result.toc, result.anchors, result.links, key_facts))
         return MarkdownOut(
-            digest=self.inputs[page.rel].digest,
+            digest=digest,
             raw_html=self.raw_html,
-            html=result.html,
-            toc=result.toc,
-            anchors=result.anchors,
-            links=result.links,
+            html=pack_text(result.html),
+            html_digest=digest_text(result.html),
+            parts=parts,
+            parts_digest=sha256(parts),
+            anchored=[link for link in result.links if link.anchor is not None],
             cited=cited,
-            key_facts=key_facts,
             diagnostics=diagnostics,
             deps=deps,
         )
+
+
+@dataclass
+class MarkdownJob:
+    """Renders again the Markdown of pages whose text is unchanged (a link target's URL
+    changed, a cited source's record...): the whole site is known by now."""
+
+    context: MarkdownContext
+    world: World
+    inputs: dict[str, PageInput]
+    body: Callable[[Page], str]
+
+    def run(self, page: Page) -> MarkdownOut:
+        def url_of(rel: str) -> str | None:
+            target = self.world.pages.get(rel)
+            return target.url if target is not None else None
+
+        return self.context.render(page, self.body(page), self.inputs[page.rel].digest, url_of)
+
+
+@dataclass
+class ReadJob:
+    """Reads a content file (each once, in a worker), parses its front matter and, if
+    it parsed, renders its Markdown at once: its text then never leaves the worker.
+
+    A link's target URL is not known yet (the slugs of the pages not yet read decide
+    it): it is predicted from the target's path, or taken from the last build, and
+    recorded like any dependency. Once the site is assembled, a page whose prediction
+    was wrong (its target has a slug, is a draft or failed) is rendered again."""
+
+    context: MarkdownContext | None  # None: front matter only
+    known_urls: dict[str, str]  # rel -> URL of the pages placed by the last build
+    existing: frozenset[str]  # every content rel there is
+    base_path: str
+
+    def run(self, item: tuple[str, str, str]) -> tuple[PageInput | ReadAgain, MarkdownOut | None]:
+        rel, path, known = item
+        source_path = f"{CONTENT_DIR}/{rel}"
+        stat = file_stat(Path(path))
+        read_at = time.time_ns()
+        try:
+            text = read_text(Path(path), source_path)
+        except SiteError as exc:
+            return PageInput("", None, 0, [exc.diagnostic], stat, read_at), None
+        digest = digest_text(text)
+        if digest == known:
+            return ReadAgain(stat, read_at), None
+        try:
+            front_text, body, body_line = split_front_matter(text, source_path)
+            data = load_yaml(front_text, source_path, line_offset=1)
+        except SiteError as exc:
+            return PageInput(digest, None, 0, [exc.diagnostic], stat, read_at), None
+        problems: list[Diagnostic] = []
+        front = read_front_matter(data, source_path, (2, 1), problems)
+        found = PageInput(digest, front, body_line, problems, stat, read_at)
+        if front is None or self.context is None:
+            return found, None
+        return found, self.context.render(make_page(rel, found), body, digest, self.predict)
+
+    def predict(self, rel: str) -> str | None:
+        if rel in self.known_urls:
+            return self.known_urls[rel]
+        if rel not in self.existing:
+            return None
+        stub = SimpleNamespace(
+            rel=rel,
+            is_404=rel == "404.md",
+            front=SimpleNamespace(slug=None),
+            source_path=f"{CONTENT_DIR}/{rel}",
+        )
+        location = page_location(stub)  # type: ignore[arg-type]
+        return None if isinstance(location, Diagnostic) else self.base_path + location[0]
+
+
+@dataclass(frozen=True)
+class ReadAgain:
+    """A file read again whose text is the same: only its stat and read time are new."""
+
+    stat: tuple[int, int, int, int]
+    read_at: int
 
 
 def page_citations(
@@ -968,6 +1122,23 @@ def make_citation(number: int, record: SourceRecord) -> Citation:
 # -- phase 4 helpers: templates and files ----------------------------------------------
 
 
+class LinkSource:
+    """What links.check_links reads of a page: its links with an anchor, and (only for
+    a page such a link points to) its anchors."""
+
+    def __init__(
+        self, page: Page, out: MarkdownOut, parts: Callable[[str], tuple[Any, ...]]
+    ) -> None:
+        self.rel = page.rel
+        self.source_path = page.source_path
+        self.links = out.anchored
+        self._parts = parts
+
+    @property
+    def anchors(self) -> set[str]:
+        return self._parts(self.rel)[1]
+
+
 @dataclass
 class Rendered:
     path: str
@@ -988,6 +1159,7 @@ class RenderJob:
     old: dict[str, OutputRecord]
     on_disk: dict[str, FileStamp] | None
     staging: StagingFolder | None = None
+    pack: bool = False  # send traces packed (from worker processes)
 
     def run(self, path: str) -> Rendered:
         recorder = Recorder(self.world)
@@ -1000,17 +1172,21 @@ class RenderJob:
         except SiteError as exc:
             return Rendered(path, None, problems=[exc.diagnostic])
         data = text.encode("utf-8")
+        found = subjects(recorder.facts)
+        trace: Trace | bytes = pack(recorder.facts) if self.pack else recorder.facts
         if self.staging is not None:
-            record, written = self.stage(path, data, recorder.facts)
+            record, written = self.stage(path, data, trace, found)
             return Rendered(path, record, written=written)
         digest = sha256(data)
         old = self.old.get(path)
         if old is not None and old.digest == digest:
-            return Rendered(path, OutputRecord(digest, old.stamp, owner, recorder.facts))
-        record = OutputRecord(digest, FileStamp(0, 0, 0), owner, recorder.facts)
+            return Rendered(path, OutputRecord(digest, old.stamp, owner, trace, found))
+        record = OutputRecord(digest, FileStamp(0, 0, 0), owner, trace, found)
         return Rendered(path, record, data=data, written=True)
 
-    def stage(self, path: str, data: bytes, trace: Trace | None) -> tuple[OutputRecord, bool]:
+    def stage(
+        self, path: str, data: bytes, trace: Trace | bytes | None, found: tuple[Subject, ...]
+    ) -> tuple[OutputRecord, bool]:
         """Put one file in the staging folder: the current one (a hard link) if its bytes
         are the same, else these. Returns its record and whether bytes were written."""
         assert self.staging is not None
@@ -1020,9 +1196,9 @@ class RenderJob:
         on_disk = self.on_disk or {}
         if old is not None and old.digest == digest and on_disk.get(path) == old.stamp:
             self.staging.reuse(path)
-            return OutputRecord(digest, old.stamp, owner, trace), False
-        self.staging.write(path, data)
-        return OutputRecord(digest, FileStamp.of(self.staging.path / path), owner, trace), True
+            return OutputRecord(digest, old.stamp, owner, trace, found), False
+        stamp = FileStamp.of(self.staging.write(path, data))
+        return OutputRecord(digest, stamp, owner, trace, found), True
 
     def render_page(self, page: Page, recorder: Recorder) -> str:
         context = self.shared()

@@ -12,19 +12,27 @@ A cache is used only if everything that could make it wrong matches:
   plugins, Jinja2, PyYAML, MarkupSafe and nh3 (so any code or Markdown-setting
   change starts afresh);
 - the build's output folder and options (drafts, base URL);
-- a SHA-256 of the payload, checked before it is unpickled (a truncated or
-  corrupted file is ignored, never half-read).
-Anything else — a missing, unreadable, stale or damaged file — means a full build;
-the reason is logged. The file is replaced atomically, so a killed build leaves
-the previous cache or none.
+- an HMAC-SHA256 of the payload under a key that never leaves this machine's user
+  (~/.cache/site-builder/cache-key, made on first use), checked before anything is
+  unpickled: a truncated or corrupted file is ignored, and so is one that was not
+  written here — the project folder comes from contributors, and a planted cache
+  could otherwise hand the build pre-rendered HTML that no Markdown rule checked;
+- and unpickling only ever makes the build's own data classes, dates and Markup
+  (`loads`): a pickle naming any other callable is refused, not run.
+Anything else — a missing, unreadable, stale, foreign or damaged file — means a
+full build; the reason is logged. The file is replaced atomically, so a killed
+build leaves the previous cache or none. Without a key (no writable home folder)
+nothing is cached.
 """
 
 from __future__ import annotations
 
 import gc
 import hashlib
+import hmac
 import importlib
 import importlib.metadata
+import io
 import json
 import os
 import pickle
@@ -48,6 +56,64 @@ LIBRARIES = (  # (module, distribution) of the libraries that shape the output
 )
 CHUNK = 1 << 20
 KEEP = 4  # caches kept per project (one per output folder and options), newest first
+KEY_FILE = Path("site-builder") / "cache-key"
+# Everything a build state is made of, besides builtin containers: what the
+# restricted unpickler may construct. Nothing here runs code when it is built.
+ALLOWED = frozenset(
+    {
+        ("datetime", "date"),
+        ("markupsafe", "Markup"),
+        ("site_builder.build", "KeyFactView"),
+        ("site_builder.build", "MarkdownOut"),
+        ("site_builder.build", "OutputRecord"),
+        ("site_builder.build", "PageInput"),
+        ("site_builder.build", "State"),
+        ("site_builder.deps", "Digest"),
+        ("site_builder.deps", "MISSING"),
+        ("site_builder.deps", "PageRef"),
+        ("site_builder.deps", "Summary"),
+        ("site_builder.errors", "Diagnostic"),
+        ("site_builder.model", "Citation"),
+        ("site_builder.model", "Heading"),
+        ("site_builder.model", "LinkRef"),
+        ("site_builder.model", "NavItem"),
+        ("site_builder.output", "FileStamp"),
+        ("site_builder.schema", "FrontMatter"),
+        ("site_builder.schema", "KeyFact"),
+    }
+)
+
+
+class _Unpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in ALLOWED:
+            raise pickle.UnpicklingError(f"{module}.{name} is not part of a build state")
+        return super().find_class(module, name)
+
+
+def loads(data: bytes) -> Any:
+    """Unpickle build data: only the classes in ALLOWED are ever made."""
+    return _Unpickler(io.BytesIO(data)).load()
+
+
+@cache
+def machine_key() -> bytes | None:
+    """This user's secret for signing caches, made on first use (None: no home for it)."""
+    home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    path = Path(home) / KEY_FILE
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            key = path.read_bytes()
+        else:
+            key = os.urandom(32)
+            with os.fdopen(descriptor, "wb") as file:
+                file.write(key)
+        return key if len(key) == 32 else None
+    except OSError:
+        return None
 
 
 @cache
@@ -85,6 +151,9 @@ def _header(options_key: dict[str, Any]) -> bytes:
 
 def load(path: Path, options_key: dict[str, Any]) -> tuple[Any | None, str]:
     """(payload, "") or (None, why the cache was not used)."""
+    key = machine_key()
+    if key is None:
+        return None, "no key to check it with (no writable ~/.cache)"
     try:
         with open(path, "rb") as file:
             header = file.read(len(MAGIC))
@@ -95,14 +164,14 @@ def load(path: Path, options_key: dict[str, Any]) -> tuple[Any | None, str]:
                 return None, "made by another version of site_builder or other options"
             expected = file.readline().strip().decode("ascii", "replace")
             start = file.tell()
-            digest = hashlib.sha256()
+            digest = hmac.new(key, digestmod=hashlib.sha256)
             while block := file.read(CHUNK):
                 digest.update(block)
-            if digest.hexdigest() != expected:
-                return None, "damaged (checksum mismatch)"
+            if not hmac.compare_digest(digest.hexdigest(), expected):
+                return None, "damaged, or not written on this machine (signature mismatch)"
             file.seek(start)
             with _gc_paused():
-                return pickle.load(file), ""
+                return _Unpickler(file).load(), ""
     except FileNotFoundError:
         return None, "none yet"
     except Exception as exc:  # noqa: BLE001 - any failure to read means: build without it
@@ -123,11 +192,11 @@ def _gc_paused() -> Iterator[None]:
 
 
 class _HashingWriter:
-    """A file wrapper that hashes what passes through (pickle streams into it)."""
+    """A file wrapper that signs what passes through (pickle streams into it)."""
 
-    def __init__(self, file: Any) -> None:
+    def __init__(self, file: Any, key: bytes) -> None:
         self.file = file
-        self.digest = hashlib.sha256()
+        self.digest = hmac.new(key, digestmod=hashlib.sha256)
 
     def write(self, data: bytes) -> int:
         self.digest.update(data)
@@ -136,6 +205,9 @@ class _HashingWriter:
 
 def save(path: Path, options_key: dict[str, Any], payload: Any) -> str:
     """Write the cache atomically; "" or why it could not be written (never fatal)."""
+    key = machine_key()
+    if key is None:
+        return "no key to sign it with (no writable ~/.cache)"
     temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     placeholder = b"0" * 64 + b"\n"
     try:
@@ -144,7 +216,7 @@ def save(path: Path, options_key: dict[str, Any], payload: Any) -> str:
             file.write(_header(options_key))
             digest_at = file.tell()
             file.write(placeholder)
-            writer = _HashingWriter(file)
+            writer = _HashingWriter(file, key)
             with _gc_paused():
                 pickle.dump(payload, writer, protocol=pickle.HIGHEST_PROTOCOL)
             file.seek(digest_at)

@@ -30,10 +30,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import pickle
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import cache
 from .errors import SiteError
 from .model import Citation, NavItem, Page
 
@@ -43,6 +45,7 @@ Trace = dict[Key, Any]
 ALL: Subject = ("*", "*")  # touched when everything must be made again (e.g. site.yaml)
 
 SMALL = 64  # strings up to this length, and sequences up to 8 items, are kept as they are
+_PLAIN = frozenset({bool, int, float, dt.date})
 
 
 class _Missing:
@@ -85,13 +88,18 @@ def digest_text(text: str) -> str:
 
 def norm(value: Any) -> Any:
     """The form in which a value is recorded and compared."""
-    if value is None or isinstance(value, bool | int | float | dt.date | PageRef | _Missing):
+    kind = type(value)
+    if kind is str:
+        return value if len(value) <= SMALL else Digest(digest_text(value))
+    if value is None or kind in _PLAIN:
+        return value
+    if isinstance(value, bool | int | float | dt.date | PageRef | _Missing):
         return value
     if isinstance(value, str):  # Markup too
         text = str(value)
         return text if len(text) <= SMALL else Digest(digest_text(text))
     if isinstance(value, Page):
-        return PageRef(value.rel)
+        return page_ref(value.rel)
     if isinstance(value, set | frozenset):
         value = sorted(value, key=repr)  # set order changes from one process to the next
     if isinstance(value, list | tuple):
@@ -100,18 +108,31 @@ def norm(value: Any) -> Any:
     return Digest(digest_text(repr(value)))
 
 
+_REFS: dict[str, PageRef] = {}
+_KEYS: dict[Key, Key] = {}  # one tuple per distinct key, shared by every trace that has it
+_SUBJECTS: dict[Subject, Subject] = {}
+
+
+def page_ref(rel: str) -> PageRef:
+    found = _REFS.get(rel)
+    if found is None:
+        found = _REFS[rel] = PageRef(rel)
+    return found
+
+
 def fingerprint(value: Any) -> str:
     """A stable fingerprint of parsed data (YAML values, records, config)."""
     return digest_text(repr(value))
 
 
-def page_fingerprint(page: Page) -> str:
+def page_fingerprint(page: Page, world: World) -> str:
     """Everything a template could learn from one page, for the rare template that calls
     one of its methods (the result can depend on any of it)."""
     state = (
-        page.rel, page.front, page.body, page.url, page.permalink, page.output_path,
-        page.content, page.toc, sorted(page.anchors), page.links, page.citations,
-        page.key_facts, page.prev and page.prev.rel, page.next and page.next.rel,
+        page.rel, page.front, page.url, page.permalink, page.output_path,
+        page.toc, sorted(page.anchors), page.links, page.citations, page.key_facts,
+        page.prev and page.prev.rel, page.next and page.next.rel,
+        *(fp(page) for fp in world.lazy_fps.values()),
     )  # fmt: skip
     return digest_text(repr(state))
 
@@ -135,6 +156,10 @@ class World:
     template_fps: dict[str, str]
     assets: dict[str, str]  # asset name -> output name
     env: dict[str, str | None]
+    # Page attributes kept outside the Page (large: its rendered content, its Markdown),
+    # loaded only when a template reads them; and how to fingerprint each cheaply.
+    lazy: dict[str, Callable[[Page], str]] = field(default_factory=dict)
+    lazy_fps: dict[str, Callable[[Page], str]] = field(default_factory=dict)
     _listed_rels: tuple[str, ...] | None = field(default=None, repr=False)
     _all_rels: tuple[str, ...] | None = field(default=None, repr=False)
 
@@ -152,7 +177,7 @@ class World:
         kind, name, attr = key
         if kind == "page":
             page = self.pages.get(name)
-            return MISSING if page is None else page_attribute(page, attr)
+            return MISSING if page is None else page_attribute(page, attr, self)
         if kind == "list":
             return norm(self.listed_rels() if name == "pages" else self.all_rels())
         if kind == "nav":
@@ -181,13 +206,16 @@ class World:
         raise ValueError(f"unknown fact {key!r}")
 
 
-def page_attribute(page: Page, attr: str) -> Any:
+def page_attribute(page: Page, attr: str, world: World) -> Any:
+    fingerprint_of = world.lazy_fps.get(attr)
+    if fingerprint_of is not None:
+        return Digest(fingerprint_of(page))
     try:
         value = getattr(page, attr)
     except AttributeError:
         return MISSING
     if callable(value):
-        return Digest(page_fingerprint(page))
+        return Digest(page_fingerprint(page, world))
     return norm(value)
 
 
@@ -201,8 +229,20 @@ def stale(trace: Trace, world: World, touched: set[Subject]) -> bool:
     return False
 
 
-def subjects(trace: Trace) -> set[Subject]:
-    return {(key[0], key[1]) for key in trace}
+def subjects(trace: Trace) -> tuple[Subject, ...]:
+    """The subjects of a trace's facts (one tuple per distinct subject in the process)."""
+    found = {(key[0], key[1]) for key in trace}
+    return tuple(_SUBJECTS.setdefault(subject, subject) for subject in found)
+
+
+def pack(trace: Trace) -> bytes:
+    """A trace as one bytes object: how worker processes send it, and how it is kept
+    until a change makes it worth reading (one object instead of hundreds)."""
+    return pickle.dumps(trace, pickle.HIGHEST_PROTOCOL)
+
+
+def unpack(trace: Trace | bytes) -> Trace:
+    return cache.loads(trace) if isinstance(trace, bytes) else trace
 
 
 class Index:
@@ -212,9 +252,9 @@ class Index:
         self._by_subject: dict[Subject, set[str]] = {}
         self._by_owner: dict[str, set[Subject]] = {}
 
-    def set(self, owner: str, trace: Trace | None) -> None:
+    def set(self, owner: str, found: Iterable[Subject]) -> None:
         self.drop(owner)
-        found = subjects(trace) if trace else set()
+        found = set(found)
         self._by_owner[owner] = found
         for subject in found:
             self._by_subject.setdefault(subject, set()).add(owner)
@@ -247,12 +287,12 @@ class Recorder:
 
     def note(self, key: Key, value: Any) -> None:
         if key not in self.facts:
-            self.facts[key] = value
+            self.facts[_KEYS.setdefault(key, key)] = value
 
     def read(self, key: Key) -> None:
         """Note a fact at its current value."""
         if key not in self.facts:
-            self.facts[key] = self.world.value(key)
+            self.facts[_KEYS.setdefault(key, key)] = self.world.value(key)
 
     def view(self, page: Page) -> PageView:
         found = self._views.get(page.rel)
@@ -291,12 +331,17 @@ class PageView:
         if name == "citations" and self._citations is not None:
             return self._citations
         key = ("page", page.rel, name)
+        world = self._recorder.world
+        load = world.lazy.get(name)
+        if load is not None:
+            self._recorder.read(key)
+            return load(page)
         try:
             value = getattr(page, name)
         except AttributeError:
             self._recorder.note(key, MISSING)
             raise
-        self._recorder.note(key, page_attribute(page, name))
+        self._recorder.note(key, page_attribute(page, name, world))
         if isinstance(value, Page):
             return self._recorder.view(value)
         return value

@@ -17,6 +17,7 @@ renamed over it, so a request gets either the old page or the new one, whole.
 from __future__ import annotations
 
 import os
+import posixpath
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,7 +69,21 @@ def recover(output: Path) -> None:
             (leftover / MARKER).unlink()
             leftover.rename(output)
         else:
-            shutil.rmtree(leftover)
+            remove_marked(leftover)
+
+
+def remove_marked(folder: Path) -> None:
+    """Delete a folder of ours, its marker file last: a build killed half way through
+    leaves it marked, so the next one still knows it may finish the job."""
+    for entry in os.scandir(folder):
+        if entry.name == MARKER:
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path)
+        else:
+            os.unlink(entry.path)
+    (folder / MARKER).unlink(missing_ok=True)
+    folder.rmdir()
 
 
 class StagingFolder:
@@ -82,17 +97,36 @@ class StagingFolder:
             shutil.rmtree(self.path)
         self.path.mkdir()
         (self.path / MARKER).touch()
+        self._folders: set[str] = {""}  # made so far (each file need not ask again)
 
-    def write(self, relative: str, data: bytes | str) -> None:
-        target = inside(self.path, relative)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    def target(self, relative: str) -> str:
+        """Where `relative` goes in the staging folder, its folder made.
+
+        The folder is new and holds only what we put there (no symlinks), so a lexical
+        check keeps every path inside it; resolving each one cost more than the write."""
+        if (
+            relative.startswith("/")
+            or "\\" in relative
+            or ".." in relative.split("/")
+            or not relative.strip("/")
+        ):
+            raise ValueError(f"output path {relative!r} leaves the output folder")
+        folder = posixpath.dirname(relative)
+        if folder not in self._folders:
+            os.makedirs(os.path.join(self.path, folder), exist_ok=True)
+            self._folders.add(folder)
+        return os.path.join(self.path, relative)
+
+    def write(self, relative: str, data: bytes | str) -> str:
+        target = self.target(relative)
+        with open(target, "wb") as file:
+            file.write(data.encode("utf-8") if isinstance(data, str) else data)
+        return target
 
     def reuse(self, relative: str) -> None:
         """Take `relative` from the current output unchanged (a hard link: no bytes copied)."""
         source = inside(self.output, relative)
-        target = inside(self.path, relative)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        target = self.target(relative)
         try:
             os.link(source, target)
         except OSError:  # a file system without hard links
@@ -106,11 +140,11 @@ class StagingFolder:
         (self.path / MARKER).unlink()
         self.path.rename(self.output)
         if old.exists():
-            shutil.rmtree(old)
+            remove_marked(old)
 
     def discard(self) -> None:
         if self.path.exists():
-            shutil.rmtree(self.path)
+            remove_marked(self.path)
 
 
 @dataclass(frozen=True)

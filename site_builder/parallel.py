@@ -13,6 +13,7 @@ with no other threads (the preview server has several; its builds run serially).
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import sys
@@ -79,15 +80,21 @@ def fork_map(work: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
 
 
 def _child(work: Callable[[Any], Any], items: Sequence[Any], write_end: int) -> None:
+    # What the child inherited is long-lived: frozen, the cycle collector never walks it
+    # (which would also copy every page of it the parent shares), only the child's own.
+    gc.freeze()
+    gc.enable()
     status = 0
     try:
         try:
-            payload = pickle.dumps(("ok", [work(item) for item in items]), pickle.HIGHEST_PROTOCOL)
+            message: tuple[str, Any] = ("ok", [work(item) for item in items])
         except BaseException:  # noqa: BLE001 - the parent reports it
-            payload = pickle.dumps(("error", traceback.format_exc()))
+            message = ("error", traceback.format_exc())
             status = 1
+        # Streamed into the pipe (and out of it, in the parent): no process ever holds
+        # a share's results twice, as objects and as one big pickle.
         with os.fdopen(write_end, "wb") as pipe:
-            pipe.write(payload)
+            pickle.dump(message, pipe, pickle.HIGHEST_PROTOCOL)
     finally:
         os._exit(status)  # no atexit handlers, no flushing of the parent's buffers
 
@@ -95,12 +102,39 @@ def _child(work: Callable[[Any], Any], items: Sequence[Any], write_end: int) -> 
 def _collect(pid: int, read_end: int) -> list[Any]:
     try:
         with os.fdopen(read_end, "rb") as pipe:
-            payload = pipe.read()
-    finally:
+            kind, value = pickle.load(pipe)
+    except (EOFError, pickle.UnpicklingError) as exc:
         _, status = os.waitpid(pid, 0)
-    if not payload:
-        raise WorkerFailed(f"a build worker process died (status {status})")
-    kind, value = pickle.loads(payload)
+        raise WorkerFailed(f"a build worker process died (status {status})") from exc
+    except BaseException:
+        os.waitpid(pid, 0)
+        raise
+    os.waitpid(pid, 0)
     if kind != "ok":
         raise WorkerFailed(value)
     return value
+
+
+def in_background(work: Callable[[], str]) -> Callable[[], str]:
+    """Run `work()` in a forked child while this process goes on; the returned function
+    waits for it and gives its result ("" if it ran without an exception, else the
+    error). Where forking is not safe, `work` runs at once."""
+    if not hasattr(os, "fork") or threading.active_count() > 1:
+        result = work()
+        return lambda: result
+    read_end, write_end = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_end)
+        _child(lambda _: work(), [None], write_end)
+    os.close(write_end)
+
+    def wait() -> str:
+        try:
+            return _collect(pid, read_end)[0]
+        except WorkerFailed as exc:
+            return str(exc)
+
+    return wait

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import zlib
 from pathlib import Path
 
 import pytest
@@ -156,10 +157,10 @@ def test_only_a_few_caches_are_kept(project: Path) -> None:
 
 def test_a_file_changed_just_after_it_was_read_is_read_again() -> None:
     stat = (100, 5_000_000_000, 5_000_000_000, 42)
-    read_long_after = PageInput("d", None, "", 0, [], stat, read_at=9_000_000_000)
+    read_long_after = PageInput("d", None, 0, [], stat, read_at=9_000_000_000)
     assert read_long_after.unchanged(stat)
     assert not read_long_after.unchanged((101, *stat[1:]))
-    read_right_after = PageInput("d", None, "", 0, [], stat, read_at=5_000_000_001)
+    read_right_after = PageInput("d", None, 0, [], stat, read_at=5_000_000_001)
     assert not read_right_after.unchanged(stat)  # a second save may share its timestamps
 
 
@@ -174,3 +175,42 @@ def test_the_cli_uses_the_cache_between_runs(project: Path, tmp_path: Path) -> N
     assert second.returncode == 0, second.stderr
     assert "building everything" not in second.stderr
     assert snapshot(output) == clean_build(project)
+
+
+class RunsCode:
+    """A pickle that would call print() when loaded: what a planted cache could hold."""
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (print, ("planted code ran",))
+
+
+def test_a_cache_naming_other_callables_is_refused(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, output = build(project)
+    [path] = cache_files(project)
+    key = {"output": str(output.resolve()), "drafts": False, "base_url": None}
+    assert cache.save(path, key, RunsCode()) == ""  # signed with this machine's key
+    assert cache.load(path, key)[0] is None
+    assert build(project)[0] == EVERYTHING
+    assert "planted code ran" not in capsys.readouterr().out
+
+
+def test_a_cache_not_written_on_this_machine_is_ignored(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A contributor could commit a cache whose Markdown holds HTML no rule checked."""
+    _, output = build(project)
+    state = Builder(BuildOptions(project=project, output=output))._load_cache()
+    forged = state.markdown["a.md"]
+    forged.html = zlib.compress(b"<script>alert(1)</script>")
+    forged.html_digest = "forged"
+    monkeypatch.setattr(cache, "machine_key", lambda: b"k" * 32)  # someone else's key
+    [path] = cache_files(project)
+    key = {"output": str(output.resolve()), "drafts": False, "base_url": None}
+    assert cache.save(path, key, state) == ""
+    monkeypatch.undo()
+    (project / "content" / "a.md").touch()  # make the page worth rendering again
+    shutil.rmtree(output)
+    build(project)
+    assert "<script>" not in (output / "a" / "index.html").read_text()

@@ -11,11 +11,13 @@ Reading order: home, A, B, C, People.
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
+from site_builder import output as output_module
 from site_builder.build import Builder, BuildOptions
 from site_builder.errors import BuildFailed
 from tests.sitefactory import snapshot
@@ -239,3 +241,33 @@ def test_no_temporary_files_are_left_in_the_output(builder: Builder, project: Pa
     builder.rebuild([path])
     names = [p.name for p in builder.options.output.rglob("*")]
     assert not [name for name in names if ".tmp-" in name]
+
+
+def test_a_build_killed_while_deleting_the_old_output_is_cleaned_up_later(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The swap deletes the previous site last; killed then, the next build finishes it."""
+    output = tmp_path / "out"
+    old = tmp_path / ".out.old-123"
+    (old / "a").mkdir(parents=True)
+    for name in ("a/index.html", "b.html", "c.html", output_module.MARKER):
+        (old / name).write_text("x")
+    output.mkdir()
+    (output / "index.html").write_text("the new site")
+    real_unlink = os.unlink
+    deleted: list[str] = []
+
+    def killed_after_one(path: str) -> None:
+        if deleted:
+            raise KeyboardInterrupt  # the build dies here
+        deleted.append(path)
+        real_unlink(path)
+
+    monkeypatch.setattr(output_module.os, "unlink", killed_after_one)
+    with pytest.raises(KeyboardInterrupt):
+        output_module.remove_marked(old)
+    monkeypatch.undo()
+    assert (old / output_module.MARKER).exists()  # still ours, as far as the next build knows
+    output_module.recover(output)
+    assert not old.exists()
+    assert (output / "index.html").read_text() == "the new site"

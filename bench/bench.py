@@ -1,0 +1,344 @@
+"""`make bench`: how fast site_builder builds, and how fast a save reaches the browser.
+
+    python bench/bench.py [--pages 1000] [--runs 5] [--edits 20] [--no-serve]
+                          [--update-results]
+
+On a generated site (bench/gen_site.py) of --pages articles, built on tmpfs when
+there is one, it measures — each as the median of several runs, with min and max:
+
+- cold build: `site-builder build` with no output and no cache (a new process,
+  timed from start to exit, like the peers in /work/shared/bench);
+- warm build, nothing changed: the same command again;
+- CLI build after a one-page edit, and after an edit of base.html (every page's layout);
+- `Builder.rebuild` after a one-page edit and after a template edit: what the
+  preview server runs on a save, in a process that has built once already;
+- write → reload: from writing the file to the browser being told to reload, as a
+  tab connected to `site-builder serve` sees it (site_builder.server's hook);
+- peak RSS of the cold build (the largest process, as GNU time reports), and pages
+  per second (cold).
+
+It prints a table, appends the figures as one JSON line to bench/results/results.jsonl
+(git-ignored) and, with --update-results, writes the table into bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(BENCH))
+
+from gen_site import generate  # noqa: E402
+
+RESULTS = BENCH / "results" / "results.jsonl"
+RESULTS_MD = BENCH / "RESULTS.md"
+EDITED_PAGE = "content/blog/page-00005.md"
+EDITED_TEMPLATE = "templates/base.html"
+
+
+# -- running builds ------------------------------------------------------------------
+
+
+def env() -> dict[str, str]:
+    variables = dict(os.environ)
+    variables["PYTHONPATH"] = str(ROOT) + os.pathsep + variables.get("PYTHONPATH", "")
+    return variables
+
+
+def cli_build(site: Path, output: Path) -> tuple[float, float]:
+    """One `site-builder build` in a new process: (wall seconds, peak RSS MiB)."""
+    command = [sys.executable, "-m", "site_builder", "build", "-q"]
+    command += ["--source", str(site), "--output", str(output)]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env(), stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    errors = process.stderr.read().decode() if process.stderr else ""
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"build failed: {errors}")
+    return seconds, usage.ru_maxrss / 1024  # KiB on Linux
+
+
+def clean(site: Path, output: Path) -> None:
+    shutil.rmtree(output, ignore_errors=True)
+    shutil.rmtree(site / ".site-builder-cache", ignore_errors=True)
+
+
+class Editor:
+    """Alternating edits that each change the file (and so the output)."""
+
+    def __init__(self, path: Path, marker: str, first: str, second: str) -> None:
+        self.path = path
+        self.original = path.read_text(encoding="utf-8")
+        assert marker in self.original, f"{marker!r} not in {path}"
+        self.texts = [self.original.replace(marker, marker + first, 1)]
+        self.texts.append(self.original.replace(marker, marker + second, 1))
+        self.count = 0
+
+    def __call__(self) -> Path:
+        self.path.write_text(self.texts[self.count % 2], encoding="utf-8")
+        self.count += 1
+        return self.path
+
+    def restore(self) -> None:
+        self.path.write_text(self.original, encoding="utf-8")
+
+
+def page_editor(site: Path) -> Editor:
+    return Editor(site / EDITED_PAGE, "\n## ", "Edited once. ", "Edited twice. ")
+
+
+def template_editor(site: Path) -> Editor:
+    return Editor(site / EDITED_TEMPLATE, "<footer>", "<!-- one -->", "<!-- two -->")
+
+
+# -- in-process rebuilds (run in a child process of their own) ----------------------------
+
+
+def inprocess(site: Path, output: Path, edits: int) -> dict[str, list[float]]:
+    from site_builder.build import Builder, BuildOptions
+
+    builder = Builder(BuildOptions(project=site, output=output, cache=False))
+    builder.build()
+    times: dict[str, list[float]] = {}
+    for name, editor in (("page", page_editor(site)), ("template", template_editor(site))):
+        times[name] = []
+        try:
+            for _ in range(edits):
+                path = editor()
+                started = time.perf_counter()
+                result = builder.rebuild([path])
+                times[name].append(time.perf_counter() - started)
+                assert result.rendered, "the edit re-rendered nothing"
+        finally:
+            editor.restore()
+            builder.rebuild([editor.path])
+    return times
+
+
+def run_inprocess(site: Path, output: Path, edits: int) -> dict[str, list[float]]:
+    command = [sys.executable, __file__, "--inprocess", str(site), str(output), str(edits)]
+    done = subprocess.run(command, env=env(), capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
+
+
+# -- the preview server ------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def server(site: Path, output: Path) -> Iterator[str]:
+    command = [sys.executable, "-m", "site_builder", "serve", "--source", str(site)]
+    command += ["--output", str(output), "--port", "0", "-q"]
+    process = subprocess.Popen(
+        command, env=env(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    try:
+        assert process.stdout is not None
+        deadline = time.monotonic() + 600
+        url = None
+        while url is None and time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                raise RuntimeError("the server stopped before serving")
+            if found := re.search(r"Serving (\S+)", line):
+                url = found.group(1)
+        assert url is not None
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def reload_latency(site: Path, output: Path, edits: int) -> dict[str, list[float]] | None:
+    try:
+        from site_builder.server import measure_reload_latency
+    except ImportError:
+        return None
+    times: dict[str, list[float]] = {}
+    with server(site, output) as url:
+        for name, editor in (("page", page_editor(site)), ("template", template_editor(site))):
+            times[name] = []
+            try:
+                for _ in range(edits):
+                    times[name].append(measure_reload_latency(url, editor))
+                    time.sleep(0.1)  # let the watcher settle: each edit is its own save
+            finally:
+                editor.restore()
+                time.sleep(0.5)
+    return times
+
+
+# -- the whole benchmark -------------------------------------------------------------------
+
+
+def measure(pages: int, runs: int, edits: int, serve: bool, log: Callable[[str], None]) -> dict:
+    root = Path("/dev/shm") if os.access("/dev/shm", os.W_OK) else None
+    work = Path(tempfile.mkdtemp(prefix="site-builder-bench-", dir=root))
+    site, output = work / "site", work / "out"
+    figures: dict[str, list[float]] = {}
+    try:
+        log(f"generating {pages} pages in {work}")
+        generate(site, pages)
+        total = sum(1 for _ in (site / "content").rglob("*.md"))
+        log("cold builds")
+        cli_build(site, output)  # warm the OS's file cache, as the peer harness does
+        cold, rss = [], []
+        for _ in range(runs):
+            clean(site, output)
+            seconds, mib = cli_build(site, output)
+            cold.append(seconds)
+            rss.append(mib)
+        figures["cold"], figures["rss"] = cold, rss
+        log("warm builds")
+        figures["warm"] = [cli_build(site, output)[0] for _ in range(runs)]
+        for name, editor in (
+            ("cli_page", page_editor(site)),
+            ("cli_template", template_editor(site)),
+        ):
+            log(name)
+            figures[name] = []
+            for _ in range(runs):
+                editor()
+                figures[name].append(cli_build(site, output)[0])
+            editor.restore()
+            cli_build(site, output)
+        log("Builder.rebuild")
+        for name, times in run_inprocess(site, work / "out-rebuild", edits).items():
+            figures[f"rebuild_{name}"] = times
+        if serve:
+            log("write → reload through site-builder serve")
+            latency = reload_latency(site, work / "out-serve", edits)
+            for name, times in (latency or {}).items():
+                figures[f"reload_{name}"] = times
+        return {"pages": pages, "total_pages": total, "runs": runs, "edits": edits, **figures}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+ROWS = (
+    ("cold", "cold full build (new process, no cache)", "s"),
+    ("warm", "warm full build, nothing changed", "s"),
+    ("cli_page", "CLI build after a one-page edit", "s"),
+    ("cli_template", "CLI build after a base.html edit (every page)", "s"),
+    ("rebuild_page", "Builder.rebuild after a one-page edit", "ms"),
+    ("rebuild_template", "Builder.rebuild after a base.html edit", "ms"),
+    ("reload_page", "write → reload, one-page edit (serve)", "ms"),
+    ("reload_template", "write → reload, base.html edit (serve)", "ms"),
+    ("rss", "peak RSS, cold build", "MiB"),
+)
+
+
+def table(result: dict) -> str:
+    lines = [
+        f"{result['pages']} articles ({result['total_pages']} pages), "
+        f"{result['runs']} runs, {result['edits']} edits per rebuild/reload figure",
+        "",
+        "| measure | median | min | max |",
+        "|---|---|---|---|",
+    ]
+    for key, label, unit in ROWS:
+        values = result.get(key)
+        if not values:
+            continue
+        scale = 1000 if unit == "ms" else 1
+        shown = [f"{v * scale:.0f} {unit}" if unit != "s" else f"{v:.3f} s" for v in values]
+        low, high = (
+            min(range(len(values)), key=values.__getitem__),
+            max(range(len(values)), key=values.__getitem__),
+        )
+        median = statistics.median(values) * scale
+        middle = f"{median:.0f} {unit}" if unit != "s" else f"{median:.3f} s"
+        lines.append(f"| {label} | {middle} | {shown[low]} | {shown[high]} |")
+    cold = statistics.median(result["cold"])
+    lines.append(f"| pages per second (cold) | {result['total_pages'] / cold:.0f} | | |")
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+
+
+def git_revision() -> str:
+    done = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    return done.stdout.strip() or "?"
+
+
+def update_results_md(result: dict, text: str) -> None:
+    """Replace the table for this page count between its markers in RESULTS.md."""
+    start, end = f"<!-- bench {result['pages']} -->", f"<!-- /bench {result['pages']} -->"
+    block = f"{start}\n{text}\n{end}"
+    current = RESULTS_MD.read_text(encoding="utf-8") if RESULTS_MD.exists() else ""
+    if start in current and end in current:
+        before, rest = current.split(start, 1)
+        current = before + block + rest.split(end, 1)[1]
+    else:
+        current = current.rstrip("\n") + "\n\n" + block + "\n"
+    RESULTS_MD.write_text(current, encoding="utf-8")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pages", type=int, default=1000, help="articles (default 1000)")
+    parser.add_argument("--runs", type=int, default=5, help="runs per build figure")
+    parser.add_argument("--edits", type=int, default=20, help="edits per rebuild figure")
+    parser.add_argument("--no-serve", action="store_true", help="skip the server figures")
+    parser.add_argument("--update-results", action="store_true", help="write RESULTS.md")
+    parser.add_argument("--inprocess", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.inprocess:
+        site, output, edits = args.inprocess
+        print(json.dumps(inprocess(Path(site), Path(output), int(edits))))
+        return 0
+
+    def log(message: str) -> None:
+        print(f"… {message}", file=sys.stderr, flush=True)
+
+    result = measure(args.pages, args.runs, args.edits, not args.no_serve, log)
+    result.update(
+        date=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        revision=git_revision(),
+        machine=machine(),
+        load=os.getloadavg()[0],
+    )
+    text = table(result)
+    print(f"site_builder {result['revision']} on {result['machine']}")
+    print(text)
+    RESULTS.parent.mkdir(exist_ok=True)
+    with RESULTS.open("a", encoding="utf-8") as file:
+        file.write(json.dumps(result) + "\n")
+    if args.update_results:
+        update_results_md(result, f"Measured {result['date']} at {result['revision']} "
+                          f"on {result['machine']}:\n\n{text}")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
