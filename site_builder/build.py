@@ -57,6 +57,7 @@ from .deps import (
     ALL,
     MISSING,
     Index,
+    Key,
     PagesView,
     Recorder,
     Subject,
@@ -65,6 +66,7 @@ from .deps import (
     World,
     digest_text,
     fingerprint,
+    keys_by_subject,
     nav_of,
     norm,
     pack,
@@ -88,7 +90,7 @@ from .output import (
     scan_folder,
     write_in_place,
 )
-from .parallel import fork_map, in_background, usable_jobs
+from .parallel import fork_map, usable_jobs
 from .schema import FrontMatter, read_front_matter
 from .sources import SourceRecord, check_quote, load_sources
 from .templates import TEMPLATES_DIR, Templates, format_date, read_templates
@@ -264,6 +266,16 @@ class Builder:
         self._unpacked: tuple[str, Any, Any] = ("", None, None)  # the last page's parts
         self._listed: set[str] = set()  # content rels of the page files there are
         self.predicted: set[str] = set()  # pages rendered with predicted link URLs
+        # What lets a rebuild after a few saves cost what those pages cost, not the site:
+        self._order: list[str] | None = None  # rels of the pages built, in reading order
+        self._keys: dict[str, tuple] = {}  # their sort keys
+        self._chain: dict[str, int] = {}  # rel -> position among the listed pages
+        self._changed: set[str] = set()  # rels read again or gone in this build
+        self._troubled: set[str] = set()  # rels whose input has problems
+        self._source_problems: dict[str, list[Diagnostic]] = {}  # unknown sources, by rel
+        self._md_troubled: set[str] = set()  # rels whose Markdown has diagnostics
+        self._anchored: set[str] = set()  # rels whose Markdown links to an #anchor
+        self._trace_keys: dict[str, dict[Subject, list[Key]]] = {}  # output -> its keys
         self.md_index = Index()  # subject -> pages whose Markdown depends on it
         self.out_index = Index()  # subject -> outputs whose trace mentions it
         self.dirty = False
@@ -288,7 +300,16 @@ class Builder:
         do not (it would cost more than the rebuild), so a server may call it on exit."""
         if self.state is None or not self.options.cache:
             return "caching is off"
-        return cache.save(self._cache_file(), self._cache_key(), self.state)
+        # Traces unpacked to be checked (or rendered here) are packed again: a packed
+        # trace pickles as one bytes object, an unpacked one as hundreds.
+        outputs = {
+            path: record
+            if not isinstance(record.trace, dict)
+            else replace(record, trace=pack(record.trace))
+            for path, record in self.state.outputs.items()
+        }
+        payload = replace(self.state, outputs=outputs)
+        return cache.save(self._cache_file(), self._cache_key(), payload)
 
     # -- one build --
 
@@ -319,31 +340,46 @@ class Builder:
         if scope.everything or self.config is None:
             scope = Scope(everything=True)
             self._read_config()
+        self._changed = set()
         fresh = self._read_inputs(scope)
         keep_for_the_build()
         t = timer.step("read", started)
 
-        site, world, problems = self._assemble()
+        before = state.summary
+        # A rebuild after saves of pages, templates, data or assets keeps the site's
+        # shape: only the pages read again are looked at (not every page of the site).
+        quick = (
+            not scope.everything
+            and not scope.sources
+            and self._order is not None
+            and before is not None
+            and before.config == self.config_fp
+        )
+        site, world, problems, reordered = self._assemble(quick)
         fail_on(problems, strict=False)
         t = timer.step("load", t)
 
-        before = state.summary
-        digests = {p.rel: state.inputs[p.rel].digest for p in site.pages}
-        early = summarize(world, self.config_fp, digests)
+        changed = self._changed
+        narrow = quick and not reordered  # places may differ only for the changed pages
+        digests = self._digests(world, before if narrow else None)
+        early = summarize(world, self.config_fp, digests, before, changed if narrow else None)
         if before is not None:  # citations are known only after the Markdown
             early = replace(early, citations=before.citations, cites=before.cites)
-        applied = self._render_markdown(site, world, fresh, touched(before, early))
+        changes = touched(before, early, changed if narrow else None)
+        applied, again = self._render_markdown(site, world, fresh, changes, quick)
         keep_for_the_build()
         self._cite(site, world, None if scope.everything or scope.sources else applied)
-        warnings = problems + [d for p in site.pages for d in state.markdown[p.rel].diagnostics]
-        warnings += check_links(
-            [LinkSource(p, state.markdown[p.rel], self._parts) for p in site.pages]  # type: ignore[misc]
-        )
+        warnings = problems + self._markdown_problems(world)
         fail_on(warnings + self.problems.get("static", []), self.options.strict)
         t = timer.step("markdown", t)
 
-        summary = summarize(world, self.config_fp, digests)
-        plan = self._plan(site, touched(before, summary), in_place, world)
+        pages = changed | applied if narrow else None
+        summary = summarize(world, self.config_fp, digests, before, pages)
+        changes = touched(before, summary, pages)
+        # A page whose Markdown was rendered again though its text is the same (a link
+        # target's URL changed) has new content: that is a change to it too.
+        changes |= {("page", rel) for rel in again}
+        plan = self._plan(site, changes, in_place, world, changed | applied if quick else None)
         t = timer.step("plan", t)
         outcome = self._make_outputs(site, world, plan, in_place, timer)
         t = time.perf_counter()
@@ -351,9 +387,7 @@ class Builder:
         self.dirty |= bool(outcome.records or plan.remove) or summary != before
         state.summary = summary
         if not in_place and self.options.cache and self.dirty:
-            # Written by a forked child: pickling a large state costs memory (its memo)
-            # that this process, holding the whole site, should not have to find too.
-            why = in_background(self.save_cache)()
+            why = self.save_cache()
             if why:
                 self.options.log(f"  cache not saved: {why}")
             timer.step("cache", t)
@@ -366,8 +400,36 @@ class Builder:
             timings=timer.timings,
             written=sorted(outcome.written),
             removed=list(plan.remove),
-            reused=len(plan.keep),
+            reused=len(state.outputs) - len(outcome.records),
         )
+
+    def _digests(self, world: World, before: Summary | None) -> dict[str, str]:
+        """The digest of every page built; from `before`, only the changed ones redone."""
+        assert self.state is not None
+        inputs = self.state.inputs
+        if before is None:
+            return {rel: inputs[rel].digest for rel in world.pages}
+        digests = dict(before.digests)
+        for rel in self._changed:
+            if rel in world.pages:
+                digests[rel] = inputs[rel].digest
+            else:
+                digests.pop(rel, None)
+        return digests
+
+    def _markdown_problems(self, world: World) -> list[Diagnostic]:
+        """The Markdown's diagnostics, and links to a missing #anchor (links.py)."""
+        assert self.state is not None
+        markdown = self.state.markdown
+        problems = [
+            d for rel in sorted(self._md_troubled) if rel in world.pages
+            for d in markdown[rel].diagnostics
+        ]  # fmt: skip
+        linking = {rel for rel in self._anchored if rel in world.pages}
+        targets = {link.target for rel in linking for link in markdown[rel].anchored}
+        checked = sorted(linking | (targets & world.pages.keys()))
+        sources = [LinkSource(world.pages[rel], markdown[rel], self._parts) for rel in checked]
+        return problems + check_links(sources)  # type: ignore[arg-type]
 
     # -- cache --
 
@@ -386,8 +448,12 @@ class Builder:
         if not isinstance(payload, State):
             self.options.log(f"  cache: {why or 'not a build state'}; building everything")
             return State()
+        self.state = payload
+        for rel, known in payload.inputs.items():
+            if known.problems:
+                self._troubled.add(rel)
         for rel, out in payload.markdown.items():
-            self.md_index.set(rel, subjects(out.deps))
+            self._note_markdown(rel, out)
         for path, record in payload.outputs.items():
             self.out_index.set(path, record.subjects)
         return payload
@@ -481,9 +547,13 @@ class Builder:
                     fresh.add(rel)
                 continue
             state.inputs[rel] = found
+            self._changed.add(rel)
+            if found.problems:
+                self._troubled.add(rel)
+            else:
+                self._troubled.discard(rel)
             if out is not None:
-                state.markdown[rel] = out
-                self.md_index.set(rel, subjects(out.deps))
+                self._note_markdown(rel, out)
                 self.predicted.add(rel)
             if found.front is None:
                 self.pages.pop(rel, None)
@@ -491,6 +561,16 @@ class Builder:
                 self.pages[rel] = make_page(rel, found)
                 fresh.add(rel)
         return fresh
+
+    def _note_markdown(self, rel: str, out: MarkdownOut) -> None:
+        assert self.state is not None
+        self.state.markdown[rel] = out
+        self.md_index.set(rel, subjects(out.deps))
+        for found, has in ((self._md_troubled, out.diagnostics), (self._anchored, out.anchored)):
+            if has:
+                found.add(rel)
+            else:
+                found.discard(rel)
 
     def _read_job(self, render: bool) -> ReadJob:
         assert self.config is not None and self.state is not None
@@ -514,6 +594,10 @@ class Builder:
     def _forget_page(self, rel: str) -> None:
         assert self.state is not None
         self.dirty = True
+        self._changed.add(rel)
+        self._troubled.discard(rel)
+        self._md_troubled.discard(rel)
+        self._anchored.discard(rel)
         self.state.inputs.pop(rel, None)
         self.pages.pop(rel, None)
         if self.state.markdown.pop(rel, None) is not None:
@@ -521,26 +605,39 @@ class Builder:
 
     # -- phase 1b: the site as a whole ------------------------------------------------
 
-    def _assemble(self) -> tuple[Site, World, list[Diagnostic]]:
+    def _assemble(self, quick: bool) -> tuple[Site, World, list[Diagnostic], bool]:
+        """The site as a whole: reading order, URLs, navigation, neighbours. Quick (a
+        rebuild after saves): only the changed pages are looked at, unless the reading
+        order changed. Also returns whether it did (the pages were sorted again)."""
         config = self.config
         state = self.state
         assert config is not None and state is not None and self.templates is not None
-        problems = [d for rel in sorted(state.inputs) for d in state.inputs[rel].problems]
+        problems = [d for rel in sorted(self._troubled) for d in state.inputs[rel].problems]
         for kind in ("content", "data", "sources", "templates"):
             problems += self.problems.get(kind, [])
-        drafts = self.options.drafts
-        pages = [p for p in self.pages.values() if drafts or not p.draft]
-        pages.sort(key=Page.sort_key)
+        pages, reordered = self._ordered(quick)
         origin = feeds.absolute_origin(config.base_url)
         # Pages keep their place unless they are new objects (parsed again, or from a
         # cache of another configuration) or the configuration changed.
         same_config = state.summary is not None and state.summary.config == self.config_fp
         moved = {p.rel for p in pages if not p.output_path} if same_config else None
         problems += place_pages(pages, config.base_path, origin, moved)
-        problems += check_page_sources(pages, self.sources)
+        if not quick:
+            self._source_problems = {}
+        for page in pages if not quick else [self.pages.get(rel) for rel in self._changed]:
+            if page is not None:
+                self._source_problems[page.rel] = check_page_sources([page], self.sources)
+        for rel in self._changed - self.pages.keys():
+            self._source_problems.pop(rel, None)
+        problems += [d for found in self._source_problems.values() for d in found]
         nav, nav_problems = make_nav(config, pages)
         problems += nav_problems
-        link_neighbours(pages)
+        if reordered:
+            link_neighbours(pages)
+            listed = [p for p in pages if not p.is_404]
+            self._chain = {p.rel: index for index, p in enumerate(listed)}
+        else:
+            self._relink(pages)
         site = Site(
             config=config,
             project=self.options.project,
@@ -580,7 +677,44 @@ class Builder:
                 },
             },
         )
-        return site, world, problems
+        return site, world, problems, reordered
+
+    def _ordered(self, quick: bool) -> tuple[list[Page], bool]:
+        """The pages to build in reading order, and whether it had to be worked out
+        again (always, unless quick and no changed page moved, came or went)."""
+        drafts = self.options.drafts
+
+        def key(rel: str) -> tuple | None:
+            page = self.pages.get(rel)
+            return page.sort_key() if page is not None and (drafts or not page.draft) else None
+
+        if quick and self._order is not None:
+            if all(self._keys.get(rel) == key(rel) for rel in self._changed):
+                return [self.pages[rel] for rel in self._order], False
+        keyed = sorted(
+            (page.sort_key(), page) for page in self.pages.values() if drafts or not page.draft
+        )
+        self._order = [page.rel for _, page in keyed]
+        self._keys = {page.rel: sort_key for sort_key, page in keyed}
+        return [page for _, page in keyed], True
+
+    def _relink(self, pages: list[Page]) -> None:
+        """Previous/next links of the changed pages (new objects) and of their neighbours,
+        the reading order being the same."""
+        order = self._order
+        assert order is not None
+        listed = [rel for rel in order if rel != "404.md"] if "404.md" in self._keys else order
+        for rel in self._changed:
+            index = self._chain.get(rel)
+            page = self.pages.get(rel)
+            if index is None or page is None:
+                continue
+            page.prev = self.pages[listed[index - 1]] if index > 0 else None
+            page.next = self.pages[listed[index + 1]] if index + 1 < len(listed) else None
+            if page.prev is not None:
+                page.prev.next = page
+            if page.next is not None:
+                page.next.prev = page
 
     def _content(self, page: Page) -> str:
         """A page's rendered Markdown (kept compressed)."""
@@ -613,10 +747,12 @@ class Builder:
     # -- phase 2: Markdown ---------------------------------------------------------
 
     def _render_markdown(
-        self, site: Site, world: World, fresh: set[str], changes: set[Subject]
-    ) -> set[str]:
-        """Render the Markdown of the pages that need it; return the rels of the pages
-        given a (new) rendering."""
+        self, site: Site, world: World, fresh: set[str], changes: set[Subject], quick: bool
+    ) -> tuple[set[str], set[str]]:
+        """Render the Markdown of the pages that need it. Returns the rels of the pages
+        given their rendering (new page objects included) and of those rendered again
+        though their text did not change (a link target's URL did). Quick: only the
+        changed pages and those whose Markdown depends on something that changed."""
         state = self.state
         config = self.config
         assert state is not None and config is not None
@@ -624,7 +760,11 @@ class Builder:
         todo: list[Page] = []
         applied: set[str] = set()
         predicted, self.predicted = self.predicted, set()
-        for page in site.pages:
+        candidates = site.pages
+        if quick:
+            wanted = (fresh | predicted | suspects) & world.pages.keys()
+            candidates = [world.pages[rel] for rel in sorted(wanted)]
+        for page in candidates:
             out = state.markdown.get(page.rel)
             suspect = ALL in changes or page.rel in suspects or page.rel in predicted
             if (
@@ -643,10 +783,9 @@ class Builder:
             job = MarkdownJob(context, world, state.inputs, self._body)
             results = fork_map(job.run, todo, usable_jobs(self.options.jobs, len(todo)))
             for page, out in zip(todo, results, strict=True):
-                state.markdown[page.rel] = out
-                self.md_index.set(page.rel, subjects(out.deps))
+                self._note_markdown(page.rel, out)
                 applied.add(page.rel)
-        return applied
+        return applied, {page.rel for page in todo} - predicted
 
     def _cite(self, site: Site, world: World, only: set[str] | None) -> None:
         """Number each page's citations and list the pages citing each source.
@@ -663,19 +802,45 @@ class Builder:
 
     # -- phase 3: which outputs to make ---------------------------------------------
 
-    def _plan(self, site: Site, changes: set[Subject], in_place: bool, world: World) -> Plan:
+    def _plan(
+        self,
+        site: Site,
+        changes: set[Subject],
+        in_place: bool,
+        world: World,
+        pages: set[str] | None,
+    ) -> Plan:
+        """Which outputs to render, keep, copy and remove. `pages` (quick rebuilds): the
+        only pages that changed; then only their outputs and the outputs whose traces
+        mention a touched subject are looked at, not every output of the site."""
         state = self.state
         assert state is not None
         # A full build checks that the output folder still holds what was written
         # (size, time, inode of every file); the preview server owns its folder.
         on_disk = None if in_place or not state.outputs else scan_folder(self.options.output)
         plan = Plan(on_disk=on_disk)
-        for page in site.pages:
-            plan.owners[page.output_path] = page.rel
-        for name in GENERATED:
-            plan.owners[name] = ""
         suspects = self.out_index.owners(changes)
-        for path, owner in plan.owners.items():
+        if pages is None:
+            for page in site.pages:
+                plan.owners[page.output_path] = page.rel
+            for name in GENERATED:
+                plan.owners[name] = ""
+            looked_at = list(plan.owners)
+        else:
+            outputs = {world.pages[rel].output_path: rel for rel in pages if rel in world.pages}
+            for path in suspects | outputs.keys():
+                owner = outputs.get(
+                    path, state.outputs[path].owner if path in state.outputs else ""
+                )
+                if (
+                    path in GENERATED
+                    or world.pages.get(owner) is not None
+                    and (world.pages[owner].output_path == path)
+                ):
+                    plan.owners[path] = owner
+            looked_at = sorted(plan.owners)
+        for path in looked_at:
+            owner = plan.owners[path]
             record = state.outputs.get(path)
             if (
                 record is None
@@ -683,7 +848,7 @@ class Builder:
                 or record.owner != owner
                 or ALL in changes
                 or (on_disk is not None and on_disk.get(path) != record.stamp)
-                or (path in suspects and stale(self._trace(record), world, changes))
+                or (path in suspects and self._stale(path, record, world, changes))
             ):
                 plan.render.append(path)
             else:
@@ -691,8 +856,35 @@ class Builder:
         for asset in self.assets.values():
             plan.owners[asset.output_name] = ""
             plan.copy.append(asset)
-        plan.remove = sorted(path for path in state.outputs if path not in plan.owners)
+        if pages is None:
+            plan.remove = sorted(path for path in state.outputs if path not in plan.owners)
+        else:
+            plan.remove = self._removed(world, pages)
         return plan
+
+    def _removed(self, world: World, pages: set[str]) -> list[str]:
+        """Outputs no longer made, after a quick rebuild: those of pages gone (or become
+        drafts, or moved to another URL), and assets renamed or deleted."""
+        state = self.state
+        assert state is not None and state.summary is not None
+        made = {page.output_path for page in world.pages.values()} if pages else set()
+        gone = set()
+        for rel in pages:
+            place = state.summary.places.get(rel)
+            if place is not None and place[2] not in made:
+                gone.add(place[2])
+        assets = {asset.output_name for asset in self.assets.values()}
+        for path, record in state.outputs.items():
+            if record.trace is None and path not in assets and path not in made:
+                gone.add(path)
+        return sorted(gone)
+
+    def _stale(self, path: str, record: OutputRecord, world: World, changes: set[Subject]) -> bool:
+        trace = self._trace(record)
+        keys = self._trace_keys.get(path)
+        if keys is None:
+            keys = self._trace_keys[path] = keys_by_subject(trace)
+        return stale(trace, world, changes, keys)
 
     @staticmethod
     def _trace(record: OutputRecord) -> Trace:
@@ -723,8 +915,10 @@ class Builder:
         for path in plan.remove:
             state.outputs.pop(path, None)
             self.out_index.drop(path)
+            self._trace_keys.pop(path, None)
         for path, record in outcome.records.items():
             state.outputs[path] = record
+            self._trace_keys.pop(path, None)
             self.out_index.set(path, record.subjects)
         return outcome
 
@@ -736,8 +930,9 @@ class Builder:
         staging = StagingFolder(self.options.output)
         job.staging = staging
         try:
-            self.templates.compile_all()
             jobs = usable_jobs(self.options.jobs, len(plan.render))
+            if jobs > 1:
+                self.templates.compile_all()
             job.pack = jobs > 1
             results = fork_map(job.run, plan.render, jobs)
             problems = [d for result in results for d in result.problems]

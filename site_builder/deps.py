@@ -219,14 +219,34 @@ def page_attribute(page: Page, attr: str, world: World) -> Any:
     return norm(value)
 
 
-def stale(trace: Trace, world: World, touched: set[Subject]) -> bool:
+def stale(
+    trace: Trace,
+    world: World,
+    touched: set[Subject],
+    by_subject: dict[Subject, list[Key]] | None = None,
+) -> bool:
     """True if a fact of `trace` about a touched subject has another value now
-    (with ALL touched, any fact of the trace)."""
-    every = ALL in touched
-    for key, recorded in trace.items():
-        if (every or (key[0], key[1]) in touched) and world.value(key) != recorded:
-            return True
+    (with ALL touched, any fact of the trace). `by_subject` (see `keys_by_subject`)
+    saves walking a large trace (a feed's) for the few subjects touched."""
+    if ALL in touched:
+        return any(world.value(key) != recorded for key, recorded in trace.items())
+    if by_subject is None:
+        return any(
+            (key[0], key[1]) in touched and world.value(key) != recorded
+            for key, recorded in trace.items()
+        )
+    for subject in touched:
+        for key in by_subject.get(subject, ()):
+            if world.value(key) != trace[key]:
+                return True
     return False
+
+
+def keys_by_subject(trace: Trace) -> dict[Subject, list[Key]]:
+    found: dict[Subject, list[Key]] = {}
+    for key in trace:
+        found.setdefault((key[0], key[1]), []).append(key)
+    return found
 
 
 def subjects(trace: Trace) -> tuple[Subject, ...]:
@@ -479,21 +499,41 @@ class Summary:
     env: dict[str, str | None]
 
 
-def summarize(world: World, config: str, digests: dict[str, str]) -> Summary:
+def place(page: Page) -> tuple[str, str, str, str | None, str | None]:
+    prev, next_ = page.prev, page.next
+    return (
+        page.url, page.permalink, page.output_path,
+        prev.rel if prev else None, next_.rel if next_ else None,
+    )  # fmt: skip
+
+
+def summarize(
+    world: World,
+    config: str,
+    digests: dict[str, str],
+    old: Summary | None = None,
+    pages: set[str] | None = None,
+) -> Summary:
+    """The facts of this build. With `old` and `pages`: only those pages may have other
+    places or citations than in `old` (a rebuild where the reading order stayed)."""
+    if old is None or pages is None:
+        places = {p.rel: place(p) for p in world.all_pages}
+        citations = {p.rel: tuple(p.citations) for p in world.all_pages}
+    else:
+        places, citations = dict(old.places), dict(old.citations)
+        for rel in pages:
+            page = world.pages.get(rel)
+            if page is None:
+                places.pop(rel, None)
+                citations.pop(rel, None)
+            else:
+                places[rel] = place(page)
+                citations[rel] = tuple(page.citations)
     return Summary(
         config=config,
         digests=digests,
-        places={
-            p.rel: (
-                p.url,
-                p.permalink,
-                p.output_path,
-                p.prev.rel if p.prev else None,
-                p.next.rel if p.next else None,
-            )
-            for p in world.all_pages
-        },  # fmt: skip
-        citations={p.rel: tuple(p.citations) for p in world.all_pages},
+        places=places,
+        citations=citations,
         listed=world.listed_rels(),
         all_pages=world.all_rels(),
         nav=tuple(world.nav),
@@ -506,20 +546,24 @@ def summarize(world: World, config: str, digests: dict[str, str]) -> Summary:
     )
 
 
-def _changed(old: Mapping[str, Any], new: Mapping[str, Any]) -> set[str]:
-    if old == new:
+def _changed(
+    old: Mapping[str, Any], new: Mapping[str, Any], only: set[str] | None = None
+) -> set[str]:
+    keys = (old.keys() | new.keys()) if only is None else only
+    if only is None and old == new:
         return set()
-    return {k for k in old.keys() | new.keys() if old.get(k, MISSING) != new.get(k, MISSING)}
+    return {k for k in keys if old.get(k, MISSING) != new.get(k, MISSING)}
 
 
-def touched(old: Summary | None, new: Summary) -> set[Subject]:
-    """The subjects whose facts may differ between two builds (ALL: anything may)."""
+def touched(old: Summary | None, new: Summary, pages: set[str] | None = None) -> set[Subject]:
+    """The subjects whose facts may differ between two builds (ALL: anything may).
+    `pages`: the only pages whose digest, place or citations may differ, if known."""
     if old is None or old.config != new.config:
         return {ALL}
     found: set[Subject] = set()
-    pages = _changed(old.digests, new.digests) | _changed(old.places, new.places)
-    pages |= _changed(old.citations, new.citations)
-    found |= {("page", rel) for rel in pages}
+    changed = _changed(old.digests, new.digests, pages) | _changed(old.places, new.places, pages)
+    changed |= _changed(old.citations, new.citations, pages)
+    found |= {("page", rel) for rel in changed}
     if old.listed != new.listed:
         found.add(("list", "pages"))
     if old.all_pages != new.all_pages:

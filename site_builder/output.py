@@ -104,13 +104,7 @@ class StagingFolder:
 
         The folder is new and holds only what we put there (no symlinks), so a lexical
         check keeps every path inside it; resolving each one cost more than the write."""
-        if (
-            relative.startswith("/")
-            or "\\" in relative
-            or ".." in relative.split("/")
-            or not relative.strip("/")
-        ):
-            raise ValueError(f"output path {relative!r} leaves the output folder")
+        check_relative(relative)
         folder = posixpath.dirname(relative)
         if folder not in self._folders:
             os.makedirs(os.path.join(self.path, folder), exist_ok=True)
@@ -125,8 +119,9 @@ class StagingFolder:
 
     def reuse(self, relative: str) -> None:
         """Take `relative` from the current output unchanged (a hard link: no bytes copied)."""
-        source = inside(self.output, relative)
+        # The output folder is checked (check_output_folder) and was written by us.
         target = self.target(relative)
+        source = os.path.join(self.output, relative)
         try:
             os.link(source, target)
         except OSError:  # a file system without hard links
@@ -145,6 +140,17 @@ class StagingFolder:
     def discard(self) -> None:
         if self.path.exists():
             remove_marked(self.path)
+
+
+def check_relative(relative: str) -> None:
+    """Refuse an output path that could leave the output folder (lexically)."""
+    if (
+        relative.startswith("/")
+        or "\\" in relative
+        or ".." in relative.split("/")
+        or not relative.strip("/")
+    ):
+        raise ValueError(f"output path {relative!r} leaves the output folder")
 
 
 @dataclass(frozen=True)
