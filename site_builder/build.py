@@ -92,6 +92,7 @@ from .output import (
 )
 from .parallel import fork_map, usable_jobs
 from .schema import FrontMatter, read_front_matter
+from .search import BUNDLE_DIR, build_search_index
 from .sources import SourceRecord, check_quote, load_sources
 from .templates import TEMPLATES_DIR, Templates, format_date, read_templates
 from .timeline import timeline_events, timeline_svg
@@ -103,6 +104,7 @@ GENERATED = (feeds.SITEMAP_FILE, feeds.FEED_FILE, "robots.txt", ".nojekyll")
 ENV_READ = ("SOURCE_DATE_EPOCH",)  # the environment variables outputs depend on (feeds.py)
 SOURCES_PREFIX = SOURCES_DIR + "/"  # content/sources/ holds source records, not pages
 RACY_NS = 100_000_000  # a file changed this close to when it was read is read again
+SEARCH_PREFIX = BUNDLE_DIR + "/"  # output/pagefind/ is written by Pagefind, not planned
 
 
 @dataclass
@@ -818,6 +820,9 @@ class Builder:
         # A full build checks that the output folder still holds what was written
         # (size, time, inode of every file); the preview server owns its folder.
         on_disk = None if in_place or not state.outputs else scan_folder(self.options.output)
+        if on_disk is not None:
+            # The search index is made from the pages, not planned file by file.
+            on_disk = {k: v for k, v in on_disk.items() if not k.startswith(SEARCH_PREFIX)}
         plan = Plan(on_disk=on_disk)
         suspects = self.out_index.owners(changes)
         if pages is None:
@@ -906,9 +911,10 @@ class Builder:
         recover(output)
         job = RenderJob(site, world, self.templates, plan.owners, state.outputs, plan.on_disk)
         outcome = Outcome()
+        index_missing = self._wants_search() and not (output / BUNDLE_DIR).is_dir()
         if in_place:
             self._update_in_place(job, plan, outcome, timer)
-        elif not plan.unchanged(state.outputs):
+        elif index_missing or not plan.unchanged(state.outputs):
             self._stage(job, plan, outcome, timer)
         else:
             timer.step("render", timer.step("write", time.perf_counter()))
@@ -948,11 +954,20 @@ class Builder:
                 outcome.add(asset.output_name, record, written, rendered=False)
             for path in plan.keep:
                 staging.reuse(path)
+            t = timer.step("write", t)
+            if self._wants_search():
+                # Pagefind reads the staged pages, so the index is swapped in with them.
+                fail_on(build_search_index(staging.path, self.options.log), self.options.strict)
+                t = timer.step("search", t)
             staging.commit()
-            timer.step("write", t)
         except BaseException:
             staging.discard()
             raise
+
+    def _wants_search(self) -> bool:
+        # The preview's in-place rebuilds keep the index of the last full build: running
+        # Pagefind on every save would cost more than the rebuild itself.
+        return self.config is not None and self.config.search
 
     def _update_in_place(self, job: RenderJob, plan: Plan, outcome: Outcome, timer: Timer) -> None:
         """Render everything first (a failure writes nothing), then replace each changed

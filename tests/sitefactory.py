@@ -12,6 +12,7 @@ SITE_YAML = """\
 title: Test site
 description: A site made by a test.
 base_url: https://example.github.io/repo/
+search: false
 """
 
 BASE_HTML = """\
