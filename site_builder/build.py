@@ -727,7 +727,9 @@ class Builder:
         assert self.state is not None
         out = self.state.markdown[rel]
         if self._unpacked[0] != rel or self._unpacked[1] is not out:
-            self._unpacked = (rel, out, cache.loads(out.parts))
+            # Pickled by this build or a worker, or read from a cache whose signature
+            # was checked: the build's own data.
+            self._unpacked = (rel, out, pickle.loads(out.parts))
         return self._unpacked[2]
 
     def _part(self, index: int, page: Page) -> Any:
@@ -886,10 +888,14 @@ class Builder:
 
     def _stale(self, path: str, record: OutputRecord, world: World, changes: set[Subject]) -> bool:
         trace = self._trace(record)
-        keys = self._trace_keys.get(path)
-        if keys is None:
-            keys = self._trace_keys[path] = keys_by_subject(trace)
-        return stale(trace, world, changes, keys)
+
+        def page_keys() -> dict[Subject, list[Key]]:
+            keys = self._trace_keys.get(path)
+            if keys is None:
+                keys = self._trace_keys[path] = keys_by_subject(trace)
+            return keys
+
+        return stale(trace, world, changes, page_keys)
 
     @staticmethod
     def _trace(record: OutputRecord) -> Trace:

@@ -35,7 +35,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import cache
 from .errors import SiteError
 from .model import Citation, NavItem, Page
 
@@ -160,6 +159,7 @@ class World:
     # loaded only when a template reads them; and how to fingerprint each cheaply.
     lazy: dict[str, Callable[[Page], str]] = field(default_factory=dict)
     lazy_fps: dict[str, Callable[[Page], str]] = field(default_factory=dict)
+    _memo: dict[Key, Any] = field(default_factory=dict, repr=False)
     _listed_rels: tuple[str, ...] | None = field(default=None, repr=False)
     _all_rels: tuple[str, ...] | None = field(default=None, repr=False)
 
@@ -178,10 +178,15 @@ class World:
         if kind == "page":
             page = self.pages.get(name)
             return MISSING if page is None else page_attribute(page, attr, self)
-        if kind == "list":
-            return norm(self.listed_rels() if name == "pages" else self.all_rels())
-        if kind == "nav":
-            return norm(self.nav)
+        if kind in ("list", "nav"):  # the same for every render of a build: worked out once
+            found = self._memo.get(key)
+            if found is None:
+                if kind == "nav":
+                    found = norm(self.nav)
+                else:
+                    found = norm(self.listed_rels() if name == "pages" else self.all_rels())
+                self._memo[key] = found
+            return found
         if kind == "data":
             if name == "*":
                 return norm(sorted(self.data_fps))
@@ -223,20 +228,27 @@ def stale(
     trace: Trace,
     world: World,
     touched: set[Subject],
-    by_subject: dict[Subject, list[Key]] | None = None,
+    page_keys: Callable[[], dict[Subject, list[Key]]] | None = None,
 ) -> bool:
     """True if a fact of `trace` about a touched subject has another value now
-    (with ALL touched, any fact of the trace). `by_subject` (see `keys_by_subject`)
-    saves walking a large trace (a feed's) for the few subjects touched."""
+    (with ALL touched, any fact of the trace). `page_keys` gives the trace's keys by
+    page (see `keys_by_subject`), which saves walking a large trace (a feed's) for the
+    few pages touched; the other subjects have one or two keys, looked up directly."""
     if ALL in touched:
         return any(world.value(key) != recorded for key, recorded in trace.items())
-    if by_subject is None:
+    if page_keys is None:
         return any(
             (key[0], key[1]) in touched and world.value(key) != recorded
             for key, recorded in trace.items()
         )
+    by_page: dict[Subject, list[Key]] | None = None
     for subject in touched:
-        for key in by_subject.get(subject, ()):
+        if subject[0] == "page":
+            by_page = page_keys() if by_page is None else by_page
+            keys: Iterable[Key] = by_page.get(subject, ())
+        else:
+            keys = [key for key in ((*subject, ""), (*subject, "known")) if key in trace]
+        for key in keys:
             if world.value(key) != trace[key]:
                 return True
     return False
@@ -262,7 +274,9 @@ def pack(trace: Trace) -> bytes:
 
 
 def unpack(trace: Trace | bytes) -> Trace:
-    return cache.loads(trace) if isinstance(trace, bytes) else trace
+    # Packed here, by a worker, or read from a cache whose signature was checked (and
+    # unpickled through cache.loads): what is inside is this build's own data.
+    return pickle.loads(trace) if isinstance(trace, bytes) else trace
 
 
 class Index:
@@ -331,7 +345,8 @@ class PageView:
     extend; what is noted is the list the page came with (its Markdown's), so the
     render stays a function of the facts in its trace."""
 
-    __slots__ = ("_page", "_recorder", "_citations")
+    # No __slots__: an attribute read once is kept in the instance's __dict__, so the
+    # next read (a layout compares page.url with every navigation item) costs nothing.
 
     def __init__(self, page: Page, recorder: Recorder) -> None:
         self._page = page
@@ -355,7 +370,7 @@ class PageView:
         load = world.lazy.get(name)
         if load is not None:
             self._recorder.read(key)
-            return load(page)
+            return load(page)  # not kept: it may be large, and is rarely read twice
         try:
             value = getattr(page, name)
         except AttributeError:
@@ -363,7 +378,9 @@ class PageView:
             raise
         self._recorder.note(key, page_attribute(page, name, world))
         if isinstance(value, Page):
-            return self._recorder.view(value)
+            value = self._recorder.view(value)
+        if not callable(value) and name != "citations":
+            self.__dict__[name] = value
         return value
 
     def __eq__(self, other: object) -> bool:

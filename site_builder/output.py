@@ -16,6 +16,7 @@ renamed over it, so a request gets either the old page or the new one, whole.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import posixpath
 import shutil
@@ -188,14 +189,18 @@ def scan_folder(folder: Path) -> dict[str, FileStamp]:
 
 def write_in_place(output: Path, relative: str, data: bytes) -> FileStamp:
     """Replace one file of a live output folder atomically (write beside it, rename)."""
-    target = inside(output, relative)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    check_relative(relative)
+    target = os.path.join(output, relative)
+    folder, name = os.path.split(target)
+    os.makedirs(folder, exist_ok=True)
+    temporary = os.path.join(folder, f".{name}.tmp-{os.getpid()}")
     try:
-        temporary.write_bytes(data)
+        with open(temporary, "wb") as file:
+            file.write(data)
         os.replace(temporary, target)
     except BaseException:
-        temporary.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
         raise
     return FileStamp.of(target)
 
