@@ -43,6 +43,7 @@ from markupsafe import Markup
 
 from . import cache, feeds
 from .assets import STATIC_DIR, Asset, collect_assets
+from .cache import MarkdownOut, OutputRecord, PageInput, State
 from .config import CONFIG_FILE, Config, load_config
 from .content import (
     CONTENT_DIR,
@@ -67,10 +68,8 @@ from .deps import (
     digest_text,
     fingerprint,
     keys_by_subject,
-    nav_of,
     norm,
     pack,
-    recording_context,
     stale,
     subjects,
     summarize,
@@ -79,7 +78,7 @@ from .deps import (
 )
 from .errors import BuildFailed, Diagnostic, SiteError
 from .links import check_links
-from .markdown import PageEnv, citation_html, make_parser, render, render_inline
+from .markdown import PageEnv, make_parser, render, render_inline
 from .model import BuildResult, Citation, Heading, LinkRef, NavItem, Page, Site
 from .output import (
     FileStamp,
@@ -91,11 +90,10 @@ from .output import (
     write_in_place,
 )
 from .parallel import fork_map, usable_jobs
-from .schema import FrontMatter, read_front_matter
+from .schema import read_front_matter
 from .search import BUNDLE_DIR, build_search_index
 from .sources import SourceRecord, check_quote, load_sources
-from .templates import TEMPLATES_DIR, Templates, format_date, read_templates
-from .timeline import timeline_events, timeline_svg
+from .templates import TEMPLATES_DIR, KeyFactView, Templates, make_citation, read_templates
 from .urls import assign_locations, page_location
 from .yamlsafe import load_yaml
 
@@ -103,7 +101,6 @@ DATA_DIR = "data"
 GENERATED = (feeds.SITEMAP_FILE, feeds.FEED_FILE, "robots.txt", ".nojekyll")
 ENV_READ = ("SOURCE_DATE_EPOCH",)  # the environment variables outputs depend on (feeds.py)
 SOURCES_PREFIX = SOURCES_DIR + "/"  # content/sources/ holds source records, not pages
-RACY_NS = 100_000_000  # a file changed this close to when it was read is read again
 SEARCH_PREFIX = BUNDLE_DIR + "/"  # output/pagefind/ is written by Pagefind, not planned
 
 
@@ -120,12 +117,6 @@ class BuildOptions:
 
 
 @dataclass
-class KeyFactView:
-    html: Markup
-    source: str
-
-
-@dataclass
 class Timer:
     log: Callable[[str], None]
     timings: dict[str, float] = field(default_factory=dict)
@@ -135,63 +126,6 @@ class Timer:
         self.timings[name] = now - started
         self.log(f"  {name}: {1000 * (now - started):.0f} ms")
         return now
-
-
-# -- what is kept between builds (and in the cache) ---------------------------------
-
-
-@dataclass
-class PageInput:
-    """One content file, as last read and parsed."""
-
-    digest: str  # of its text
-    front: FrontMatter | None  # None: it has errors (in `problems`)
-    body_line: int
-    problems: list[Diagnostic]
-    stat: tuple[int, int, int, int] = (0, 0, 0, 0)  # size, mtime, ctime, inode when read
-    read_at: int = 0  # wall clock (ns) when it was read
-
-    def unchanged(self, stat: tuple[int, int, int, int]) -> bool:
-        """True if the file is certainly the one read: same size, times and inode, and
-        its last change well before it was read. (Within a clock tick of the read, a
-        second save could keep every stat field the same: such files are read again,
-        as git does. The ctime cannot be set back, unlike the mtime.)"""
-        return stat == self.stat and stat[2] < self.read_at - RACY_NS
-
-
-@dataclass
-class MarkdownOut:
-    """One page's rendered Markdown, and what it depended on besides the page's text."""
-
-    digest: str  # the text it was rendered from
-    raw_html: str
-    html: bytes  # zlib-compressed UTF-8: a fifth of the memory (and cache) of the text
-    html_digest: str
-    parts: bytes  # pickled (toc, anchors, links, key_facts): one object instead of dozens
-    parts_digest: str
-    anchored: list[LinkRef]  # the links with an #anchor, to check against their target
-    cited: list[str]  # source ids cited in the body and key facts, first use first
-    diagnostics: list[Diagnostic]
-    deps: Trace  # link targets' URLs, the sources' existence and records
-
-
-@dataclass
-class OutputRecord:
-    """One file of the output folder, as last written."""
-
-    digest: str  # SHA-256 of its bytes
-    stamp: FileStamp
-    owner: str  # the page it renders ("" for generated files and assets)
-    trace: Trace | bytes | None  # what it read (deps.pack-ed from workers); None: a copy
-    subjects: tuple[Subject, ...] = ()  # of its trace, for the index
-
-
-@dataclass
-class State:
-    inputs: dict[str, PageInput] = field(default_factory=dict)  # content rel -> input
-    markdown: dict[str, MarkdownOut] = field(default_factory=dict)  # content rel -> Markdown
-    outputs: dict[str, OutputRecord] = field(default_factory=dict)  # output path -> record
-    summary: Summary | None = None  # the facts of the last successful build
 
 
 @dataclass
@@ -1323,18 +1257,6 @@ def page_citations(
     return citations
 
 
-def make_citation(number: int, record: SourceRecord) -> Citation:
-    return Citation(
-        number=number,
-        id=record.id,
-        outlet=record.outlet,
-        title=record.title,
-        published=record.published,
-        url=record.url,
-        author=record.author,
-    )
-
-
 # -- phase 4 helpers: templates and files ----------------------------------------------
 
 
@@ -1417,44 +1339,7 @@ class RenderJob:
         return OutputRecord(digest, stamp, owner, trace, found), True
 
     def render_page(self, page: Page, recorder: Recorder) -> str:
-        context = self.shared()
-        context.update(recording_context(recorder, page))
-        view = context["page"]
-        citations = view.own_citations()
-        sources = self.world.sources
-
-        def cite(source_id: str) -> Markup:
-            for citation in citations:
-                if citation.id == source_id:
-                    return Markup(citation_html(citation.number))
-            recorder.read(("source", source_id, ""))
-            if source_id not in sources:
-                raise SiteError(
-                    page.source_path, None, None, f"cite(): unknown source '{source_id}'"
-                )
-            citation = make_citation(len(citations) + 1, sources[source_id])
-            citations.append(citation)
-            return Markup(citation_html(citation.number))
-
-        asset_name = context.pop("asset_name")
-
-        def asset(name: str) -> str:
-            found = asset_name(name)
-            if found is None:
-                raise SiteError("static/" + name, None, None, "asset not found in static/")
-            return context["url"](found)
-
-        context["cite"] = cite
-        context["asset"] = asset
-        context["site"] = SiteView(self.site, recorder)
-        fingerprints = self.templates.fingerprints
-        self.templates.env.on_load = lambda name: recorder.note(
-            ("template", name, ""), fingerprints.get(name)
-        )
-        try:
-            return self.templates.render(page.template, context, page.source_path)
-        finally:
-            self.templates.env.on_load = None
+        return self.templates.render_page(self.site, page, recorder)
 
     def render_generated(self, path: str, recorder: Recorder) -> str:
         if path == ".nojekyll":
@@ -1467,41 +1352,6 @@ class RenderJob:
         if path == feeds.SITEMAP_FILE:
             return feeds.sitemap(site)  # type: ignore[arg-type]
         return feeds.atom_feed(site)  # type: ignore[arg-type]
-
-    def shared(self) -> dict[str, Any]:
-        config = self.site.config
-        base_path = config.base_path
-
-        def url(path: str = "") -> str:
-            return base_path + path.lstrip("/")
-
-        return {
-            "url": url,
-            "abs_url": lambda path="": config.base_url + path.lstrip("/"),
-            "format_date": format_date,
-            "timeline_events": timeline_events,
-            "timeline_svg": timeline_svg,
-        }
-
-
-class SiteView:
-    """`site` in templates: the configuration plus navigation."""
-
-    def __init__(self, site: Site, recorder: Recorder) -> None:
-        config = site.config
-        self.title = config.title
-        self.description = config.description
-        self.language = config.language
-        self.base_url = config.base_url
-        self.base_path = config.base_path
-        self.as_of = config.as_of
-        self.publisher = config.publisher
-        self.search = config.search
-        self._recorder = recorder
-
-    @property
-    def nav(self) -> list[NavItem]:
-        return nav_of(self._recorder)
 
 
 class FeedSite:

@@ -38,12 +38,20 @@ import pickle
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from .deps import Subject, Summary, Trace
+from .errors import Diagnostic
+from .model import LinkRef
+from .output import FileStamp
+from .schema import FrontMatter
+
 CACHE_DIR = ".site-builder-cache"
-FORMAT = 1
+FORMAT = 2
+RACY_NS = 100_000_000  # a file changed this close to when it was read is read again
 MAGIC = b"site_builder build cache\n"
 LIBRARIES = (  # (module, distribution) of the libraries that shape the output
     ("markdown_it", "markdown-it-py"),
@@ -62,11 +70,10 @@ ALLOWED = frozenset(
     {
         ("datetime", "date"),
         ("markupsafe", "Markup"),
-        ("site_builder.build", "KeyFactView"),
-        ("site_builder.build", "MarkdownOut"),
-        ("site_builder.build", "OutputRecord"),
-        ("site_builder.build", "PageInput"),
-        ("site_builder.build", "State"),
+        ("site_builder.cache", "MarkdownOut"),
+        ("site_builder.cache", "OutputRecord"),
+        ("site_builder.cache", "PageInput"),
+        ("site_builder.cache", "State"),
         ("site_builder.deps", "Digest"),
         ("site_builder.deps", "MISSING"),
         ("site_builder.deps", "PageRef"),
@@ -79,8 +86,69 @@ ALLOWED = frozenset(
         ("site_builder.output", "FileStamp"),
         ("site_builder.schema", "FrontMatter"),
         ("site_builder.schema", "KeyFact"),
+        ("site_builder.templates", "KeyFactView"),
     }
 )
+
+
+# -- what is kept -----------------------------------------------------------------------
+
+
+@dataclass
+class PageInput:
+    """One content file, as last read and parsed."""
+
+    digest: str  # of its text
+    front: FrontMatter | None  # None: it has errors (in `problems`)
+    body_line: int
+    problems: list[Diagnostic]
+    stat: tuple[int, int, int, int] = (0, 0, 0, 0)  # size, mtime, ctime, inode when read
+    read_at: int = 0  # wall clock (ns) when it was read
+
+    def unchanged(self, stat: tuple[int, int, int, int]) -> bool:
+        """True if the file is certainly the one read: same size, times and inode, and
+        its last change well before it was read. (Within a clock tick of the read, a
+        second save could keep every stat field the same: such files are read again,
+        as git does. The ctime cannot be set back, unlike the mtime.)"""
+        return stat == self.stat and stat[2] < self.read_at - RACY_NS
+
+
+@dataclass
+class MarkdownOut:
+    """One page's rendered Markdown, and what it depended on besides the page's text."""
+
+    digest: str  # the text it was rendered from
+    raw_html: str
+    html: bytes  # zlib-compressed UTF-8: a fifth of the memory (and cache) of the text
+    html_digest: str
+    parts: bytes  # pickled (toc, anchors, links, key_facts): one object instead of dozens
+    parts_digest: str
+    anchored: list[LinkRef]  # the links with an #anchor, to check against their target
+    cited: list[str]  # source ids cited in the body and key facts, first use first
+    diagnostics: list[Diagnostic]
+    deps: Trace  # link targets' URLs, the sources' existence and records
+
+
+@dataclass
+class OutputRecord:
+    """One file of the output folder, as last written."""
+
+    digest: str  # SHA-256 of its bytes
+    stamp: FileStamp
+    owner: str  # the page it renders ("" for generated files and assets)
+    trace: Trace | bytes | None  # what it read (deps.pack-ed from workers); None: a copy
+    subjects: tuple[Subject, ...] = ()  # of its trace, for the index
+
+
+@dataclass
+class State:
+    inputs: dict[str, PageInput] = field(default_factory=dict)  # content rel -> input
+    markdown: dict[str, MarkdownOut] = field(default_factory=dict)  # content rel -> Markdown
+    outputs: dict[str, OutputRecord] = field(default_factory=dict)  # output path -> record
+    summary: Summary | None = None  # the facts of the last successful build
+
+
+# -- reading it back safely ----------------------------------------------------------
 
 
 class _Unpickler(pickle.Unpickler):

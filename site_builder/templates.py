@@ -10,15 +10,21 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from jinja2.loaders import split_template_path
+from markupsafe import Markup
 
 from .content import discover, read_text, relpath
-from .deps import digest_text
+from .deps import Recorder, digest_text, nav_of, recording_context
 from .errors import Diagnostic, SiteError
+from .markdown import citation_html
+from .model import Citation, NavItem, Page, Site
+from .sources import SourceRecord
+from .timeline import timeline_events, timeline_svg
 
 TEMPLATES_DIR = "templates"
 MONTHS = (
@@ -111,6 +117,61 @@ class Templates:
     def exists(self, name: str) -> bool:
         return name in self.sources
 
+    def render_page(self, site: Site, page: Page, recorder: Recorder) -> str:
+        """Render one page, every fact it reads noted in `recorder` (deps.py): the
+        templates it loads, the pages, data and sources it looks at."""
+        config = site.config
+        world = recorder.world
+        base_path = config.base_path
+
+        def url(path: str = "") -> str:
+            return base_path + path.lstrip("/")
+
+        context = {
+            "url": url,
+            "abs_url": lambda path="": config.base_url + path.lstrip("/"),
+            "format_date": format_date,
+            "timeline_events": timeline_events,
+            "timeline_svg": timeline_svg,
+            "site": SiteView(site, recorder),
+            **recording_context(recorder, page),
+        }
+        citations = context["page"].own_citations()
+        sources = world.sources
+
+        def cite(source_id: str) -> Markup:
+            """The citation mark, numbered on this page (a new citation is added)."""
+            for citation in citations:
+                if citation.id == source_id:
+                    return Markup(citation_html(citation.number))
+            recorder.read(("source", source_id, ""))
+            if source_id not in sources:
+                raise SiteError(
+                    page.source_path, None, None, f"cite(): unknown source '{source_id}'"
+                )
+            citation = make_citation(len(citations) + 1, sources[source_id])
+            citations.append(citation)
+            return Markup(citation_html(citation.number))
+
+        asset_name = context.pop("asset_name")
+
+        def asset(name: str) -> str:
+            found = asset_name(name)
+            if found is None:
+                raise SiteError("static/" + name, None, None, "asset not found in static/")
+            return url(found)
+
+        context["cite"] = cite
+        context["asset"] = asset
+        fingerprints = self.fingerprints
+        self.env.on_load = lambda name: recorder.note(
+            ("template", name, ""), fingerprints.get(name)
+        )
+        try:
+            return self.render(page.template, context, page.source_path)
+        finally:
+            self.env.on_load = None
+
     def render(self, name: str, context: dict[str, Any], for_page: str) -> str:
         """Render `name`; any failure becomes a SiteError at the template line."""
         try:
@@ -144,3 +205,44 @@ class Templates:
                 )
             tb = tb.tb_next
         return found
+
+
+# -- what templates see ------------------------------------------------------------
+
+
+@dataclass
+class KeyFactView:
+    html: Markup
+    source: str
+
+
+def make_citation(number: int, record: SourceRecord) -> Citation:
+    return Citation(
+        number=number,
+        id=record.id,
+        outlet=record.outlet,
+        title=record.title,
+        published=record.published,
+        url=record.url,
+        author=record.author,
+    )
+
+
+class SiteView:
+    """`site` in templates: the configuration plus navigation."""
+
+    def __init__(self, site: Site, recorder: Recorder) -> None:
+        config = site.config
+        self.title = config.title
+        self.description = config.description
+        self.language = config.language
+        self.base_url = config.base_url
+        self.base_path = config.base_path
+        self.as_of = config.as_of
+        self.publisher = config.publisher
+        self.search = config.search
+        self._recorder = recorder
+
+    @property
+    def nav(self) -> list[NavItem]:
+        return nav_of(self._recorder)

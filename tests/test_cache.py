@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from site_builder import cache
-from site_builder.build import Builder, BuildOptions, PageInput
+from site_builder.build import Builder, BuildOptions
+from site_builder.cache import PageInput
 from tests.sitefactory import run_cli, snapshot
 
 FIXTURE = Path(__file__).parent / "fixtures" / "incremental"
