@@ -262,8 +262,8 @@ class Builder:
             raise
         finally:
             gc.unfreeze()
-            if collecting:
-                gc.enable()
+            if not collecting:  # as the caller had it
+                gc.disable()
 
     def _run(self, scope: Scope, in_place: bool) -> BuildResult:
         started = time.perf_counter()
