@@ -135,6 +135,14 @@ def add_build_options(parser: argparse.ArgumentParser, *, drafts_flag: bool = Tr
             "--drafts", action="store_true", help="include pages marked draft: true"
         )
     parser.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    parser.add_argument(
+        "--jobs", type=int, default=0, metavar="N",
+        help="processes for a full build (default: one per core; 1: no parallelism)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--no-cache", action="store_true",
+        help="ignore and do not write the build cache (.site-builder-cache/)",
+    )  # fmt: skip
 
 
 def build_options(args: argparse.Namespace) -> object:
@@ -151,6 +159,8 @@ def build_options(args: argparse.Namespace) -> object:
         drafts=getattr(args, "drafts", False),
         strict=args.strict,
         log=log,
+        jobs=args.jobs,
+        cache=not args.no_cache,
     )
 
 

@@ -114,6 +114,8 @@ def run_serve(args: argparse.Namespace) -> int:
         base_url=args.base_url,
         drafts=not args.no_drafts,
         strict=args.strict,
+        jobs=args.jobs,
+        cache=not args.no_cache,
         quiet=args.quiet,
         verbose=args.verbose,
         debug=args.debug,
@@ -194,6 +196,8 @@ class Preview:
         base_url: str | None,
         drafts: bool,
         strict: bool,
+        jobs: int,
+        cache: bool,
         quiet: bool,
         verbose: bool,
         debug: bool,
@@ -205,6 +209,8 @@ class Preview:
         self.base_url_override = base_url
         self.drafts = drafts
         self.strict = strict
+        self.jobs = jobs
+        self.cache = cache
         self.quiet = quiet
         self.verbose = verbose
         self.debug = debug
@@ -293,6 +299,8 @@ class Preview:
             drafts=self.drafts,
             strict=self.strict,
             log=log,
+            jobs=self.jobs,
+            cache=self.cache,
         )
 
     def _configured_base_path(self) -> str | None:
@@ -405,6 +413,10 @@ class Preview:
         """Stop watching, and let a running build finish so no staging folder is left."""
         self.watcher.stop()
         self.rebuilder.stop()
+        # Rebuilds leave the cache alone (writing it costs more than they do); keep what
+        # this session learned for the next `serve` or `build`.
+        if self.builder is not None:
+            self.builder.save_cache()
 
     def _log_request(self, handler: RequestHandler) -> None:
         if self.verbose:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.sitefactory import make_site, run_cli
+from tests.sitefactory import make_site, run_cli, snapshot
 
 
 @pytest.mark.parametrize("command", ["build", "new", "check", "serve", "ingest"])
@@ -99,3 +99,18 @@ def test_new_refuses_paths_outside_content(tmp_path: Path) -> None:
         result = run_cli("new", target, "--title", "X", "--source", project)
         assert result.returncode == 1
         assert "a new page must be a .md file under content/" in result.stderr
+
+
+def test_jobs_and_no_cache(tmp_path: Path) -> None:
+    pages = {f"content/p{i}.md": f"---\ntitle: P{i}\nsummary: S\n---\nText {i}\n" for i in range(6)}
+    project = make_site(tmp_path, pages)
+    cache = project / ".site-builder-cache"
+    serial = run_cli(
+        "build", "--jobs", "1", "--no-cache", "--source", project, "--output", tmp_path / "a"
+    )
+    assert serial.returncode == 0, serial.stderr
+    assert not cache.exists()
+    parallel = run_cli("build", "--jobs", "2", "--source", project, "--output", tmp_path / "b")
+    assert parallel.returncode == 0, parallel.stderr
+    assert any(cache.iterdir())
+    assert snapshot(tmp_path / "a") == snapshot(tmp_path / "b")
