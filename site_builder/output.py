@@ -1,11 +1,12 @@
 """Writing the site atomically: build in a temporary folder, then swap it in.
 
 The new site is written to `.NAME.tmp-PID` beside the output folder. Only when
-every file is written is the old folder renamed away and the new one renamed
-into place, so a failed or killed build leaves the previous output as it was.
-A build killed between those two renames leaves the old site as
-`.NAME.old-PID`; the next build puts it back before it starts. Only folders
-carrying our marker file are ever deleted.
+every file is written does it trade places with the old folder, in one atomic
+step (renameat2 RENAME_EXCHANGE), so a failed or killed build leaves the
+previous output as it was and the output folder never goes missing. Where the
+system cannot exchange, two renames are used; a build killed between them
+leaves the old site as `.NAME.old-PID`, and the next build puts it back before
+it starts. Only folders carrying our marker file are ever deleted.
 
 An incremental build stages the same way, but takes each unchanged file from
 the current output as a hard link (a copy where links are not possible) instead
@@ -17,6 +18,9 @@ renamed over it, so a request gets either the old page or the new one, whole.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
+import functools
 import os
 import posixpath
 import shutil
@@ -129,18 +133,49 @@ class StagingFolder:
             shutil.copy2(source, target)
 
     def commit(self) -> None:
-        old = self.output.parent / f".{self.output.name}.old-{os.getpid()}"
         if self.output.exists():
+            # Mark the old site as ours to delete, then trade places with it in one
+            # step: the output folder never stops existing, and a kill at any point
+            # leaves a whole site there (at worst holding a stray marker file).
             (self.output / MARKER).touch()
-            self.output.rename(old)
+            if exchange(self.path, self.output):
+                (self.output / MARKER).unlink()
+                remove_marked(self.path)
+                return
+            old = self.output.parent / f".{self.output.name}.old-{os.getpid()}"
+            self.output.rename(old)  # no atomic exchange here: recover() undoes a kill
+            (self.path / MARKER).unlink()
+            self.path.rename(self.output)
+            remove_marked(old)
+            return
         (self.path / MARKER).unlink()
         self.path.rename(self.output)
-        if old.exists():
-            remove_marked(old)
 
     def discard(self) -> None:
         if self.path.exists():
             remove_marked(self.path)
+
+
+def exchange(first: Path, second: Path) -> bool:
+    """Swap two folders atomically (Linux renameat2 with RENAME_EXCHANGE).
+
+    False where the system or file system cannot, so the caller falls back to
+    two renames."""
+    renameat2 = getattr(_libc(), "renameat2", None)
+    if renameat2 is None:
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second), rename_exchange) == 0:
+        return True
+    error = ctypes.get_errno()
+    if error in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+        return False
+    raise OSError(error, os.strerror(error), str(second))
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
 
 
 def check_relative(relative: str) -> None:

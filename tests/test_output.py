@@ -1,0 +1,71 @@
+"""The output stage: staged writes swapped in without the folder ever going missing."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from site_builder import output
+from site_builder.output import MARKER, StagingFolder, recover
+
+
+def commit_many(folder: Path, times: int) -> list[str]:
+    """Swap in `times` new sites while a reader keeps opening index.html."""
+    misses: list[str] = []
+    done = threading.Event()
+
+    def read() -> None:
+        while not done.is_set():
+            try:
+                (folder / "index.html").read_bytes()
+            except FileNotFoundError:
+                misses.append("missing")
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for number in range(times):
+            staging = StagingFolder(folder)
+            staging.write("index.html", f"site {number}")
+            staging.write("a/b/index.html", "deep")
+            staging.commit()
+    finally:
+        done.set()
+        reader.join()
+    return misses
+
+
+def test_the_output_folder_never_goes_missing(tmp_path: Path) -> None:
+    folder = tmp_path / "output"
+    commit_many(folder, 1)  # the first build creates the folder
+    assert commit_many(folder, 300) == []
+    assert (folder / "index.html").read_text() == "site 299"
+    assert not (folder / MARKER).exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["output"]
+
+
+def test_without_an_atomic_exchange_two_renames_still_leave_a_whole_site(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(output, "exchange", lambda first, second: False)
+    folder = tmp_path / "output"
+    commit_many(folder, 20)
+    assert (folder / "index.html").read_text() == "site 19"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["output"]
+
+
+def test_recover_puts_back_a_site_left_between_two_renames(tmp_path: Path) -> None:
+    folder = tmp_path / "output"
+    old = tmp_path / ".output.old-123"
+    old.mkdir()
+    (old / "index.html").write_text("old site")
+    (old / MARKER).touch()
+    stale = tmp_path / ".output.tmp-456"
+    stale.mkdir()
+    (stale / MARKER).touch()
+    recover(folder)
+    assert (folder / "index.html").read_text() == "old site"
+    assert not (folder / MARKER).exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["output"]
