@@ -39,3 +39,22 @@ def collect_assets(project: Path) -> tuple[dict[str, Asset], list[Diagnostic]]:
             output_name = str(pure.with_name(f"{pure.stem}.{digest}{pure.suffix}"))
         assets[name] = Asset(path, name, output_name, data)
     return assets, diagnostics
+
+
+def check_collisions(
+    assets: dict[str, Asset], generated: set[str], reserved_prefixes: tuple[str, ...]
+) -> list[Diagnostic]:
+    """A static file must not take the place of a page or a file the build makes."""
+    problems = []
+    for asset in assets.values():
+        name = asset.output_name
+        if name in generated or name.startswith(reserved_prefixes):
+            problems.append(
+                Diagnostic(
+                    f"{STATIC_DIR}/{asset.name}",
+                    None,
+                    None,
+                    f"would overwrite the generated {name}; rename or move the file",
+                )
+            )
+    return problems

@@ -42,7 +42,7 @@ from typing import Any
 from markupsafe import Markup
 
 from . import cache, feeds
-from .assets import STATIC_DIR, Asset, collect_assets
+from .assets import STATIC_DIR, Asset, check_collisions, collect_assets
 from .cache import MarkdownOut, OutputRecord, PageInput, State
 from .config import CONFIG_FILE, Config, load_config
 from .content import (
@@ -558,6 +558,8 @@ class Builder:
         same_config = state.summary is not None and state.summary.config == self.config_fp
         moved = {p.rel for p in pages if not p.output_path} if same_config else None
         problems += place_pages(pages, config.base_path, origin, moved)
+        made = {p.output_path for p in pages} | set(GENERATED)
+        problems += check_collisions(self.assets, made, (SEARCH_PREFIX,))
         if not quick:
             self._source_problems = {}
         for page in pages if not quick else [self.pages.get(rel) for rel in self._changed]:

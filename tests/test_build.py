@@ -223,3 +223,16 @@ def test_warnings_pass_unless_strict(tmp_path: Path) -> None:
     assert strict.returncode == 1
     assert warning in strict.stderr
     assert not (tmp_path / "out2").exists()
+
+
+@pytest.mark.parametrize(
+    "name", ["index.html", "feed.xml", "a/index.html", "pagefind/pagefind-ui.js"]
+)
+def test_a_static_file_cannot_replace_a_generated_one(tmp_path: Path, name: str) -> None:
+    project = make_site(tmp_path, {"content/a.md": page("A"), f"static/{name}": "x"})
+    result = run_cli("build", "--source", project, "--output", tmp_path / "out")
+    assert result.returncode == 1
+    assert (
+        f"static/{name}: would overwrite the generated {name}; rename or move the file"
+        in result.stderr
+    )
