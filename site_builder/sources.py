@@ -68,9 +68,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-import feedparser
 import yaml
-from feedparser import http as feedparser_http
 
 from .content import read_text
 from .errors import BuildFailed, Diagnostic, SiteError
@@ -174,6 +172,8 @@ def _read_feed(feed: str) -> tuple[bytes, dict[str, str]]:
         result: dict[str, Any] = {}
         try:
             # feedparser's own fetcher: its Accept and User-Agent headers, gzip, `feed:` URLs.
+            from feedparser import http as feedparser_http  # only ingest needs it (slow import)
+
             data = feedparser_http.get(feed, result=result)
         except (urllib.error.URLError, OSError, ValueError) as error:
             reason = getattr(error, "reason", None) or error
@@ -212,6 +212,8 @@ _HARMLESS_XML_ERRORS = {"undefined entity"}
 
 
 def _parse_xml_feed(data: bytes, headers: dict[str, str]) -> _Feed:
+    import feedparser  # imported here: every build loads this module, only ingest parses
+
     parsed = feedparser.parse(io.BytesIO(data), response_headers=headers)
     problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
     warnings: list[str] = []
