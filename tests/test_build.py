@@ -225,9 +225,7 @@ def test_warnings_pass_unless_strict(tmp_path: Path) -> None:
     assert not (tmp_path / "out2").exists()
 
 
-@pytest.mark.parametrize(
-    "name", ["index.html", "feed.xml", "a/index.html", "pagefind/notes.txt"]
-)
+@pytest.mark.parametrize("name", ["index.html", "feed.xml", "a/index.html", "pagefind/notes.txt"])
 def test_a_static_file_cannot_replace_a_generated_one(tmp_path: Path, name: str) -> None:
     project = make_site(tmp_path, {"content/a.md": page("A"), f"static/{name}": "x"})
     result = run_cli("build", "--source", project, "--output", tmp_path / "out")
