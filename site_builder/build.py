@@ -50,6 +50,7 @@ from .content import (
     SOURCES_DIR,
     discover,
     load_data,
+    parse_page,
     read_text,
     relpath,
     split_front_matter,
@@ -90,12 +91,10 @@ from .output import (
     write_in_place,
 )
 from .parallel import fork_map, usable_jobs
-from .schema import read_front_matter
 from .search import BUNDLE_DIR, build_search_index
 from .sources import SourceRecord, check_quote, load_sources
 from .templates import TEMPLATES_DIR, KeyFactView, Templates, make_citation, read_templates
 from .urls import assign_locations, page_location
-from .yamlsafe import load_yaml
 
 DATA_DIR = "data"
 GENERATED = (feeds.SITEMAP_FILE, feeds.FEED_FILE, "robots.txt", ".nojekyll")
@@ -1211,13 +1210,8 @@ class ReadJob:
         digest = digest_text(text)
         if digest == known:
             return ReadAgain(stat, read_at), None
-        try:
-            front_text, body, body_line = split_front_matter(text, source_path)
-            data = load_yaml(front_text, source_path, line_offset=1)
-        except SiteError as exc:
-            return PageInput(digest, None, 0, [exc.diagnostic], stat, read_at), None
         problems: list[Diagnostic] = []
-        front = read_front_matter(data, source_path, (2, 1), problems)
+        front, body, body_line = parse_page(text, source_path, problems)
         found = PageInput(digest, front, body_line, problems, stat, read_at)
         if front is None or self.context is None:
             return found, None

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .errors import Diagnostic, SiteError
 from .model import Page
-from .schema import read_front_matter
+from .schema import FrontMatter, read_front_matter
 from .yamlsafe import load_yaml
 
 CONTENT_DIR = "content"
@@ -123,18 +123,30 @@ def split_front_matter(text: str, rel: str) -> tuple[str, str, int]:
     raise SiteError(rel, 1, 1, "front matter is not closed: add a '---' line after its last key")
 
 
+def parse_page(
+    text: str, source_path: str, diagnostics: list[Diagnostic]
+) -> tuple[FrontMatter | None, str, int]:
+    """(checked front matter or None, Markdown body, line where the body starts) of a
+    page's text; problems go to `diagnostics`."""
+    try:
+        front_text, body, body_line = split_front_matter(text, source_path)
+        data = load_yaml(front_text, source_path, line_offset=1)
+    except SiteError as exc:
+        diagnostics.append(exc.diagnostic)
+        return None, "", 0
+    return read_front_matter(data, source_path, (2, 1), diagnostics), body, body_line
+
+
 def load_page(project: Path, path: Path, diagnostics: list[Diagnostic]) -> Page | None:
     """Read one content file into a Page; problems go to `diagnostics`."""
     source_path = relpath(path, project)
     rel = relpath(path, project / CONTENT_DIR)
     try:
         text = read_text(path, source_path)
-        front_text, body, body_line = split_front_matter(text, source_path)
-        data = load_yaml(front_text, source_path, line_offset=1)
     except SiteError as exc:
         diagnostics.append(exc.diagnostic)
         return None
-    front = read_front_matter(data, source_path, (2, 1), diagnostics)
+    front, body, body_line = parse_page(text, source_path, diagnostics)
     if front is None:
         return None
     return Page(source_path=source_path, rel=rel, front=front, body=body, body_line=body_line)
