@@ -113,28 +113,3 @@ def _collect(pid: int, read_end: int) -> list[Any]:
     if kind != "ok":
         raise WorkerFailed(value)
     return value
-
-
-def in_background(work: Callable[[], str]) -> Callable[[], str]:
-    """Run `work()` in a forked child while this process goes on; the returned function
-    waits for it and gives its result ("" if it ran without an exception, else the
-    error). Where forking is not safe, `work` runs at once."""
-    if not hasattr(os, "fork") or threading.active_count() > 1:
-        result = work()
-        return lambda: result
-    read_end, write_end = os.pipe()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    pid = os.fork()
-    if pid == 0:
-        os.close(read_end)
-        _child(lambda _: work(), [None], write_end)
-    os.close(write_end)
-
-    def wait() -> str:
-        try:
-            return _collect(pid, read_end)[0]
-        except WorkerFailed as exc:
-            return str(exc)
-
-    return wait
