@@ -114,18 +114,20 @@ def make_parser(raw_html: str = "escape") -> MarkdownIt:
 
 
 def render(md: MarkdownIt, text: str, page: PageEnv) -> Rendered:
-    result = Rendered(html="")
-    env: dict[str, Any] = {"page": page, "result": result, "numbers": {}}
-    tokens = md.parse(text, env)
-    result.html = _finish(md, md.renderer.render(tokens, md.options, env))
-    return result
+    return _render(md, md.parse, text, page)
 
 
 def render_inline(md: MarkdownIt, text: str, page: PageEnv) -> Rendered:
     """Inline Markdown (a key fact, say): same rules, no wrapping paragraph."""
+    return _render(md, md.parseInline, text, page)
+
+
+def _render(
+    md: MarkdownIt, parse: Callable[[str, dict], list[Token]], text: str, page: PageEnv
+) -> Rendered:
     result = Rendered(html="")
     env: dict[str, Any] = {"page": page, "result": result, "numbers": {}}
-    tokens = md.parseInline(text, env)
+    tokens = parse(text, env)
     result.html = _finish(md, md.renderer.render(tokens, md.options, env))
     return result
 
