@@ -69,12 +69,36 @@ def recover(output: Path) -> None:
         return
     for leftover in sorted(parent.glob(f".{output.name}.*-*")):
         if not (leftover / MARKER).exists():
+            _remove_if_abandoned_and_empty(leftover)
             continue
         if leftover.name.startswith(f".{output.name}.old-") and not output.exists():
             (leftover / MARKER).unlink()
             leftover.rename(output)
         else:
             remove_marked(leftover)
+
+
+def _remove_if_abandoned_and_empty(folder: Path) -> None:
+    """A build killed between making its staging folder and marking it leaves the
+    folder empty and unmarked. Empty, it holds nothing to lose; its build is gone
+    when no process has the id in its name."""
+    pid = folder.name.rpartition("-")[2]
+    if not pid.isdigit() or _process_alive(int(pid)):
+        return
+    try:
+        folder.rmdir()  # only succeeds on an empty folder
+    except OSError:
+        pass
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def remove_marked(folder: Path) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -69,3 +72,34 @@ def test_recover_puts_back_a_site_left_between_two_renames(tmp_path: Path) -> No
     assert (folder / "index.html").read_text() == "old site"
     assert not (folder / MARKER).exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["output"]
+
+
+def dead_pid() -> int:
+    """The id of a process that has ended (and been reaped)."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_recover_removes_an_empty_staging_folder_its_killed_build_never_marked(
+    tmp_path: Path,
+) -> None:
+    # A kill between mkdir and marking the folder leaves it empty and unmarked.
+    folder = tmp_path / "output"
+    abandoned = tmp_path / f".output.tmp-{dead_pid()}"
+    abandoned.mkdir()
+    recover(folder)
+    assert not abandoned.exists()
+
+
+def test_recover_leaves_unmarked_folders_that_are_not_empty_or_still_in_use(
+    tmp_path: Path,
+) -> None:
+    holding_files = tmp_path / f".output.tmp-{dead_pid()}"
+    holding_files.mkdir()
+    (holding_files / "notes.txt").write_text("not ours to delete")
+    in_use = tmp_path / f".output.tmp-{os.getpid()}"  # a build still running
+    in_use.mkdir()
+    recover(tmp_path / "output")
+    assert (holding_files / "notes.txt").exists()
+    assert in_use.is_dir()
