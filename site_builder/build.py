@@ -20,26 +20,30 @@ one run to the next, so most builds are incremental:
   files of the live folder one by one, each atomically;
 - a full build with many pages to render spreads them over all cores
   (parallel.py); the output is the same as a serial build's, byte for byte.
+
+This module is the orchestration: the `Builder` runs the phases in order, decides
+what each must look at, and keeps what the next build reuses. Each phase's own
+work lives in a module of its own:
+- load_phase.py: pages as the build keeps them; URLs, navigation, neighbours;
+- markdown_phase.py: reading content files and rendering their Markdown (markdown.py),
+  recording what each rendering depended on; citations; what links.py checks;
+- write_phase.py: which outputs to make; rendering them (templates.py, feeds.py) into
+  the staging folder (output.py), or for a rebuild in place.
 """
 
 from __future__ import annotations
 
 import copy
 import gc
-import hashlib
 import os
 import pickle
 import time
 import unicodedata
-import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
-
-from markupsafe import Markup
 
 from . import cache, feeds
 from .assets import STATIC_DIR, Asset, check_collisions, collect_assets
@@ -50,18 +54,14 @@ from .content import (
     SOURCES_DIR,
     discover,
     load_data,
-    parse_page,
     read_text,
     relpath,
     split_front_matter,
 )
 from .deps import (
     ALL,
-    MISSING,
     Index,
     Key,
-    PagesView,
-    Recorder,
     Subject,
     Summary,
     Trace,
@@ -69,8 +69,8 @@ from .deps import (
     digest_text,
     fingerprint,
     keys_by_subject,
-    norm,
     pack,
+    sha256,
     stale,
     subjects,
     summarize,
@@ -79,10 +79,26 @@ from .deps import (
 )
 from .errors import BuildFailed, Diagnostic, SiteError
 from .links import check_links
-from .markdown import PageEnv, make_parser, render, render_inline
-from .model import BuildResult, Citation, Heading, LinkRef, NavItem, Page, Site
+from .load_phase import (
+    check_page_sources,
+    file_stat,
+    link_neighbours,
+    make_nav,
+    make_page,
+    place_pages,
+)
+from .markdown import make_parser
+from .markdown_phase import (
+    LinkSource,
+    MarkdownContext,
+    MarkdownJob,
+    ReadAgain,
+    ReadJob,
+    page_citations,
+    unpack_text,
+)
+from .model import BuildResult, Heading, LinkRef, Page, Site
 from .output import (
-    FileStamp,
     StagingFolder,
     check_output_folder,
     recover,
@@ -92,13 +108,12 @@ from .output import (
 )
 from .parallel import fork_map, usable_jobs
 from .search import BUNDLE_DIR, build_search_index
-from .sources import SourceRecord, check_quote, load_sources
-from .templates import TEMPLATES_DIR, KeyFactView, Templates, make_citation, read_templates
-from .urls import assign_locations, page_location
+from .sources import SourceRecord, load_sources
+from .templates import TEMPLATES_DIR, Templates, read_templates
+from .write_phase import ENV_READ, Outcome, Plan, RenderJob
 
 DATA_DIR = "data"
 GENERATED = (feeds.SITEMAP_FILE, feeds.FEED_FILE, "robots.txt", ".nojekyll")
-ENV_READ = ("SOURCE_DATE_EPOCH",)  # the environment variables outputs depend on (feeds.py)
 SOURCES_PREFIX = SOURCES_DIR + "/"  # content/sources/ holds source records, not pages
 SEARCH_PREFIX = BUNDLE_DIR + "/"  # output/pagefind/ is written by Pagefind, not planned
 
@@ -940,70 +955,7 @@ class Builder:
         timer.step("write", t)
 
 
-@dataclass
-class Plan:
-    on_disk: dict[str, FileStamp] | None  # the output folder as found (full builds)
-    owners: dict[str, str] = field(default_factory=dict)  # output path -> page rel or ""
-    render: list[str] = field(default_factory=list)  # output paths to render
-    keep: list[str] = field(default_factory=list)  # output paths still up to date
-    copy: list[Asset] = field(default_factory=list)
-    remove: list[str] = field(default_factory=list)  # output paths no longer made
-
-    def unchanged(self, records: dict[str, OutputRecord]) -> bool:
-        """True if the output folder already is exactly what this build would write."""
-        if self.render or self.remove or self.on_disk is None:
-            return False
-        if self.on_disk.keys() != self.owners.keys():
-            return False
-        for path in self.owners:
-            record = records.get(path)
-            if record is None or self.on_disk[path] != record.stamp:
-                return False
-        return all(records[a.output_name].digest == sha256(a.data) for a in self.copy)
-
-
-@dataclass
-class Outcome:
-    records: dict[str, OutputRecord] = field(default_factory=dict)
-    written: list[str] = field(default_factory=list)
-    rendered: list[str] = field(default_factory=list)
-
-    def add(self, path: str, record: OutputRecord, written: bool, rendered: bool) -> None:
-        self.records[path] = record
-        if written:
-            self.written.append(path)
-        if rendered:
-            self.rendered.append(path)
-
-
-# -- loading helpers -------------------------------------------------------------------
-
-
-def pack_text(text: str) -> bytes:
-    """Text kept for later, compressed (fast zlib: a third of the size or less)."""
-    return zlib.compress(text.encode("utf-8", "surrogatepass"), 1)
-
-
-def unpack_text(packed: bytes) -> str:
-    return zlib.decompress(packed).decode("utf-8", "surrogatepass")
-
-
-def make_page(rel: str, known: PageInput) -> Page:
-    """A Page as this process keeps it: its body, and what rendering it gave, are kept
-    aside compressed, and reach templates through the lazy attributes of deps.World."""
-    assert known.front is not None
-    return Page(
-        source_path=f"{CONTENT_DIR}/{rel}",
-        rel=rel,
-        front=known.front,
-        body="",
-        body_line=known.body_line,
-    )
-
-
-def file_stat(path: Path) -> tuple[int, int, int, int]:
-    st = os.stat(path)
-    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+# -- between the phases ---------------------------------------------------------------
 
 
 def keep_for_the_build() -> None:
@@ -1020,343 +972,6 @@ def keep_for_the_build() -> None:
 def fail_on(diagnostics: list[Diagnostic], strict: bool) -> None:
     if any(d.is_error or strict for d in diagnostics):
         raise BuildFailed(diagnostics)
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def place_pages(
-    pages: list[Page], base_path: str, origin: str, moved: set[str] | None
-) -> list[Diagnostic]:
-    """URLs and output paths. `moved`: the pages that may have a new one (None: all);
-    the others keep theirs. Any problem: all are placed again, for exact messages."""
-    if moved is None:
-        return assign_locations(pages, base_path, origin)
-    for page in pages:
-        if page.rel not in moved:
-            continue
-        location = page_location(page)
-        if isinstance(location, Diagnostic):
-            return assign_locations(pages, base_path, origin)
-        url, output_path = location
-        page.url = base_path + url
-        page.permalink = origin + page.url
-        page.output_path = output_path
-    keys = {page.output_path.lower() for page in pages}
-    if len(keys) != len(pages):
-        return assign_locations(pages, base_path, origin)
-    return []
-
-
-def check_page_sources(pages: list[Page], sources: dict[str, SourceRecord]) -> list[Diagnostic]:
-    problems = []
-    for page in pages:
-        for source_id, line in page.front.source_lines.items():
-            if source_id not in sources:
-                problems.append(
-                    Diagnostic(
-                        page.source_path,
-                        line,
-                        None,
-                        f"unknown source '{source_id}': no content/sources/{source_id}.yaml "
-                        "(run site-builder ingest FEED to make one)",
-                    )
-                )
-    return problems
-
-
-def make_nav(config: Config, pages: list[Page]) -> tuple[list[NavItem], list[Diagnostic]]:
-    by_rel = {page.rel: page for page in pages}
-    nav: list[NavItem] = []
-    problems: list[Diagnostic] = []
-    for rel, line in zip(config.nav, config.nav_lines, strict=False):
-        page = by_rel.get(rel)
-        if page is None:
-            problems.append(
-                Diagnostic(CONFIG_FILE, line, None, f"nav: there is no page content/{rel}")
-            )
-            continue
-        nav.append(NavItem(page.nav_title, page.url, page.source_path))
-    return nav, problems
-
-
-def link_neighbours(pages: list[Page]) -> None:
-    """Previous/next links follow the reading order (front matter `order`)."""
-    for page in pages:
-        page.prev = page.next = None
-    chain = [p for p in pages if not p.is_404]
-    for before, after in zip(chain, chain[1:], strict=False):
-        before.next = after
-        after.prev = before
-
-
-# -- phase 2 helpers: Markdown -----------------------------------------------------------
-
-
-class KnownSources:
-    """`source_ids` for the Markdown renderer: each membership test is recorded."""
-
-    def __init__(self, ids: Any, deps: Trace) -> None:
-        self.ids = ids
-        self.deps = deps
-
-    def __contains__(self, source_id: object) -> bool:
-        known = source_id in self.ids
-        self.deps[("source", str(source_id), "known")] = known
-        return known
-
-
-@dataclass
-class MarkdownContext:
-    """Renders one page's Markdown, recording what it depended on besides the text:
-    the URL of each page it links to, whether each source it cites exists, and the
-    record of each source whose quotation it checks."""
-
-    md: Any
-    raw_html: str
-    sources: dict[str, SourceRecord]
-    source_fps: dict[str, str]
-
-    def render(
-        self, page: Page, body: str, digest: str, url_of: Callable[[str], str | None]
-    ) -> MarkdownOut:
-        deps: Trace = {}
-
-        def page_url(rel: str) -> str | None:
-            url = url_of(rel)
-            deps.setdefault(("page", rel, "url"), MISSING if url is None else norm(url))
-            return url
-
-        def quote_problem(text: str, speaker: str | None, source_id: str) -> str | None:
-            deps[("source", source_id, "")] = self.source_fps.get(source_id)
-            return check_quote(text, speaker, self.sources[source_id])
-
-        env = PageEnv(
-            source_path=page.source_path,
-            rel=page.rel,
-            line_offset=page.body_line - 1,
-            page_url=page_url,
-            source_ids=KnownSources(self.sources, deps),  # type: ignore[arg-type]
-            check_quote=quote_problem,
-        )
-        result = render(self.md, body, env)
-        cited = list(result.citations)
-        diagnostics = list(result.diagnostics)
-        key_facts: list[KeyFactView] = []
-        for fact in page.front.key_facts:
-            fact_env = PageEnv(**{**env.__dict__, "line_offset": fact.line - 1})
-            inline = render_inline(self.md, fact.text, fact_env)
-            diagnostics += inline.diagnostics
-            key_facts.append(KeyFactView(Markup(inline.html), fact.source))
-            cited += inline.citations
-        parts = pickle.dumps((result.toc, result.anchors, result.links, key_facts))
-        return MarkdownOut(
-            digest=digest,
-            raw_html=self.raw_html,
-            html=pack_text(result.html),
-            html_digest=digest_text(result.html),
-            parts=parts,
-            parts_digest=sha256(parts),
-            anchored=[link for link in result.links if link.anchor is not None],
-            cited=cited,
-            diagnostics=diagnostics,
-            deps=deps,
-        )
-
-
-@dataclass
-class MarkdownJob:
-    """Renders again the Markdown of pages whose text is unchanged (a link target's URL
-    changed, a cited source's record...): the whole site is known by now."""
-
-    context: MarkdownContext
-    world: World
-    inputs: dict[str, PageInput]
-    body: Callable[[Page], str]
-
-    def run(self, page: Page) -> MarkdownOut:
-        def url_of(rel: str) -> str | None:
-            target = self.world.pages.get(rel)
-            return target.url if target is not None else None
-
-        return self.context.render(page, self.body(page), self.inputs[page.rel].digest, url_of)
-
-
-@dataclass
-class ReadJob:
-    """Reads a content file (each once, in a worker), parses its front matter and, if
-    it parsed, renders its Markdown at once: its text then never leaves the worker.
-
-    A link's target URL is not known yet (the slugs of the pages not yet read decide
-    it): it is predicted from the target's path, or taken from the last build, and
-    recorded like any dependency. Once the site is assembled, a page whose prediction
-    was wrong (its target has a slug, is a draft or failed) is rendered again."""
-
-    context: MarkdownContext | None  # None: front matter only
-    known_urls: dict[str, str]  # rel -> URL of the pages placed by the last build
-    existing: frozenset[str]  # every content rel there is
-    base_path: str
-
-    def run(self, item: tuple[str, str, str]) -> tuple[PageInput | ReadAgain, MarkdownOut | None]:
-        rel, path, known = item
-        source_path = f"{CONTENT_DIR}/{rel}"
-        stat = file_stat(Path(path))
-        read_at = time.time_ns()
-        try:
-            text = read_text(Path(path), source_path)
-        except SiteError as exc:
-            return PageInput("", None, 0, [exc.diagnostic], stat, read_at), None
-        digest = digest_text(text)
-        if digest == known:
-            return ReadAgain(stat, read_at), None
-        problems: list[Diagnostic] = []
-        front, body, body_line = parse_page(text, source_path, problems)
-        found = PageInput(digest, front, body_line, problems, stat, read_at)
-        if front is None or self.context is None:
-            return found, None
-        return found, self.context.render(make_page(rel, found), body, digest, self.predict)
-
-    def predict(self, rel: str) -> str | None:
-        if rel in self.known_urls:
-            return self.known_urls[rel]
-        if rel not in self.existing:
-            return None
-        stub = SimpleNamespace(
-            rel=rel,
-            is_404=rel == "404.md",
-            front=SimpleNamespace(slug=None),
-            source_path=f"{CONTENT_DIR}/{rel}",
-        )
-        location = page_location(stub)  # type: ignore[arg-type]
-        return None if isinstance(location, Diagnostic) else self.base_path + location[0]
-
-
-@dataclass(frozen=True)
-class ReadAgain:
-    """A file read again whose text is the same: only its stat and read time are new."""
-
-    stat: tuple[int, int, int, int]
-    read_at: int
-
-
-def page_citations(
-    page: Page, out: MarkdownOut, sources: dict[str, SourceRecord]
-) -> list[Citation]:
-    """The citations, numbered in order of first use: body, key facts, then front matter."""
-    citations: list[Citation] = []
-    seen: set[str] = set()
-    for source_id in [*out.cited, *page.front.sources, *(f.source for f in page.front.key_facts)]:
-        if source_id in sources and source_id not in seen:
-            seen.add(source_id)
-            citations.append(make_citation(len(citations) + 1, sources[source_id]))
-    return citations
-
-
-# -- phase 4 helpers: templates and files ----------------------------------------------
-
-
-class LinkSource:
-    """What links.check_links reads of a page: its links with an anchor, and (only for
-    a page such a link points to) its anchors."""
-
-    def __init__(
-        self, page: Page, out: MarkdownOut, parts: Callable[[str], tuple[Any, ...]]
-    ) -> None:
-        self.rel = page.rel
-        self.source_path = page.source_path
-        self.links = out.anchored
-        self._parts = parts
-
-    @property
-    def anchors(self) -> set[str]:
-        return self._parts(self.rel)[1]
-
-
-@dataclass
-class Rendered:
-    path: str
-    record: OutputRecord | None
-    data: bytes | None = None  # in place: the bytes to write, once every render succeeded
-    written: bool = False
-    problems: list[Diagnostic] = field(default_factory=list)
-
-
-@dataclass
-class RenderJob:
-    """Renders one output (in this process or a forked worker)."""
-
-    site: Site
-    world: World
-    templates: Templates
-    owners: dict[str, str]
-    old: dict[str, OutputRecord]
-    on_disk: dict[str, FileStamp] | None
-    staging: StagingFolder | None = None
-    pack: bool = False  # send traces packed (from worker processes)
-
-    def run(self, path: str) -> Rendered:
-        recorder = Recorder(self.world)
-        owner = self.owners[path]
-        try:
-            if owner:
-                text = self.render_page(self.world.pages[owner], recorder)
-            else:
-                text = self.render_generated(path, recorder)
-        except SiteError as exc:
-            return Rendered(path, None, problems=[exc.diagnostic])
-        data = text.encode("utf-8")
-        found = subjects(recorder.facts)
-        trace: Trace | bytes = pack(recorder.facts) if self.pack else recorder.facts
-        if self.staging is not None:
-            record, written = self.stage(path, data, trace, found)
-            return Rendered(path, record, written=written)
-        digest = sha256(data)
-        old = self.old.get(path)
-        if old is not None and old.digest == digest:
-            return Rendered(path, OutputRecord(digest, old.stamp, owner, trace, found))
-        record = OutputRecord(digest, FileStamp(0, 0, 0), owner, trace, found)
-        return Rendered(path, record, data=data, written=True)
-
-    def stage(
-        self, path: str, data: bytes, trace: Trace | bytes | None, found: tuple[Subject, ...]
-    ) -> tuple[OutputRecord, bool]:
-        """Put one file in the staging folder: the current one (a hard link) if its bytes
-        are the same, else these. Returns its record and whether bytes were written."""
-        assert self.staging is not None
-        digest = sha256(data)
-        owner = self.owners.get(path, "")
-        old = self.old.get(path)
-        on_disk = self.on_disk or {}
-        if old is not None and old.digest == digest and on_disk.get(path) == old.stamp:
-            self.staging.reuse(path)
-            return OutputRecord(digest, old.stamp, owner, trace, found), False
-        stamp = FileStamp.of(self.staging.write(path, data))
-        return OutputRecord(digest, stamp, owner, trace, found), True
-
-    def render_page(self, page: Page, recorder: Recorder) -> str:
-        return self.templates.render_page(self.site, page, recorder)
-
-    def render_generated(self, path: str, recorder: Recorder) -> str:
-        if path == ".nojekyll":
-            return ""
-        site = FeedSite(self.site, recorder)
-        if path == "robots.txt":
-            return feeds.robots(site)  # type: ignore[arg-type]
-        for name in ENV_READ:
-            recorder.read(("env", name, ""))
-        if path == feeds.SITEMAP_FILE:
-            return feeds.sitemap(site)  # type: ignore[arg-type]
-        return feeds.atom_feed(site)  # type: ignore[arg-type]
-
-
-class FeedSite:
-    """What feeds.py reads of the site, with the pages recorded like a template's."""
-
-    def __init__(self, site: Site, recorder: Recorder) -> None:
-        self.config = site.config
-        self.as_of = site.as_of
-        self.pages = PagesView(recorder.world.all_pages, recorder, ("list", "all", ""))
 
 
 def build(options: BuildOptions) -> BuildResult:

@@ -85,6 +85,11 @@ def digest_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def sha256(data: bytes) -> str:
+    """The digest of an output file's bytes, or of a page's pickled Markdown parts."""
+    return hashlib.sha256(data).hexdigest()
+
+
 def norm(value: Any) -> Any:
     """The form in which a value is recorded and compared."""
     kind = type(value)

@@ -1,0 +1,105 @@
+"""Phase 1 of the build (build.py): pages as the build keeps them, then the site as a whole.
+
+A content file read and parsed becomes a `Page` (`make_page`). Once every page is
+known, in reading order, the pages are placed (URLs and output paths: `place_pages`),
+the sources they name are checked, the navigation is made and each page is linked
+to its neighbours. The Builder decides which pages are looked at: all of them, or
+after a few saves only those that changed.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .cache import PageInput
+from .config import CONFIG_FILE, Config
+from .content import CONTENT_DIR
+from .errors import Diagnostic
+from .model import NavItem, Page
+from .sources import SourceRecord
+from .urls import assign_locations, page_location
+
+
+def make_page(rel: str, known: PageInput) -> Page:
+    """A Page as this process keeps it: its body, and what rendering it gave, are kept
+    aside compressed, and reach templates through the lazy attributes of deps.World."""
+    assert known.front is not None
+    return Page(
+        source_path=f"{CONTENT_DIR}/{rel}",
+        rel=rel,
+        front=known.front,
+        body="",
+        body_line=known.body_line,
+    )
+
+
+def file_stat(path: Path) -> tuple[int, int, int, int]:
+    """(size, mtime, ctime, inode): what tells a file is the one read (PageInput.unchanged)."""
+    st = os.stat(path)
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def place_pages(
+    pages: list[Page], base_path: str, origin: str, moved: set[str] | None
+) -> list[Diagnostic]:
+    """URLs and output paths. `moved`: the pages that may have a new one (None: all);
+    the others keep theirs. Any problem: all are placed again, for exact messages."""
+    if moved is None:
+        return assign_locations(pages, base_path, origin)
+    for page in pages:
+        if page.rel not in moved:
+            continue
+        location = page_location(page)
+        if isinstance(location, Diagnostic):
+            return assign_locations(pages, base_path, origin)
+        url, output_path = location
+        page.url = base_path + url
+        page.permalink = origin + page.url
+        page.output_path = output_path
+    keys = {page.output_path.lower() for page in pages}
+    if len(keys) != len(pages):
+        return assign_locations(pages, base_path, origin)
+    return []
+
+
+def check_page_sources(pages: list[Page], sources: dict[str, SourceRecord]) -> list[Diagnostic]:
+    problems = []
+    for page in pages:
+        for source_id, line in page.front.source_lines.items():
+            if source_id not in sources:
+                problems.append(
+                    Diagnostic(
+                        page.source_path,
+                        line,
+                        None,
+                        f"unknown source '{source_id}': no content/sources/{source_id}.yaml "
+                        "(run site-builder ingest FEED to make one)",
+                    )
+                )
+    return problems
+
+
+def make_nav(config: Config, pages: list[Page]) -> tuple[list[NavItem], list[Diagnostic]]:
+    by_rel = {page.rel: page for page in pages}
+    nav: list[NavItem] = []
+    problems: list[Diagnostic] = []
+    for rel, line in zip(config.nav, config.nav_lines, strict=False):
+        page = by_rel.get(rel)
+        if page is None:
+            problems.append(
+                Diagnostic(CONFIG_FILE, line, None, f"nav: there is no page content/{rel}")
+            )
+            continue
+        nav.append(NavItem(page.nav_title, page.url, page.source_path))
+    return nav, problems
+
+
+def link_neighbours(pages: list[Page]) -> None:
+    """Previous/next links follow the reading order (front matter `order`)."""
+    for page in pages:
+        page.prev = page.next = None
+    chain = [p for p in pages if not p.is_404]
+    for before, after in zip(chain, chain[1:], strict=False):
+        before.next = after
+        after.prev = before
