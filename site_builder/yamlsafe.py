@@ -21,6 +21,14 @@ What differs from `yaml.safe_load`, and why:
 - Errors are `SiteError`s with the line counted in the whole file and a
   message a writer can act on, including the ones PyYAML raises without a
   position (a forbidden character, a number too long to convert).
+
+Speed: every page has front matter, and PyYAML's pure-Python scanner and parser
+cost a build about as much as a tenth of its Markdown. Plain front matter (no
+anchor, alias, tag, directive, tab or deep nesting: what writers write) is
+therefore parsed by libyaml (PyYAML's C parser) and built into values by the same
+constructor as above. Anything else, and anything libyaml rejects, goes through
+the checking loader, which alone reports errors: the two give the same values
+and positions, and the same messages (tests/test_yamlsafe.py checks both).
 """
 
 from __future__ import annotations
@@ -30,10 +38,15 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.constructor import ConstructorError
+from yaml.composer import Composer
+from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.cyaml import CParser  # libyaml, which PyYAML's wheels include
 from yaml.events import AliasEvent, MappingStartEvent, ScalarEvent, SequenceStartEvent
-from yaml.nodes import MappingNode, ScalarNode, SequenceNode
-from yaml.reader import ReaderError
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.parser import Parser
+from yaml.reader import Reader, ReaderError
+from yaml.resolver import Resolver
+from yaml.scanner import Scanner
 
 from .errors import SiteError
 
@@ -60,47 +73,18 @@ class YamlList(list):
     raw: list[str | None]
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader + the rules in the module docstring."""
+class _Constructor(SafeConstructor):
+    """SafeConstructor + the rules on values in the module docstring."""
 
-    def __init__(self, stream: str, path: str, line_offset: int) -> None:
+    def __init__(self, path: str, line_offset: int) -> None:
         self._path = path
         self._line_offset = line_offset
-        self._depth = 0
-        super().__init__(stream)
+        super().__init__()
 
     def _error(self, mark: yaml.Mark | None, message: str) -> SiteError:
         line = mark.line + 1 + self._line_offset if mark else None
         col = mark.column + 1 if mark else None
         return SiteError(self._path, line, col, message)
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.peek_event()
-        if isinstance(event, AliasEvent):
-            raise self._error(
-                event.start_mark,
-                f"YAML alias '*{event.anchor}' is not allowed; write the value out in full",
-            )
-        if (
-            isinstance(event, ScalarEvent | MappingStartEvent | SequenceStartEvent)
-            and event.anchor is not None
-        ):
-            raise self._error(
-                event.start_mark,
-                f"YAML anchor '&{event.anchor}' is not allowed; write each value out in full",
-            )
-        if not isinstance(event, MappingStartEvent | SequenceStartEvent):
-            return super().compose_node(parent, index)
-        self._depth += 1
-        if self._depth > MAX_DEPTH:
-            raise self._error(
-                event.start_mark,
-                f"lists and mappings are nested more than {MAX_DEPTH} levels deep here",
-            )
-        try:
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
 
     def construct_yaml_map(self, node: MappingNode) -> Any:
         data = YamlMap()
@@ -171,31 +155,105 @@ class _Loader(yaml.SafeLoader):
         return (node.start_mark.line + 1 + self._line_offset, node.start_mark.column + 1)
 
 
-_Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_yaml_map)
-_Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_yaml_seq)
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
-_Loader.add_constructor("tag:yaml.org,2002:str", _Loader.construct_yaml_str)
-_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
-_Loader.add_constructor(None, _Loader.construct_undefined)
+_Constructor.add_constructor("tag:yaml.org,2002:map", _Constructor.construct_yaml_map)
+_Constructor.add_constructor("tag:yaml.org,2002:seq", _Constructor.construct_yaml_seq)
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor.construct_yaml_timestamp)
+_Constructor.add_constructor("tag:yaml.org,2002:str", _Constructor.construct_yaml_str)
+_Constructor.add_constructor("tag:yaml.org,2002:int", _Constructor.construct_yaml_int)
+_Constructor.add_constructor(None, _Constructor.construct_undefined)
 # Types a writer never means: refuse them like any unknown tag.
 for _tag in ("binary", "set", "omap", "pairs"):
-    _Loader.add_constructor(f"tag:yaml.org,2002:{_tag}", _Loader.construct_undefined)
+    _Constructor.add_constructor(f"tag:yaml.org,2002:{_tag}", _Constructor.construct_undefined)
 
-# YAML 1.2 booleans: drop SafeLoader's resolver and add one for true/false only.
-_Loader.yaml_implicit_resolvers = {
+
+class _Resolver(Resolver):
+    """YAML 1.2 booleans: SafeLoader's resolvers, less yes/no/on/off."""
+
+
+_Resolver.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    for first, resolvers in Resolver.yaml_implicit_resolvers.items()
 }
-_Loader.add_implicit_resolver(
+_Resolver.add_implicit_resolver(
     "tag:yaml.org,2002:bool",
     re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
     list("tTfF"),
 )
 
 
+class _Loader(Reader, Scanner, Parser, Composer, _Constructor, _Resolver):
+    """The checking loader: pure Python, every event seen (anchors, aliases, depth)."""
+
+    def __init__(self, stream: str, path: str, line_offset: int) -> None:
+        Reader.__init__(self, stream)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+        Composer.__init__(self)
+        _Constructor.__init__(self, path, line_offset)
+        _Resolver.__init__(self)
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, AliasEvent):
+            raise self._error(
+                event.start_mark,
+                f"YAML alias '*{event.anchor}' is not allowed; write the value out in full",
+            )
+        if (
+            isinstance(event, ScalarEvent | MappingStartEvent | SequenceStartEvent)
+            and event.anchor is not None
+        ):
+            raise self._error(
+                event.start_mark,
+                f"YAML anchor '&{event.anchor}' is not allowed; write each value out in full",
+            )
+        if not isinstance(event, MappingStartEvent | SequenceStartEvent):
+            return super().compose_node(parent, index)
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise self._error(
+                event.start_mark,
+                f"lists and mappings are nested more than {MAX_DEPTH} levels deep here",
+            )
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+class _FastLoader(CParser, _Constructor, _Resolver):
+    """libyaml's parser and composer, with the checking loader's constructor and resolver."""
+
+    def __init__(self, stream: str, path: str, line_offset: int) -> None:
+        CParser.__init__(self, stream)
+        _Constructor.__init__(self, path, line_offset)
+        _Resolver.__init__(self)
+
+
+# What sends a text to the checking loader: anchors and aliases (`&`, `*`), tags and
+# directives (`!`, `%`), tabs, line breaks other than \n (libyaml and PyYAML count
+# lines differently across them), a byte order mark past the start (libyaml drops
+# it), the shapes that nest without indenting (`[`, `{`, `- -`, `? `), which libyaml
+# composes recursively in C, and the two places where fuzzing found the parsers
+# differ (tests/test_yamlsafe.py).
+_NEEDS_CHECKING_RE = re.compile(
+    r"[&*!%\t\r\x85\u2028\u2029\ufeff]|-[ ]+-(?:[ ]|$)|\?(?:[ ]|$)"
+    r"|[|>][-+0-9]*#"  # `|#`: a block scalar header libyaml lets pass
+    r"|:[ ]*[]},]",  # `{a: }`: libyaml places the empty value a column further
+    re.M,
+)
+_FLOW_NESTING_RE = re.compile(r"[\[{]")
+
+
 def load_yaml(text: str, path: str | Path, line_offset: int = 0) -> Any:
     """Parse one YAML document. `line_offset` is the number of lines before `text`
     in its file, so reported lines are those a writer sees in the editor."""
+    if _plain_enough(text):
+        try:
+            return _load_fast(text, str(path), line_offset)
+        except (yaml.YAMLError, SiteError, ValueError, OverflowError, _TooDeep):
+            pass  # the checking loader below finds the same problem and words it
     try:
         # The reader checks every character up front, in the constructor.
         loader = _Loader(text, str(path), line_offset)
@@ -216,6 +274,47 @@ def load_yaml(text: str, path: str | Path, line_offset: int = 0) -> Any:
         raise loader._error(loader.get_mark(), f"invalid YAML: {exc}") from None
     finally:
         loader.dispose()
+
+
+class _TooDeep(Exception):
+    """Nesting past MAX_DEPTH, found after libyaml composed it: the checking loader reports it."""
+
+
+def _plain_enough(text: str) -> bool:
+    """True if libyaml may parse `text` (see _NEEDS_CHECKING_RE)."""
+    return (
+        not _NEEDS_CHECKING_RE.search(text)
+        and len(_FLOW_NESTING_RE.findall(text)) <= MAX_DEPTH
+        and not Reader.NON_PRINTABLE.search(text)
+    )
+
+
+def _load_fast(text: str, path: str, line_offset: int) -> Any:
+    loader = _FastLoader(text, path, line_offset)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_depth(node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _check_depth(root: Node) -> None:
+    """Raise _TooDeep if lists and mappings nest more than MAX_DEPTH levels."""
+    stack: list[tuple[Node, int]] = [(root, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, SequenceNode):
+            children: list[Node] = node.value
+        elif isinstance(node, MappingNode):
+            children = [child for pair in node.value for child in pair]
+        else:
+            continue
+        if depth + 1 > MAX_DEPTH:
+            raise _TooDeep
+        stack.extend((child, depth + 1) for child in children)
 
 
 def _reader_error(exc: ReaderError, text: str, path: str, line_offset: int) -> SiteError:
