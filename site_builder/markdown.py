@@ -4,12 +4,14 @@ One factory (`make_parser`) builds the parser once per build; `render()` turns
 one page body into a `Rendered` result: HTML, table of contents, heading ids,
 links to other pages, the sources it cites, and any problems with their lines.
 
-Beyond CommonMark + plugins, four core rules run after inline parsing:
+Beyond CommonMark + plugins, three core rules run after inline parsing:
 1. heading ids: stable slugs, de-duplicated, never a DOM global's name;
-2. links: `.md` targets become page URLs; unsafe schemes are refused;
+2. one walk over every token (a page has a thousand; walking them once per task
+   cost more than the tasks): other ids and footnotes become anchors, citations
+   get their numbers, `.md` link targets become page URLs, unsafe schemes are
+   refused, and only harmless attributes survive (no `on*`, no `style`);
 3. quotes: blockquotes with an `— Speaker [@id]` line and `.quote` spans are
-   checked against the cited source's record (sources.check_quote);
-4. attributes: only harmless ones survive (no `on*`, no `style`).
+   checked against the cited source's record (sources.check_quote).
 
 Hostile input must cost linear time and never recurse without bound
 (docs/security.md). markdown-it already caps nesting (`maxNesting`); on top:
@@ -103,9 +105,8 @@ def make_parser(raw_html: str = "escape") -> MarkdownIt:
     md.core.ruler.at("smartquotes", _smartquotes_rule)
     md.core.ruler.after("block", "site_nesting", _nesting_rule)
     md.core.ruler.push("site_headings", _headings_rule)
-    md.core.ruler.push("site_links", _links_rule)
+    md.core.ruler.push("site_tokens", _tokens_rule)
     md.core.ruler.push("site_quotes", _quotes_rule)
-    md.core.ruler.push("site_attrs", _attrs_rule)
     md.add_render_rule("citation", _render_citation)
     md.add_render_rule("blockquote_open", _render_blockquote_open)
     md.add_render_rule("paragraph_close", _render_paragraph_close)
@@ -175,18 +176,6 @@ def _error(
     env["result"].diagnostics.append(
         Diagnostic(page.source_path, file_line, col, message, severity)
     )
-
-
-def _walk(tokens: list[Token]) -> Any:
-    """(token, line) for every token, inline children included; line is 0-based.
-
-    A token without a map (footnote blocks, say) gets the last line seen."""
-    line = None
-    for token in tokens:
-        line = token.map[0] if token.map else line
-        yield token, line
-        for child in token.children or ():
-            yield child, line
 
 
 def slugify(text: str) -> str:
@@ -395,16 +384,6 @@ def _headings_rule(state: StateCore) -> None:
         level = int(token.tag[1])
         if level in (2, 3):
             result.toc.append(Heading(level, anchor, title))
-    # Footnotes and explicit {#ids} are anchors too.
-    for token, _ in _walk(state.tokens):
-        if token.type == "footnote_ref":
-            result.anchors.add(f"fnref{token.meta['id'] + 1}")
-        elif token.type == "footnote_open":
-            result.anchors.add(f"fn{token.meta['id'] + 1}")
-        elif token.type != "heading_open" and "id" in (token.attrs or {}):
-            anchor = safe_id(str(token.attrs["id"]))
-            token.attrSet("id", anchor)
-            result.anchors.add(anchor)
 
 
 HEADING_ID_RE = re.compile(r"\s*\{#([A-Za-z0-9_-]+)\}\s*$")
@@ -422,35 +401,55 @@ def _take_heading_id(inline: Token) -> str | None:
     return match.group(1)
 
 
-def _links_rule(state: StateCore) -> None:
+# The token types the walk acts on besides those with attributes.
+_WALKED_TYPES = frozenset({"citation", "footnote_ref", "footnote_open", "link_open", "image"})
+
+
+def _tokens_rule(state: StateCore) -> None:
     env = state.env
-    page: PageEnv = env["page"]
     result: Rendered = env["result"]
+    line = None
+    for token in state.tokens:
+        line = token.map[0] if token.map else line  # children have no map of their own
+        for each in (token, *token.children) if token.children else (token,):
+            kind = each.type
+            if not each.attrs and kind not in _WALKED_TYPES:
+                continue  # nearly every token: text, paragraphs, list items
+            if kind == "citation":
+                _number_citation(each, line, env)
+            elif kind == "footnote_ref":
+                result.anchors.add(f"fnref{each.meta['id'] + 1}")
+            elif kind == "footnote_open":
+                result.anchors.add(f"fn{each.meta['id'] + 1}")
+            elif kind in ("link_open", "image"):
+                _check_link(each, "href" if kind == "link_open" else "src", line, env)
+            if each.attrs:
+                _clean_attrs(each, result)
+
+
+def _number_citation(token: Token, line: int | None, env: dict) -> None:
+    page: PageEnv = env["page"]
     numbers: dict[str, int] = env["numbers"]
-    for token, line in _walk(state.tokens):
-        if token.type == "citation":
-            source_id = token.meta["id"]
-            if source_id not in page.source_ids:
-                _error(
-                    env, line, f"unknown source '{source_id}': no content/sources/{source_id}.yaml"
-                )
-            elif source_id not in numbers:
-                numbers[source_id] = len(numbers) + 1
-                result.citations.append(source_id)
-            continue
-        attr = {"link_open": "href", "image": "src"}.get(token.type)
-        if attr is None:
-            continue
-        url = str(token.attrGet(attr) or "")
-        if _is_unsafe(url):
-            _error(env, line, f"link to {url[:40]!r} refused: only http(s), mailto and site links")
-            token.attrSet(attr, "#")
-            continue
-        if url.lower().startswith("http:"):
-            _error(env, line, f"insecure link {url[:60]!r}: use https:// if the site offers it",
-                   severity="warning")  # fmt: skip
-        if token.type == "link_open":
-            _resolve_page_link(token, url, line, env)
+    source_id = token.meta["id"]
+    if source_id not in page.source_ids:
+        _error(env, line, f"unknown source '{source_id}': no content/sources/{source_id}.yaml")
+    elif source_id not in numbers:
+        numbers[source_id] = len(numbers) + 1
+        env["result"].citations.append(source_id)
+
+
+def _check_link(token: Token, attr: str, line: int | None, env: dict) -> None:
+    """Refuse an unsafe URL, warn about plain http, resolve a link to a page."""
+    url = str(token.attrGet(attr) or "")
+    if _is_unsafe(url):
+        _error(env, line, f"link to {url[:40]!r} refused: only http(s), mailto and site links")
+        token.attrSet(attr, "#")
+        return
+    if url.lower().startswith("http:"):
+        _error(env, line, f"insecure link {url[:60]!r}: use https:// if the site offers it",
+               severity="warning")  # fmt: skip
+    if token.type == "link_open":
+        _resolve_page_link(token, url, line, env)
 
 
 def _resolve_page_link(token: Token, url: str, line: int | None, env: dict) -> None:
@@ -499,7 +498,8 @@ def _quotes_rule(state: StateCore) -> None:
             rebuilt.extend(captions.get(index, ()))
         tokens[:] = rebuilt
     for token in tokens:
-        if token.type == "inline" and token.children:
+        # A .quote span is written `[…]{.quote …}` (or class=quote): its line says so.
+        if token.type == "inline" and token.children and "quote" in token.content:
             _check_inline_quotes(state, token)
 
 
@@ -604,19 +604,26 @@ def _check(env: dict, line: int | None, quote: str, speaker: str | None, source_
         _error(env, line, problem)
 
 
-def _attrs_rule(state: StateCore) -> None:
-    """Keep only id and class (plus what links, images and tables need)."""
-    for token, _ in _walk(state.tokens):
-        if not token.attrs:
-            continue
-        for name in list(token.attrs):
-            if name in ("by", "cite"):
-                del token.attrs[name]
-            elif name == "class":
-                token.attrs[name] = " ".join(re.findall(r"[A-Za-z0-9_-]+", str(token.attrs[name])))
-            elif name == "style" and token.tag in ("th", "td"):
-                if not re.fullmatch(r"text-align:(left|right|center)", str(token.attrs[name])):
-                    del token.attrs[name]
+def _clean_attrs(token: Token, result: Rendered) -> None:
+    """Keep only id and class (plus what links, images and tables need); an explicit
+    id (`{#id}`) is made safe and becomes an anchor. A `.quote` span keeps `by` and
+    `cite` for the quotes rule, which takes them off."""
+    attrs = token.attrs
+    classes = re.findall(r"[A-Za-z0-9_-]+", str(attrs.get("class", "")))
+    quote = token.type == "span_open" and "quote" in classes
+    for name in list(attrs):
+        if name in ("by", "cite"):
+            if not quote:
+                del attrs[name]
+        elif name == "class":
+            attrs[name] = " ".join(classes)
+        elif name == "style" and token.tag in ("th", "td"):
+            if not re.fullmatch(r"text-align:(left|right|center)", str(attrs[name])):
+                del attrs[name]
+        elif name == "id" and token.type != "heading_open":
+            anchor = safe_id(str(attrs["id"]))
+            attrs["id"] = anchor
+            result.anchors.add(anchor)
 
 
 def _render_blockquote_open(
