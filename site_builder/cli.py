@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
 import os
 import sys
 import traceback
@@ -99,6 +100,10 @@ def make_parser() -> argparse.ArgumentParser:
     )
     ingest.add_argument("feed", help="a feed file or URL")
     ingest.add_argument("--force", action="store_true", help="overwrite hand-edited records")
+    ingest.add_argument(
+        "--timeout", type=seconds, default=30.0, metavar="SECONDS",
+        help="give up on a feed URL whose server sends nothing for this long (default: 30)",
+    )  # fmt: skip
     ingest.set_defaults(run=run_ingest)
 
     check = commands.add_parser(
@@ -123,6 +128,17 @@ def make_parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-drafts", action="store_true", help="hide draft pages in the preview")
     serve.set_defaults(run=run_serve)
     return parser
+
+
+def seconds(text: str) -> float:
+    """An argparse type: a duration in seconds, above zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (0 < value < math.inf):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds above 0")
+    return value
 
 
 def add_build_options(parser: argparse.ArgumentParser, *, drafts_flag: bool = True) -> None:
@@ -225,7 +241,9 @@ def run_ingest(args: argparse.Namespace) -> int:
     from .sources import ingest
 
     project = args.source
-    report_ = ingest(args.feed, project / "content" / "sources", project, force=args.force)
+    report_ = ingest(
+        args.feed, project / "content" / "sources", project, force=args.force, timeout=args.timeout
+    )
     for line in report_.lines:
         print(line)
     return 0

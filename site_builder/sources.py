@@ -42,17 +42,19 @@ The rules, in one place:
   not names.
 
 Ingesting is all or nothing: every item is checked first, and any problem — an unreadable or
-malformed feed, an item without text, id, title or dated zone, a record edited by hand — raises
-`BuildFailed` before a single file is written. Records are written deterministically (fixed key
-order, no clock), so re-ingesting the same feed leaves every byte alone. The last line of a
-record, `record_hash`, is the sha256 of everything above it: a record whose hash no longer
-matches was edited by hand, and ingest refuses to overwrite it without `force`.
+malformed feed (a feed server silent for `timeout` seconds counts as unreadable), an item without
+text, id, title or dated zone, a record edited by hand — raises `BuildFailed` before a single file
+is written. Records are written deterministically (fixed key order, no clock), so re-ingesting
+the same feed leaves every byte alone. The last line of a record, `record_hash`, is the sha256 of
+everything above it: a record whose hash no longer matches was edited by hand, and ingest refuses
+to overwrite it without `force`.
 """
 
 from __future__ import annotations
 
 import difflib
 import hashlib
+import http.client
 import io
 import json
 import os
@@ -60,6 +62,7 @@ import re
 import unicodedata
 import urllib.error
 import urllib.parse
+import urllib.request
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -159,6 +162,7 @@ class _Feed:
 
 
 _INVALID = "not a valid RSS, Atom or JSON feed"
+DEFAULT_TIMEOUT = 30.0  # seconds a feed server may stay silent before ingest gives up
 _URL_SCHEMES = {"http", "https", "ftp", "file", "feed"}
 
 
@@ -166,7 +170,26 @@ def _is_url(feed: str) -> bool:
     return urllib.parse.urlparse(feed).scheme in _URL_SCHEMES
 
 
-def _read_feed(feed: str) -> tuple[bytes, dict[str, str]]:
+class _FetchTimeout(urllib.request.BaseHandler):
+    """Gives each request of a fetch — redirects and auth retries too — a socket timeout.
+
+    urllib passes `request.timeout` to the connection, which applies it to the connect and to
+    every wait for data. feedparser's fetcher opens with no timeout (it would wait forever) but
+    takes extra handlers, and a handler's `<scheme>_request` method may set it. Nothing global
+    changes: the timeout lives on the request.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def http_request(self, request: urllib.request.Request) -> urllib.request.Request:
+        request.timeout = self.seconds
+        return request
+
+    https_request = ftp_request = http_request
+
+
+def _read_feed(feed: str, timeout: float) -> tuple[bytes, dict[str, str]]:
     """The feed's bytes and, for a URL, its response headers (they carry the encoding)."""
     if _is_url(feed):
         result: dict[str, Any] = {}
@@ -174,9 +197,18 @@ def _read_feed(feed: str) -> tuple[bytes, dict[str, str]]:
             # feedparser's own fetcher: its Accept and User-Agent headers, gzip, `feed:` URLs.
             from feedparser import http as feedparser_http  # only ingest needs it (slow import)
 
-            data = feedparser_http.get(feed, result=result)
-        except (urllib.error.URLError, OSError, ValueError) as error:
+            data = feedparser_http.get(feed, handlers=[_FetchTimeout(timeout)], result=result)
+        except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as error:
             reason = getattr(error, "reason", None) or error
+            if isinstance(reason, TimeoutError):
+                raise _FeedError(
+                    f"cannot fetch the feed: the server sent nothing for {timeout:g} s; "
+                    "check the URL, try again later, or wait longer with --timeout SECONDS"
+                ) from error
+            if isinstance(reason, http.client.IncompleteRead):
+                reason = "the server closed the connection before sending the whole feed"
+            elif isinstance(reason, http.client.HTTPException) and not isinstance(reason, OSError):
+                reason = f"the server's answer is not HTTP ({type(reason).__name__})"
             raise _FeedError(f"cannot fetch the feed: {reason}") from error
         # feedparser hands back error pages instead of raising; their HTML is no feed.
         status = result.get("status", 200)
@@ -855,14 +887,23 @@ class _Planned:
     line: str
 
 
-def ingest(feed: str, sources_dir: Path, project_dir: Path, *, force: bool = False) -> IngestReport:
+def ingest(
+    feed: str,
+    sources_dir: Path,
+    project_dir: Path,
+    *,
+    force: bool = False,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> IngestReport:
     """Write or update one record per item of `feed` (a path or URL) in `sources_dir`.
 
     Nothing is written unless every item is fine; otherwise BuildFailed lists every problem.
+    Fetching a URL gives up when the server sends nothing for `timeout` seconds (connecting,
+    or waiting for the next part of the answer).
     """
     feed_name = feed if _is_url(feed) else _display(feed, project_dir)
     try:
-        parsed = _parse_feed(*_read_feed(feed))
+        parsed = _parse_feed(*_read_feed(feed, timeout))
     except _FeedError as error:
         raise BuildFailed([Diagnostic(feed_name, error.line, error.col, error.message)]) from None
 

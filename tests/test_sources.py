@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.server
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
@@ -407,6 +410,127 @@ def test_unreachable_feed_url_is_a_clear_error(project: Path, feed_server: str) 
     with pytest.raises(BuildFailed) as excinfo:
         run(f"{feed_server}/missing.xml", project)
     assert failure(excinfo) == f"{feed_server}/missing.xml: cannot fetch the feed: HTTP status 404"
+
+
+@contextlib.contextmanager
+def tcp_server(reply: bytes | None) -> Iterator[str]:
+    """A server on 127.0.0.1 that reads a request and sends `reply` as is, then hangs up; or,
+    when `reply` is None, accepts every connection and never answers."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.1)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            held.append(connection)  # closed at the end
+            if reply is not None:
+                connection.recv(65536)
+                connection.sendall(reply)
+                connection.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        for connection in held:
+            connection.close()
+        listener.close()
+
+
+@pytest.fixture
+def silent_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    with tcp_server(None) as url:
+        yield url
+
+
+def test_a_server_that_never_answers_times_out(project: Path, silent_server: str) -> None:
+    feed = project / "herald.xml"
+    shutil.copy(FEEDS / "two-items.rss.xml", feed)
+    assert cli(str(feed), "--source", str(project), cwd=project).returncode == 0
+    before = snapshot(sources_of(project))
+    assert before  # there are records a failed ingest must leave alone
+
+    url = f"{silent_server}/feed.xml"
+    started = time.monotonic()
+    done = cli(url, "--timeout", "1", "--source", str(project), cwd=project)
+    elapsed = time.monotonic() - started
+
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr.splitlines()[0] == (
+        f"{url}: cannot fetch the feed: the server sent nothing for 1 s; "
+        "check the URL, try again later, or wait longer with --timeout SECONDS"
+    )
+    assert "Traceback" not in done.stderr
+    assert elapsed < 15  # 1 s of waiting, plus starting Python; forever without a timeout
+    assert snapshot(sources_of(project)) == before
+
+
+def test_the_library_call_times_out_too(project: Path, silent_server: str) -> None:
+    outcome: list[BaseException] = []
+
+    def fetch() -> None:
+        try:
+            ingest(f"{silent_server}/feed.xml", sources_of(project), project, timeout=0.5)
+        except BaseException as error:  # noqa: BLE001 - handed to the test's thread
+            outcome.append(error)
+
+    worker = threading.Thread(target=fetch, daemon=True)  # a hang fails the test, not the suite
+    worker.start()
+    worker.join(timeout=10)
+    assert not worker.is_alive(), "ingest still waiting after 10 s with timeout=0.5"
+    [error] = outcome
+    assert isinstance(error, BuildFailed)
+    assert "the server sent nothing for 0.5 s" in error.diagnostics[0].message
+    assert not sources_of(project).exists()
+
+
+@pytest.mark.parametrize(
+    ("reply", "reason"),
+    [
+        (b"nonsense\r\n", "the server's answer is not HTTP (BadStatusLine)"),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n<rss",
+            "the server closed the connection before sending the whole feed",
+        ),
+        (b"", "Remote end closed connection without response"),
+    ],
+)
+def test_a_broken_answer_is_a_clear_error(
+    project: Path, monkeypatch: pytest.MonkeyPatch, reply: bytes, reason: str
+) -> None:
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    with tcp_server(reply) as server, pytest.raises(BuildFailed) as excinfo:
+        run(f"{server}/feed.xml", project)
+    assert failure(excinfo) == f"{server}/feed.xml: cannot fetch the feed: {reason}"
+
+
+def test_ingest_command_fetches_a_url(project: Path, feed_server: str) -> None:
+    url = f"{feed_server}/two-items.rss.xml"
+    done = cli(url, "--timeout", "5", "--source", str(project), cwd=project)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.splitlines() == [
+        "created content/sources/https-herald-example-local-library.yaml",
+        "created content/sources/https-herald-example-local-market.yaml",
+    ]
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "soon"])
+def test_ingest_timeout_must_be_positive_seconds(project: Path, value: str) -> None:
+    done = cli("feed.xml", "--timeout", value, cwd=project)
+    assert done.returncode == 2
+    assert f"argument --timeout: {value!r} is not a number of seconds above 0" in done.stderr
 
 
 # -- the Stockholm article ---------------------------------------------------------------------
