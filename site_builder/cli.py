@@ -238,7 +238,7 @@ def _today() -> str:
 
 
 def run_ingest(args: argparse.Namespace) -> int:
-    from .sources import ingest
+    from .ingest import ingest
 
     project = args.source
     report_ = ingest(

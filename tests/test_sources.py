@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import hashlib
 import http.server
@@ -19,13 +20,11 @@ from pathlib import Path
 import pytest
 
 from site_builder.errors import BuildFailed
+from site_builder.ingest import IngestReport, extract_quotations, ingest
 from site_builder.sources import (
-    IngestReport,
     Quotation,
     SourceRecord,
     check_quote,
-    extract_quotations,
-    ingest,
     load_sources,
     source_id,
     unknown_source_message,
@@ -816,3 +815,34 @@ def test_a_record_symlinked_from_outside_is_refused(tmp_path: Path) -> None:
     assert [d.format() for d in failure.value.diagnostics] == [
         "content/sources/x.yaml: symlink points outside the project; copy the file in"
     ]
+
+
+# -- what a build loads ------------------------------------------------------------------------
+
+
+# Fetching (urllib, http.client and with it ssl and email), HTML parsing and feedparser are for
+# ingest alone: ingest.py, which only the `ingest` command loads. Every build imports sources.py.
+INGEST_ONLY_MODULES = (
+    "urllib.request", "http.client", "ssl", "email.parser", "feedparser", "html.parser",
+)  # fmt: skip
+
+
+def modules_loaded_by(imports: str) -> list[str]:
+    """Which of INGEST_ONLY_MODULES a fresh interpreter has loaded after `import <imports>`."""
+    code = (
+        f"import {imports}, sys; "
+        f"print(sorted(m for m in {INGEST_ONLY_MODULES!r} if m in sys.modules))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    return ast.literal_eval(done.stdout)
+
+
+def test_a_build_loads_none_of_the_ingest_only_modules() -> None:
+    assert modules_loaded_by("site_builder.build, site_builder.cli") == []
+    # The probe sees them when they are loaded: ingest itself brings them in.
+    loaded = modules_loaded_by("site_builder.ingest")
+    assert {"urllib.request", "http.client", "html.parser"} <= set(loaded)
