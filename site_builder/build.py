@@ -101,6 +101,8 @@ from .model import BuildResult, Heading, LinkRef, Page, Site
 from .output import (
     StagingFolder,
     check_output_folder,
+    folder_identity,
+    output_lock,
     recover,
     remove_in_place,
     scan_folder,
@@ -125,7 +127,8 @@ class BuildOptions:
     base_url: str | None = None
     drafts: bool = False
     strict: bool = False
-    log: Callable[[str], None] = lambda message: None
+    log: Callable[[str], None] = lambda message: None  # details, shown with -v
+    notify: Callable[[str], None] = lambda message: None  # shown unless -q (e.g. a wait)
     jobs: int = 0  # processes for full builds; 0: one per core
     cache: bool = True  # keep .site-builder-cache/ in the project for the next build
 
@@ -201,6 +204,7 @@ class Builder:
 
     def _reset(self) -> None:
         self.state: State | None = None
+        self._output_identity: tuple[int, int] | None = None  # of the folder we last wrote
         self.pages: dict[str, Page] = {}  # content rel -> loaded page (drafts included)
         self.config: Config | None = None
         self.config_fp = ""
@@ -241,7 +245,13 @@ class Builder:
 
         Only those files are read again (all of them after a site.yaml change), and
         the live output folder is updated one file at a time, each atomically."""
-        if self.state is None or self.state.summary is None or not self.options.output.is_dir():
+        if (
+            self.state is None
+            or self.state.summary is None
+            or folder_identity(self.options.output) != self._output_identity
+        ):
+            # Never built, or the output folder is gone or was replaced by another
+            # build (`make build` while the preview runs): what it holds is unknown.
             return self.build()
         return self._guarded(Scope.of(self.options.project, changed), in_place=True)
 
@@ -266,7 +276,10 @@ class Builder:
     def _guarded(self, scope: Scope, in_place: bool) -> BuildResult:
         collecting = gc.isenabled()
         try:
-            return self._run(scope, in_place)
+            with output_lock(self.options.output, self.options.notify):
+                result = self._run(scope, in_place)
+                self._output_identity = folder_identity(self.options.output)
+                return result
         except BuildFailed:
             raise  # nothing was written; the state still describes the output
         except BaseException:

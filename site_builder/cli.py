@@ -168,6 +168,10 @@ def build_options(args: argparse.Namespace) -> object:
         if args.verbose:
             print(message, file=sys.stderr)
 
+    def notify(message: str) -> None:
+        if not args.quiet:
+            print(message, file=sys.stderr, flush=True)
+
     return BuildOptions(
         project=args.source,
         output=args.output if args.output is not None else args.source / "output",
@@ -175,6 +179,7 @@ def build_options(args: argparse.Namespace) -> object:
         drafts=getattr(args, "drafts", False),
         strict=args.strict,
         log=log,
+        notify=notify,
         jobs=args.jobs,
         cache=not args.no_cache,
     )

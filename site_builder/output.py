@@ -13,6 +13,10 @@ the current output as a hard link (a copy where links are not possible) instead
 of writing it again. The preview server's rebuilds instead update the live
 folder in place, one file at a time: each file is written beside its target and
 renamed over it, so a request gets either the old page or the new one, whole.
+
+Two builds never write into one output folder at once (a `make build` while
+`make serve` runs, say): each holds a lock on the folder's parent while it writes
+(`output_lock`), and one that finds it taken waits its turn.
 """
 
 from __future__ import annotations
@@ -20,10 +24,12 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import fcntl
 import functools
 import os
 import posixpath
 import shutil
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +40,36 @@ MARKER = ".site-builder-partial"
 
 class UnsafeOutput(Exception):
     pass
+
+
+@contextlib.contextmanager
+def output_lock(output: Path, waiting: Callable[[str], None]) -> Iterator[None]:
+    """Hold the lock on `output` for as long as the block runs.
+
+    The lock is an flock on the output's parent folder: the output folder itself is
+    swapped for a new one by every build, and a lock file beside it would be one
+    more file to leave behind. (So builds into sibling folders take turns too.)
+    The lock goes with the process: a killed build never leaves it held."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    folder = os.open(output.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        try:
+            fcntl.flock(folder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            waiting(f"waiting for another build writing into {output.parent} to finish")
+            fcntl.flock(folder, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(folder)  # releases the lock
+
+
+def folder_identity(folder: Path) -> tuple[int, int] | None:
+    """What tells this folder from one swapped in for it since (None: there is none)."""
+    try:
+        info = os.stat(folder)
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino)
 
 
 def check_output_folder(output: Path, project: Path) -> None:

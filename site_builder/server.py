@@ -299,6 +299,7 @@ class Preview:
             drafts=self.drafts,
             strict=self.strict,
             log=log,
+            notify=lambda message: print(message, file=sys.stderr, flush=True),
             jobs=self.jobs,
             cache=self.cache,
         )

@@ -67,12 +67,13 @@ def run_cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedP
         capture_output=True,
         text=True,
         timeout=120,
-        env=_env(),
+        env=cli_env(),
         check=False,
     )
 
 
-def _env() -> dict[str, str]:
+def cli_env() -> dict[str, str]:
+    """The environment the real command line runs in: this checkout importable."""
     import os
 
     env = dict(os.environ)

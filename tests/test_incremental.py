@@ -21,7 +21,7 @@ import pytest
 from site_builder import output as output_module
 from site_builder.build import Builder, BuildOptions
 from site_builder.errors import BuildFailed
-from tests.sitefactory import snapshot
+from tests.sitefactory import run_cli, snapshot
 
 FIXTURE = Path(__file__).parent / "fixtures" / "incremental"
 ALL_PAGES = [
@@ -335,3 +335,22 @@ def test_any_sequence_of_saves_gives_the_clean_build(
                 Builder(BuildOptions(project=project, output=project / "x", cache=False)).build()
             continue
         assert_same_as_full_build(builder)
+
+
+def test_a_rebuild_after_another_build_replaced_the_output_builds_it_all_again(
+    builder: Builder, project: Path
+) -> None:
+    # `make build` while the preview runs: the CLI swaps in its own output folder
+    # (here with another base URL), which the preview's state no longer describes.
+    options = builder.options
+    other = run_cli(
+        "build", "-q", "--no-cache", "--base-url", "https://elsewhere.example/",
+        "--source", project, "--output", options.output,
+    )  # fmt: skip
+    assert other.returncode == 0, other.stderr
+    assert "elsewhere.example" in (options.output / "feed.xml").read_text()
+    path = edit(project, "content/a.md", "Text of A.", "New text of A.")
+    result = builder.rebuild([path])
+    assert "a/index.html" in result.rendered
+    assert "elsewhere.example" not in (options.output / "feed.xml").read_text()
+    assert_same_as_full_build(builder)

@@ -6,12 +6,14 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from site_builder import output
 from site_builder.output import MARKER, StagingFolder, recover
+from tests.sitefactory import PROJECT_ROOT, cli_env, make_site
 
 
 def commit_many(folder: Path, times: int) -> list[str]:
@@ -103,3 +105,43 @@ def test_recover_leaves_unmarked_folders_that_are_not_empty_or_still_in_use(
     recover(tmp_path / "output")
     assert (holding_files / "notes.txt").exists()
     assert in_use.is_dir()
+
+
+HOLD_LOCK = """
+import fcntl, os, sys
+folder = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
+fcntl.flock(folder, fcntl.LOCK_EX)
+print("locked", flush=True)
+sys.stdin.readline()  # until the test says so
+"""
+
+
+def test_a_build_waits_while_another_writes_into_the_same_output(tmp_path: Path) -> None:
+    project = make_site(tmp_path / "site")
+    output = tmp_path / "out"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(tmp_path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+        build = subprocess.Popen(
+            [sys.executable, "-m", "site_builder", "build", "--no-cache",
+             "--source", str(project), "--output", str(output)],
+            cwd=PROJECT_ROOT, env=cli_env(), stderr=subprocess.PIPE, stdout=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        time.sleep(1.5)
+        assert build.poll() is None, build.communicate()  # still waiting its turn
+        assert not output.exists()
+        assert holder.stdin is not None
+        holder.stdin.write("\n")
+        holder.stdin.flush()
+        stdout, stderr = build.communicate(timeout=60)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert build.returncode == 0, stderr
+    assert f"waiting for another build writing into {tmp_path} to finish" in stderr
+    assert (output / "index.html").is_file()
+    assert "Traceback" not in stderr
