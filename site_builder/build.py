@@ -37,6 +37,7 @@ import copy
 import gc
 import os
 import pickle
+import shutil
 import time
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -105,6 +106,7 @@ from .output import (
     output_lock,
     recover,
     remove_in_place,
+    replace_folder,
     scan_folder,
     write_in_place,
 )
@@ -205,6 +207,8 @@ class Builder:
     def _reset(self) -> None:
         self.state: State | None = None
         self._output_identity: tuple[int, int] | None = None  # of the folder we last wrote
+        # Pages rewritten in place since the search index was made (refresh_search_index).
+        self.search_stale = False
         self.pages: dict[str, Page] = {}  # content rel -> loaded page (drafts included)
         self.config: Config | None = None
         self.config_fp = ""
@@ -254,6 +258,28 @@ class Builder:
             # build (`make build` while the preview runs): what it holds is unknown.
             return self.build()
         return self._guarded(Scope.of(self.options.project, changed), in_place=True)
+
+    def refresh_search_index(self) -> list[Diagnostic]:
+        """Index the live output again after in-place rebuilds changed its pages.
+
+        Rebuilds leave this out (Pagefind takes longer than most rebuilds): the preview
+        server calls it once the saves stop. The new index is written beside the live one
+        and swapped in whole, so the search page never loads half of each."""
+        if not self.search_stale or not self._wants_search():
+            return []
+        output = self.options.output
+        with output_lock(output, self.options.notify):
+            if folder_identity(output) != self._output_identity:
+                return []  # another build replaced the output, index and all
+            fresh = output / f".{BUNDLE_DIR}.tmp-{os.getpid()}"
+            shutil.rmtree(fresh, ignore_errors=True)
+            problems = build_search_index(output, self.options.log, bundle=fresh)
+            if any(problem.is_error for problem in problems):
+                shutil.rmtree(fresh, ignore_errors=True)
+                return problems
+            replace_folder(output / BUNDLE_DIR, fresh)
+            self.search_stale = False
+            return problems
 
     def save_cache(self) -> str:
         """Write the cache now ("" or why not). Full builds do it themselves; rebuilds
@@ -929,13 +955,12 @@ class Builder:
                 fail_on(build_search_index(staging.path, self.options.log), self.options.strict)
                 t = timer.step("search", t)
             staging.commit()
+            self.search_stale = False
         except BaseException:
             staging.discard()
             raise
 
     def _wants_search(self) -> bool:
-        # The preview's in-place rebuilds keep the index of the last full build: running
-        # Pagefind on every save would cost more than the rebuild itself.
         return self.config is not None and self.config.search
 
     def _update_in_place(self, job: RenderJob, plan: Plan, outcome: Outcome, timer: Timer) -> None:
@@ -955,6 +980,7 @@ class Builder:
             written = result.data is not None
             if written:
                 record = replace(record, stamp=write_in_place(output, result.path, result.data))
+                self.search_stale |= result.path.endswith(".html")
             outcome.add(result.path, record, written, rendered=True)
         for asset in plan.copy:
             digest = sha256(asset.data)

@@ -216,6 +216,18 @@ class StagingFolder:
             remove_marked(self.path)
 
 
+def replace_folder(target: Path, new: Path) -> None:
+    """Put folder `new` in place of `target` (a folder inside the live output) in one
+    step where the system can, so a reader gets the old folder's files or the new
+    one's, never a mix; then delete the old one."""
+    if target.exists() and exchange(new, target):
+        shutil.rmtree(new)  # the old folder, now under the new one's name
+        return
+    if target.exists():
+        shutil.rmtree(target)
+    new.rename(target)
+
+
 def exchange(first: Path, second: Path) -> bool:
     """Swap two folders atomically (Linux renameat2 with RENAME_EXCHANGE).
 

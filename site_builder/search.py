@@ -70,15 +70,22 @@ def page_glob(pages: list[str]) -> str:
     return escaped[0] if len(escaped) == 1 else "{" + ",".join(escaped) + "}"
 
 
-def pagefind_command(executable: Path, site_folder: Path, pages: list[str]) -> list[str]:
+def pagefind_command(
+    executable: Path, site_folder: Path, pages: list[str], bundle: Path | None = None
+) -> list[str]:
     command = [str(executable), "--site", str(site_folder), "--glob", page_glob(pages)]
     command += ["--root-selector", ROOT_SELECTOR]
     command += ["--exclude-selectors", ", ".join(EXCLUDE_SELECTORS)]
+    if bundle is not None:
+        command += ["--output-path", str(bundle)]
     return command
 
 
-def build_search_index(site_folder: Path, log: Callable[[str], None]) -> list[Diagnostic]:
-    """Write the Pagefind index and UI into `site_folder/pagefind/`; return any problems."""
+def build_search_index(
+    site_folder: Path, log: Callable[[str], None], bundle: Path | None = None
+) -> list[Diagnostic]:
+    """Write the Pagefind index and UI into `site_folder/pagefind/` (or into `bundle`,
+    to be moved there by the caller); return any problems."""
     where = f"{site_folder.name}/{BUNDLE_DIR}"
     pages = indexed_pages(site_folder)
     if not pages:
@@ -95,7 +102,7 @@ def build_search_index(site_folder: Path, log: Callable[[str], None]) -> list[Di
                 "requirements.lock, or set `search: false` in site.yaml",
             )
         ]
-    command = pagefind_command(executable, site_folder, pages)
+    command = pagefind_command(executable, site_folder, pages, bundle)
     try:
         result = subprocess.run(
             command, capture_output=True, text=True, timeout=TIMEOUT_SECONDS, check=False

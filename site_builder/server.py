@@ -247,6 +247,21 @@ class Preview:
         except Exception as exc:  # noqa: BLE001 - the preview must outlive any bug
             outcome = Outcome(self._internal_failure(exc), self._built_base_path, 0.0, 0)
         self._post(self._build_finished, outcome, first_seen)
+        if not self.rebuilder.has_pending():
+            self._refresh_search()
+
+    def _refresh_search(self) -> None:
+        """Bring the search index up to date with the pages rebuilt in place, once the
+        saves stop (after the reload went out: Pagefind takes longer than a rebuild)."""
+        builder = self.builder
+        if builder is None or not builder.search_stale:
+            return
+        try:
+            problems = builder.refresh_search_index()
+        except Exception as exc:  # noqa: BLE001 - the preview must outlive any bug
+            problems = self._internal_failure(exc).diagnostics
+        for problem in problems:
+            print(f"search index: {problem}", file=sys.stderr, flush=True)
 
     def _build(self, changed: set[Path]) -> Outcome:
         started = time.perf_counter()

@@ -165,6 +165,11 @@ class Rebuilder:
                 self._first_seen = time.perf_counter()
             self._wake.notify()
 
+    def has_pending(self) -> bool:
+        """Whether changes are waiting for the next build."""
+        with self._wake:
+            return bool(self._pending)
+
     def stop(self) -> None:
         """Drop pending changes and wait for a running build to finish, so it never leaves
         a half-written staging folder behind."""

@@ -9,8 +9,10 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, expect
@@ -22,6 +24,7 @@ from tests.sitefactory import run_cli, snapshot
 from tests.support import SITE_BASE_URL, SITE_PREFIX
 from tests.support.axe import format_violations, run_axe
 from tests.support.http import StaticServer
+from tests.test_server import start
 
 # Words that appear on one page of the explainer only, and that page.
 QUERIES = {
@@ -173,3 +176,43 @@ def test_without_javascript_a_link_leads_to_a_list_of_every_page(
         if not p.relative_to(indexed_site).as_posix().startswith(BUNDLE_DIR)
     }
     assert sorted(listed) == sorted(every_page - {SITE_PREFIX + "search/"})
+
+
+# -- in the preview --------------------------------------------------------------------------------
+
+
+def test_the_preview_search_finds_what_a_writer_just_saved(
+    browser: Browser, project_root: Path, tmp_path: Path
+) -> None:
+    # The preview rewrites pages in place on a save; the index must follow them.
+    project = tmp_path / "site"
+    for name in ("content", "templates", "static", "data"):
+        shutil.copytree(project_root / name, project / name)
+    shutil.copy(project_root / "site.yaml", project / "site.yaml")
+    server = start(project)
+    page = browser.new_page()
+    try:
+        before = server.builds()
+        truce = project / "content" / "tariff-truce.md"
+        truce.write_text(
+            truce.read_text(encoding="utf-8") + "\nA zorblaxian paragraph, just written.\n",
+            encoding="utf-8",
+        )
+        deadline = time.monotonic() + 20
+        while server.builds() == before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server.builds() > before, server.err()
+        found = None
+        while found is None and time.monotonic() < deadline:
+            page.goto(server.url + "search/")
+            box = page.locator(".pagefind-ui__search-input")
+            box.press_sequentially("zorblaxian")
+            page.locator(f"{RESULT_TITLES}, .pagefind-ui__message").first.wait_for()
+            if page.locator(RESULT_TITLES).count():
+                found = page.locator(RESULT_TITLES).first.get_attribute("href")
+            else:
+                time.sleep(0.2)
+        assert found == urlsplit(server.url).path + "tariff-truce/", server.err()
+    finally:
+        page.close()
+        server.stop()
