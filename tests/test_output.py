@@ -119,29 +119,35 @@ sys.stdin.readline()  # until the test says so
 def test_a_build_waits_while_another_writes_into_the_same_output(tmp_path: Path) -> None:
     project = make_site(tmp_path / "site")
     output = tmp_path / "out"
+    log = tmp_path / "build.err"
+    waiting = f"waiting for another build writing into {tmp_path} to finish"
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLD_LOCK, str(tmp_path)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
         assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
-        build = subprocess.Popen(
-            [sys.executable, "-m", "site_builder", "build", "--no-cache",
-             "--source", str(project), "--output", str(output)],
-            cwd=PROJECT_ROOT, env=cli_env(), stderr=subprocess.PIPE, stdout=subprocess.PIPE,
-            text=True,
-        )  # fmt: skip
-        time.sleep(1.5)
-        assert build.poll() is None, build.communicate()  # still waiting its turn
-        assert not output.exists()
+        with log.open("w") as err:
+            build = subprocess.Popen(
+                [sys.executable, "-m", "site_builder", "build", "--no-cache",
+                 "--source", str(project), "--output", str(output)],
+                cwd=PROJECT_ROOT, env=cli_env(), stderr=err, stdout=subprocess.DEVNULL,
+            )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while waiting not in log.read_text() and time.monotonic() < deadline:
+            assert build.poll() is None, log.read_text()  # it must wait, not fail or finish
+            time.sleep(0.05)
+        assert waiting in log.read_text()
+        time.sleep(0.5)
+        assert build.poll() is None and not output.exists()  # still waiting its turn
         assert holder.stdin is not None
         holder.stdin.write("\n")
         holder.stdin.flush()
-        stdout, stderr = build.communicate(timeout=60)
+        build.wait(timeout=60)
     finally:
         holder.kill()
         holder.wait()
+    stderr = log.read_text()
     assert build.returncode == 0, stderr
-    assert f"waiting for another build writing into {tmp_path} to finish" in stderr
     assert (output / "index.html").is_file()
     assert "Traceback" not in stderr
