@@ -1,11 +1,15 @@
 """Work spread over the machine's cores, with the same results as one process.
 
-`fork_map(work, items, jobs)` forks `jobs - 1` children; the parent takes one share
-of the items and each child another (every `jobs`-th item, so long and short pages
-mix). A child inherits the whole build state from the fork (pages, parsed
-templates, the Markdown parser) without pickling any of it, sends back only its
-results, pickled, and exits. The results come back in the order of `items`,
-so a parallel build writes exactly what a serial one does.
+`fork_map(work, items, jobs)` forks `jobs - 1` children, and the parent works too.
+The items are cut into runs of a few each; every process takes the next run until
+none is left, so a process that is slower than the others (a forked child pays
+for copying the memory it touches) takes fewer, and all finish together. The runs
+are handed out as tickets in a pipe: each holds the start of a run, and a read
+of one ticket is atomic, so no run is taken twice. A child inherits the whole
+build state from the fork (pages, parsed templates, the Markdown parser) without
+pickling any of it, sends back only its results, pickled, and exits. The results
+are put back in the order of `items`, so a parallel build writes exactly what a
+serial one does, whichever process made each.
 
 Forking is used only where it is safe: on systems that have it, and in a process
 with no other threads (the preview server has several; its builds run serially).
@@ -16,6 +20,7 @@ from __future__ import annotations
 import gc
 import os
 import pickle
+import struct
 import sys
 import threading
 import traceback
@@ -27,6 +32,12 @@ R = TypeVar("R")
 
 # Below this many items a fork costs more than it saves.
 MIN_ITEMS_PER_JOB = 16
+# Runs per process: enough that the processes finish close together, few enough
+# that taking a ticket costs nothing next to the work.
+RUNS_PER_JOB = 16
+TICKET = struct.Struct("=I")  # the start of a run in `items`
+MAX_TICKETS = 1024  # 4 KiB: what any pipe holds, so they are written before any is read
+Share = list[tuple[int, list[Any]]]  # what one process made: (start of a run, its results)
 
 
 class WorkerFailed(Exception):
@@ -53,33 +64,64 @@ def fork_map(work: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
     """[work(item) for item in items], in `jobs` processes."""
     if jobs <= 1:
         return [work(item) for item in items]
+    runs = min(len(items), jobs * RUNS_PER_JOB, MAX_TICKETS)
+    size = -(-len(items) // runs)  # items per run, rounded up
+    tickets = _tickets(range(0, len(items), size))
     pending: list[tuple[int, int]] = []  # (pid, read end of its pipe), not yet collected
     try:
-        for share in range(1, jobs):
+        for _ in range(1, jobs):
             read_end, write_end = os.pipe()
             sys.stdout.flush()
             sys.stderr.flush()
             pid = os.fork()
             if pid == 0:  # the child: never returns
                 os.close(read_end)
-                _child(work, items[share::jobs], write_end)
+                _child(work, items, size, tickets, write_end)
             os.close(write_end)
             pending.append((pid, read_end))
-        shares = [[work(item) for item in items[0::jobs]]]
+        shares = [_take_runs(work, items, size, tickets)]
         while pending:
             pid, read_end = pending.pop(0)
             shares.append(_collect(pid, read_end))
     finally:
+        _take_all(tickets)  # when something failed: the children stop at their next run
+        os.close(tickets)
         for pid, read_end in pending:  # only when something failed: stop waiting for them
             os.close(read_end)
             os.waitpid(pid, 0)
     results: list[Any] = [None] * len(items)
-    for share, found in enumerate(shares):
-        results[share::jobs] = found
+    for share in shares:
+        for start, found in share:
+            results[start : start + len(found)] = found
     return results
 
 
-def _child(work: Callable[[Any], Any], items: Sequence[Any], write_end: int) -> None:
+def _tickets(starts: range) -> int:
+    """A pipe holding one ticket per run, closed for writing: the read end."""
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"".join(TICKET.pack(start) for start in starts))
+    os.close(write_end)  # once the tickets are gone, a read finds the end of the pipe
+    return read_end
+
+
+def _take_runs(work: Callable[[Any], Any], items: Sequence[Any], size: int, tickets: int) -> Share:
+    """Take runs until the tickets are gone; the results of each, with its start."""
+    share: Share = []
+    while ticket := os.read(tickets, TICKET.size):
+        (start,) = TICKET.unpack(ticket)
+        share.append((start, [work(item) for item in items[start : start + size]]))
+    return share
+
+
+def _take_all(tickets: int) -> None:
+    """Take every ticket left, so that no process starts another run."""
+    while os.read(tickets, MAX_TICKETS * TICKET.size):
+        pass
+
+
+def _child(
+    work: Callable[[Any], Any], items: Sequence[Any], size: int, tickets: int, write_end: int
+) -> None:
     # What the child inherited is long-lived: frozen, the cycle collector never walks it
     # (which would also copy every page of it the parent shares), only the child's own.
     gc.freeze()
@@ -87,7 +129,7 @@ def _child(work: Callable[[Any], Any], items: Sequence[Any], write_end: int) -> 
     status = 0
     try:
         try:
-            message: tuple[str, Any] = ("ok", [work(item) for item in items])
+            message: tuple[str, Any] = ("ok", _take_runs(work, items, size, tickets))
         except BaseException:  # noqa: BLE001 - the parent reports it
             message = ("error", traceback.format_exc())
             status = 1
@@ -99,7 +141,7 @@ def _child(work: Callable[[Any], Any], items: Sequence[Any], write_end: int) -> 
         os._exit(status)  # no atexit handlers, no flushing of the parent's buffers
 
 
-def _collect(pid: int, read_end: int) -> list[Any]:
+def _collect(pid: int, read_end: int) -> Share:
     try:
         with os.fdopen(read_end, "rb") as pipe:
             kind, value = pickle.load(pipe)

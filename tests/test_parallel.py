@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -23,16 +24,39 @@ def square(n: int) -> int:
     return n * n
 
 
-def fail_on_seven(n: int) -> int:
-    if n == 7:
-        raise ValueError("seven")
+TEST_PROCESS = os.getpid()  # fork_map's parent in these tests
+
+
+def in_a_child() -> bool:
+    return os.getpid() != TEST_PROCESS
+
+
+# The parent works slowly (10 ms an item), so that the children take runs too.
+def fail_in_a_child(n: int) -> int:
+    if in_a_child():
+        raise ValueError("failed in a child")
+    time.sleep(0.01)
     return n
 
 
-def die_on_seven(n: int) -> int:
-    if n == 7:
+def die_in_a_child(n: int) -> int:
+    if in_a_child():
         os._exit(3)
+    time.sleep(0.01)
     return n
+
+
+def fail_in_this_process(n: int) -> int:
+    if not in_a_child():
+        raise ValueError("failed in this process")
+    time.sleep(0.2)  # a child takes one run, and leaves the rest to this process
+    return n
+
+
+def who_made_it(n: int) -> int:
+    """This process works fast, the children slowly."""
+    time.sleep(0.02 if in_a_child() else 0.002)
+    return os.getpid()
 
 
 @pytest.fixture(autouse=True)
@@ -67,18 +91,25 @@ def test_fork_map_keeps_the_order_of_the_items() -> None:
     assert fork_map(square, items, 1) == [n * n for n in items]
 
 
-@pytest.mark.parametrize("work", [fail_on_seven, die_on_seven])
-def test_a_failing_worker_is_reported(work: object) -> None:
-    # Item 7 goes to the second of three shares (7 % 3 == 1): a forked child.
+@pytest.mark.parametrize("work", [fail_in_a_child, die_in_a_child])
+def test_a_failing_worker_is_reported(work: object, forks: list[int]) -> None:
     with pytest.raises(WorkerFailed):
-        fork_map(work, list(range(20)), 3)  # type: ignore[arg-type]
+        fork_map(work, list(range(100)), 3)  # type: ignore[arg-type]
+    assert len(forks) == 2 and not set(forks) & children()
 
 
 def test_an_error_in_this_process_waits_for_the_children(forks: list[int]) -> None:
-    with pytest.raises(ValueError, match="seven"):
-        fork_map(fail_on_seven, [7, 1, 2, 3], 2)  # share 0 ([7, 2]) is this process's
+    with pytest.raises(ValueError, match="failed in this process"):
+        fork_map(fail_in_this_process, list(range(40)), 2)
     assert len(forks) == 1
     assert not set(forks) & children()  # reaped: not even a zombie is left
+
+
+def test_a_slower_process_takes_fewer_runs() -> None:
+    makers = fork_map(who_made_it, list(range(200)), 2)
+    # Even shares would be 100 each; a child ten times slower takes far fewer.
+    assert makers.count(TEST_PROCESS) > 150
+    assert len(set(makers)) == 2  # and the child took some
 
 
 def test_forks_only_for_enough_work_and_without_other_threads(
