@@ -501,6 +501,9 @@ def _quotes_rule(state: StateCore) -> None:
         # A .quote span is written `[…]{.quote …}` (or class=quote): its line says so.
         if token.type == "inline" and token.children and "quote" in token.content:
             _check_inline_quotes(state, token)
+            for child in token.children:  # a quote inside a quote is not checked alone
+                child.attrs.pop("by", None)
+                child.attrs.pop("cite", None)
 
 
 def _check_block_quote(state: StateCore, start: int, captions: dict[int, list[Token]]) -> int:

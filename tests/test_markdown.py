@@ -133,6 +133,15 @@ def test_quote_without_source_is_an_error() -> None:
     ]
 
 
+def test_quote_attributes_never_reach_the_page() -> None:
+    html = md(
+        '[a [b]{.quote by="X" cite="src-a"} c]{.quote by="Y" cite="src-b"} '
+        'and [d]{.note by="Z" cite="src-a"}'
+    ).html
+    assert " by=" not in html and " cite=" not in html
+    assert '<span class="quote">b</span>' in html and '<span class="note">d</span>' in html
+
+
 def test_inline_quote_span_becomes_q_with_citation() -> None:
     result = md('He spoke of [a bright future]{.quote by="A. Person" cite="src-a"}.')
     assert (
