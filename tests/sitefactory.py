@@ -50,13 +50,18 @@ def make_site(root: Path, files: dict[str, str | bytes] | None = None) -> Path:
     }
     defaults.update(files or {})
     for name, data in defaults.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(data, bytes):
-            path.write_bytes(data)
-        else:
-            path.write_text(data, encoding="utf-8")
+        write(root / name, data)
     return root
+
+
+def write(path: Path, data: str | bytes) -> Path:
+    """Write a file (text as UTF-8), making its folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, bytes):
+        path.write_bytes(data)
+    else:
+        path.write_text(data, encoding="utf-8")
+    return path
 
 
 def run_cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

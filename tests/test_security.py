@@ -48,7 +48,7 @@ from site_builder.markdown import (
     render_inline,
 )
 from site_builder.urls import inside, page_location
-from tests.sitefactory import PROJECT_ROOT, run_cli, snapshot
+from tests.sitefactory import PROJECT_ROOT, run_cli, snapshot, write
 
 FIXTURES = Path(__file__).parent / "fixtures" / "security"
 SITE = FIXTURES / "site"
@@ -60,15 +60,6 @@ CPU_SECONDS = 2.0  # the issue's bound for one pathological input
 
 def copy_site(tmp_path: Path, name: str = "site") -> Path:
     return Path(shutil.copytree(SITE, tmp_path / name))
-
-
-def write(path: Path, text: str | bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(text, encoding="utf-8")
-    return path
 
 
 def build(project: Path, output: Path, *args: str) -> subprocess.CompletedProcess[str]:
