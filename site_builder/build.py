@@ -265,7 +265,7 @@ class Builder:
         Rebuilds leave this out (Pagefind takes longer than most rebuilds): the preview
         server calls it once the saves stop. The new index is written beside the live one
         and swapped in whole, so the search page never loads half of each."""
-        if not self.search_stale or not self._wants_search():
+        if not self.search_stale:
             return []
         output = self.options.output
         with output_lock(output, self.options.notify):
@@ -980,7 +980,7 @@ class Builder:
             written = result.data is not None
             if written:
                 record = replace(record, stamp=write_in_place(output, result.path, result.data))
-                self.search_stale |= result.path.endswith(".html")
+                self.search_stale |= self._wants_search() and result.path.endswith(".html")
             outcome.add(result.path, record, written, rendered=True)
         for asset in plan.copy:
             digest = sha256(asset.data)
