@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from site_builder.markdown import PageEnv, Rendered, make_parser, render, safe_id, slugify
+from site_builder.content.markdown import PageEnv, Rendered, make_parser, render, safe_id, slugify
 
 PAGES = {"other.md": "/repo/other/", "index.md": "/repo/", "sub/deep.md": "/repo/sub/deep/"}
 

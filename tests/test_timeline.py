@@ -1,4 +1,4 @@
-"""Unit tests for site_builder.timeline: event validation and the SVG drawing."""
+"""Unit tests for site_builder.content.timeline: event validation and the SVG drawing."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from markupsafe import Markup
 
-from site_builder.timeline import TimelineEvent, timeline_events, timeline_svg
+from site_builder.content.timeline import TimelineEvent, timeline_events, timeline_svg
 
 AS_OF = date(2025, 7, 27)
 SVG_NS = "{http://www.w3.org/2000/svg}"
