@@ -22,6 +22,7 @@ CONFIG_KEYS = (
     "nav",
     "raw_html",
     "search",
+    "strings",
 )
 RAW_HTML_MODES = ("escape", "sanitize")
 
@@ -44,11 +45,18 @@ class Config:
     nav_lines: tuple[int, ...]
     raw_html: str
     search: bool
+    # The theme's words replaced for this site: (key, text) pairs (theme/strings.py).
+    strings: tuple[tuple[str, str], ...] = ()
 
     @property
     def base_path(self) -> str:
         """The path part of base_url, e.g. "/repo/" (or "/")."""
         return urlsplit(self.base_url).path
+
+    @property
+    def publisher_url(self) -> str:
+        """The publisher's link: `publisher.url`, or else the site itself."""
+        return self.publisher.url or self.base_url
 
     def with_base_url(self, base_url: str) -> Config:
         return replace(self, base_url=normalise_base_url(base_url))
@@ -109,6 +117,7 @@ def load_config(project: Path) -> Config:
     raw_html = f.text("raw_html") or "escape"
     if raw_html not in RAW_HTML_MODES:
         f.error(f.where("raw_html"), f"raw_html must be one of {', '.join(RAW_HTML_MODES)}")
+    strings = read_strings(f)
     config = Config(
         title=title or "",
         description=description or "",
@@ -120,7 +129,25 @@ def load_config(project: Path) -> Config:
         nav_lines=nav_lines,
         raw_html=raw_html,
         search=f.flag("search", True),
+        strings=strings,
     )
     if any(d.is_error for d in diagnostics):
         raise BuildFailed(diagnostics)
     return config
+
+
+def read_strings(f: Fields) -> tuple[tuple[str, str], ...]:
+    """`strings:`, the theme's words this site replaces: every key must be one of the
+    theme's (site_builder/theme/i18n/en.yaml), every value text."""
+    from site_builder.theme.strings import known_keys
+
+    strings = f.mapping("strings")
+    if strings is None:
+        return ()
+    keys = known_keys()
+    strings.check_keys(keys, "strings")
+    return tuple(
+        (key, text)
+        for key in strings.data
+        if key in keys and (text := strings.text(key, required=True)) is not None
+    )

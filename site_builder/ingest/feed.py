@@ -11,7 +11,7 @@ The rules, in one place:
 * **id** — `sources.source_id(guid or link)`: lowercased, accents dropped, every run of characters
   outside `[a-z0-9]` turned into `-`, trimmed. It never changes for an item, so pages can cite it.
 * **outlet** — the channel (feed) title up to its first ` - `, ` – `, ` — ` or ` | `
-  ("PUKMEDIA - Economy" → "PUKMEDIA"); the host name of the feed's link when there is no title.
+  ("DAILY NEWS - Economy" → "DAILY NEWS"); the host name of the feed's link when there is no title.
 * **url** — the item's link; when the item has none, the channel's link, and `url_from: feed`
   says so (`url_from: item` otherwise).
 * **published** — ISO 8601 with the zone the feed gives (`2025-07-27T09:57:00+03:00`); the
@@ -27,16 +27,16 @@ The rules, in one place:
   A “ left open at the end of a paragraph (the convention for a quotation running on into the
   next paragraph) closes there. Single quotes are not read as quotations: ’ is also an
   apostrophe. The speaker comes from the first of these rules that applies, else null:
-    1. attribution after the quote: `“…,” said Professor Wu Xinbo, …` (or `said the analyst
-       Wu Xinbo`) or `“…,” Bessent said`;
-    2. attribution before it: `Bessent said: “…”`, `According to Wu Xinbo, “…”`;
+    1. attribution after the quote: `“…,” said Professor Lena Holt, …` (or `said the analyst
+       Lena Holt`) or `“…,” Duarte said`;
+    2. attribution before it: `Duarte said: “…”`, `According to Lena Holt, “…”`;
     3. the subject of a sentence that embeds the quote after a verb of saying:
        `Beijing has kept the agenda vague, stating that talks will continue “…”`;
     4. a quote that opens its own sentence right after an attributed quote in the same paragraph
-       continues that speaker: `“…,” Bessent said, noting …. “But right now, …”`.
+       continues that speaker: `“…,” Duarte said, noting …. “And yet, …”`.
   A name is a run of capitalised words; titles before it are dropped ("U.S. President Donald
   Trump" → "Donald Trump", the list is `_TITLES`), a surname alone is completed from a fuller
-  mention elsewhere in the article ("Bessent" → "Scott Bessent"), "he"/"she" is the last person
+  mention elsewhere in the article ("Duarte" → "Ana Duarte"), "he"/"she" is the last person
   named before the quote (outside quotations), and a possessive ("Trump’s spokesman") is
   nobody. Words capitalised only because they open a sentence ("Judges called it “…”") are
   not names. (`sources.person_name` reads a name, and holds `_TITLES`: a page's speaker is
@@ -437,7 +437,7 @@ class _Span:
 
 @dataclass(frozen=True)
 class _Run:
-    """Capitalised words in a row, e.g. "U.S. Treasury Secretary Scott Bessent"."""
+    """Capitalised words in a row, e.g. "Deputy Finance Minister Ana Duarte"."""
 
     start: int
     end: int
@@ -540,7 +540,7 @@ class _SpeakerFinder:
         self.found: dict[tuple[int, int], str | None] = {}  # (paragraph, quote) → speaker
 
     def _full_names(self) -> dict[str, str]:
-        """Surname → the first fuller name ending in it ("Bessent" → "Scott Bessent")."""
+        """Surname → the first fuller name ending in it ("Duarte" → "Ana Duarte")."""
         names: dict[str, str] = {}
         for p in self.paragraphs:
             for run in p.runs:
@@ -594,7 +594,7 @@ class _SpeakerFinder:
         return next((r for r in p.runs if r.start == start), None)
 
     def _said_after(self, p: _Paragraph, span: _Span, sentence_end: int) -> str | None:
-        """Rule 1: `“…,” said Professor Wu Xinbo` / `“…,” Bessent said` / `“…,” he said`."""
+        """Rule 1: `“…,” said Professor Lena Holt` / `“…,” Duarte said` / `“…,” he said`."""
         after = p.text[span.close + 1 : sentence_end]
         offset = span.close + 1
         pronoun = re.match(rf"[\s,]*(?:(he|she)\s+{_SAID}|{_SAID}\s+(he|she))\b", after)
@@ -611,7 +611,7 @@ class _SpeakerFinder:
         return None
 
     def _said_before(self, p: _Paragraph, span: _Span, sentence_start: int) -> str | None:
-        """Rule 2: `Bessent said: “…”`, `He told reporters, “…”`, `According to Wu Xinbo, “…”`."""
+        """Rule 2: `Duarte said: “…”`, `He told reporters, “…”`, `According to Lena Holt, “…”`."""
         before = p.text[sentence_start : span.open]
         pronoun = re.search(rf"\b(he|she)\s+{_SAID}(?:\s+[a-z]+)?\s*[:,]?\s*$", before, re.I)
         if pronoun:
@@ -679,7 +679,7 @@ def _sha256(text: str) -> str:
 
 
 def _outlet(feed: _Feed) -> str:
-    """The channel title up to " - " ("PUKMEDIA - Economy" → "PUKMEDIA"), else the link's host."""
+    """The channel title up to " - " ("DAILY NEWS - Economy" → "DAILY NEWS"), else the link's host."""
     outlet = re.split(r" [-–—|] ", feed.title, maxsplit=1)[0].strip()
     if outlet:
         return outlet

@@ -1,9 +1,14 @@
 """The Jinja2 environment: templates are trusted, what they print is escaped.
 
+Templates come from the project's templates/ and, for every name the project does
+not have, from the default theme (site_builder/theme/templates/): a project overrides
+the theme file by file.
+
 Autoescape is on for every template and undefined names are errors
 (StrictUndefined). Front-matter and Markdown text reach templates only as
 data, never as template source, so `{{ … }}` in content prints literally.
-A template error names `templates/x.html:LINE` and the page being rendered.
+A template error names the template file and line (`templates/x.html:LINE`, or
+the theme's file) and the page being rendered.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import jinja2
 from jinja2.loaders import split_template_path
 from markupsafe import Markup
 
+from site_builder.config import Publisher
 from site_builder.content.files import discover, read_text, relpath
 from site_builder.content.markdown import citation_html
 from site_builder.content.sources import SourceRecord
@@ -25,6 +31,9 @@ from site_builder.content.timeline import timeline_events, timeline_svg
 from site_builder.errors import Diagnostic, SiteError
 from site_builder.incremental.deps import Recorder, digest_text, nav_of, recording_context
 from site_builder.model import Citation, NavItem, Page, Site
+from site_builder.theme import LABEL as THEME_LABEL
+from site_builder.theme import TEMPLATES as THEME_TEMPLATES
+from site_builder.theme.strings import Strings
 
 TEMPLATES_DIR = "templates"
 MONTHS = (
@@ -42,21 +51,36 @@ def format_date(value: dt.date | str | None) -> str:
     return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
 
 
+class TemplateSources(dict[str, str]):
+    """Template text by name ("page.html", "partials/x.html"), and for each name the
+    file it came from: `paths` (absolute, as Jinja sees it) and `shown` (as messages
+    name it: "templates/page.html" or "site_builder/theme/templates/page.html")."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.paths: dict[str, str] = {}
+        self.shown: dict[str, str] = {}
+
+    def add(self, name: str, text: str, path: Path, shown: str) -> None:
+        self[name] = text
+        self.paths[name] = str(path.resolve())
+        self.shown[name] = shown
+
+
 class SourceLoader(jinja2.BaseLoader):
     """Serves the templates read once at the start of a build.
 
-    Every file under templates/ is read (and fingerprinted) before rendering, so a
-    build reads each template once, and a change is seen by making a new `Templates`."""
+    Every template is read (and fingerprinted) before rendering, so a build reads
+    each one once, and a change is seen by making a new `Templates`."""
 
-    def __init__(self, folder: Path, sources: dict[str, str]) -> None:
-        self.folder = folder
+    def __init__(self, sources: TemplateSources) -> None:
         self.sources = sources
 
     def get_source(self, environment: jinja2.Environment, template: str) -> Any:
         name = "/".join(split_template_path(template))
         if name not in self.sources:
             raise jinja2.TemplateNotFound(template)
-        return self.sources[name], str(self.folder / name), lambda: True
+        return self.sources[name], self.sources.paths[name], lambda: True
 
 
 class RecordingEnvironment(jinja2.Environment):
@@ -73,28 +97,34 @@ class RecordingEnvironment(jinja2.Environment):
         return super()._load_template(name, globals)
 
 
-def read_templates(project: Path) -> tuple[dict[str, str], list[Diagnostic]]:
-    """Every file under templates/, by name ("page.html", "partials/x.html")."""
+def read_templates(project: Path) -> tuple[TemplateSources, list[Diagnostic]]:
+    """Every template by name: the theme's, then the project's templates/ over them."""
+    sources = TemplateSources()
+    problems: list[Diagnostic] = []
+    theme_files, _ = discover(THEME_TEMPLATES.parent, THEME_TEMPLATES.name)
+    for path in theme_files:
+        name = relpath(path, THEME_TEMPLATES)
+        shown = f"{THEME_LABEL}/templates/{name}"
+        sources.add(name, path.read_text(encoding="utf-8"), path, shown)
     files, problems = discover(project, TEMPLATES_DIR)
-    sources: dict[str, str] = {}
     for path in files:
         rel = relpath(path, project)
         try:
-            sources[relpath(path, project / TEMPLATES_DIR)] = read_text(path, rel)
+            sources.add(relpath(path, project / TEMPLATES_DIR), read_text(path, rel), path, rel)
         except SiteError as exc:
             problems.append(exc.diagnostic)
     return sources, problems
 
 
 class Templates:
-    def __init__(self, project: Path, sources: dict[str, str] | None = None) -> None:
-        self.folder = project / TEMPLATES_DIR
+    def __init__(self, project: Path, sources: TemplateSources | None = None) -> None:
         if sources is None:
             sources, _ = read_templates(project)
         self.sources = sources
+        self.shown_by_path = {path: sources.shown[name] for name, path in sources.paths.items()}
         self.fingerprints = {name: digest_text(text) for name, text in sources.items()}
         self.env = RecordingEnvironment(
-            loader=SourceLoader(self.folder.resolve(), sources),
+            loader=SourceLoader(sources),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True,
@@ -158,11 +188,19 @@ class Templates:
         def asset(name: str) -> str:
             found = asset_name(name)
             if found is None:
-                raise SiteError("static/" + name, None, None, "asset not found in static/")
+                raise SiteError(
+                    "static/" + name, None, None, "asset not found in static/ or the theme"
+                )
             return url(found)
+
+        def has_asset(name: str) -> bool:
+            """Whether the site has this static file (its own or the theme's)."""
+            return asset_name(name) is not None
 
         context["cite"] = cite
         context["asset"] = asset
+        context["has_asset"] = has_asset
+        context["t"] = Strings(config.language, dict(config.strings))
         fingerprints = self.fingerprints
         self.env.on_load = lambda name: recorder.note(
             ("template", name, ""), fingerprints.get(name)
@@ -177,13 +215,16 @@ class Templates:
         try:
             return self.env.get_template(name).render(context)
         except jinja2.TemplateSyntaxError as exc:
-            where = f"{TEMPLATES_DIR}/{exc.name or name}"
+            where = self.shown(exc.name or name)
             raise SiteError(
                 where, exc.lineno, None, f"{exc.message} (rendering {for_page})"
             ) from None
         except jinja2.TemplateNotFound as exc:
             raise SiteError(
-                for_page, None, None, f"template '{exc.name}' not found in templates/"
+                for_page,
+                None,
+                None,
+                f"template '{exc.name}' not found in templates/ or the default theme",
             ) from None
         except SiteError:
             raise
@@ -192,17 +233,17 @@ class Templates:
             message = str(exc) or type(exc).__name__
             raise SiteError(path, line, None, f"{message} (rendering {for_page})") from None
 
+    def shown(self, name: str) -> str:
+        """The template's file as messages name it."""
+        return self.sources.shown.get(name, f"{TEMPLATES_DIR}/{name}")
+
     def _template_frame(self, tb: Any, fallback: str) -> tuple[str, int | None]:
-        """The innermost traceback frame inside templates/ (Jinja maps template lines)."""
-        found: tuple[str, int | None] = (f"{TEMPLATES_DIR}/{fallback}", None)
-        folder = str(self.folder.resolve())
+        """The innermost traceback frame in a template (Jinja maps template lines)."""
+        found: tuple[str, int | None] = (self.shown(fallback), None)
         while tb is not None:
-            filename = tb.tb_frame.f_code.co_filename
-            if filename.startswith(folder):
-                found = (
-                    f"{TEMPLATES_DIR}/{Path(filename).relative_to(folder).as_posix()}",
-                    tb.tb_lineno,
-                )
+            shown = self.shown_by_path.get(tb.tb_frame.f_code.co_filename)
+            if shown is not None:
+                found = (shown, tb.tb_lineno)
             tb = tb.tb_next
         return found
 
@@ -239,7 +280,7 @@ class SiteView:
         self.base_url = config.base_url
         self.base_path = config.base_path
         self.as_of = config.as_of
-        self.publisher = config.publisher
+        self.publisher = Publisher(config.publisher.name, config.publisher_url)
         self.search = config.search
         self._recorder = recorder
 

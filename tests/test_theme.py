@@ -1,0 +1,160 @@
+"""The packaged default theme (issue 17, item 1): a site with no templates/ or static/
+builds with it, a project overrides it file by file, and its words come from per-language
+tables that site.yaml's `strings:` may replace. Everything through the real CLI."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+from tests.sitefactory import PROJECT_ROOT, SITE_YAML, page, run_cli, write
+
+THEME = PROJECT_ROOT / "site_builder" / "theme"
+
+
+def bare_site(root: Path, files: dict[str, str] | None = None) -> Path:
+    """A project with content only: no templates/, no static/."""
+    defaults = {
+        "site.yaml": SITE_YAML,
+        "content/index.md": page("Home", order="0"),
+        "content/guide.md": page("Guide", "## First\n\nText.\n"),
+    }
+    defaults.update(files or {})
+    for name, text in defaults.items():
+        write(root / name, text)
+    return root
+
+
+def build(project: Path) -> Path:
+    result = run_cli("build", "--source", project, "--no-cache")
+    assert result.returncode == 0, result.stderr
+    return project / "output"
+
+
+def read(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def test_a_site_without_templates_or_static_uses_the_theme(tmp_path: Path) -> None:
+    output = build(bare_site(tmp_path))
+    home = read(output / "index.html")
+    assert '<a class="skip-link" href="#main">Skip to main content</a>' in home
+    assert re.search(r'<link rel="stylesheet" href="/repo/css/site\.[0-9a-f]{10}\.css">', home)
+    assert '<link rel="icon" href="/repo/favicon.svg"' in home
+    assert "custom." not in home  # no project stylesheet, no link to one
+    assert '<p>An explainer published by <a href="https://example.github.io/repo/">' in home
+    (css,) = (output / "css").glob("site.*.css")
+    assert css.read_bytes() == (THEME / "static" / "css" / "site.css").read_bytes()
+    assert (output / "favicon.svg").read_bytes() == (THEME / "static" / "favicon.svg").read_bytes()
+    guide = read(output / "guide" / "index.html")
+    assert '<nav class="pager" aria-label="Previous and next pages">' in guide
+    checked = run_cli("check", "--source", tmp_path)
+    assert checked.returncode == 1  # the guide cites nothing: the theme does not hide that
+    assert "guide/index.html" in checked.stderr and "cites no source" in checked.stderr
+
+
+def test_a_project_overrides_the_theme_file_by_file(tmp_path: Path) -> None:
+    own_css = "body { color: #111; }\n"
+    project = bare_site(
+        tmp_path,
+        {
+            "templates/page.html": (
+                '{% extends "base.html" %}\n{% block main %}<p class="own">{{ page.title }}'
+                "</p>{% endblock %}\n"
+            ),
+            "static/css/site.css": own_css,
+            "static/css/custom.css": ".own { font-weight: bold; }\n",
+        },
+    )
+    output = build(project)
+    guide = read(output / "guide" / "index.html")
+    assert '<p class="own">Guide</p>' in guide  # the project's page.html
+    assert "Skip to main content" in guide  # inside the theme's base.html
+    assert "pager" not in guide  # the theme's page.html is not used
+    home = read(output / "index.html")
+    assert '<section class="sections"' in home  # the theme's home.html still is
+    (css,) = (output / "css").glob("site.*.css")
+    assert css.read_text(encoding="utf-8") == own_css
+    (custom,) = (output / "css").glob("custom.*.css")
+    assert f'<link rel="stylesheet" href="/repo/css/{custom.name}">' in home
+    assert (output / "favicon.svg").is_file()  # not overridden: the theme's
+
+
+def test_site_yaml_strings_replace_the_theme_words(tmp_path: Path) -> None:
+    project = bare_site(
+        tmp_path,
+        {
+            "site.yaml": SITE_YAML
+            + 'strings:\n  skip_link: "Zum Inhalt"\n'
+            + '  footer_published: "Made by {publisher} <b>here</b>."\n',
+        },
+    )
+    home = read(build(project) / "index.html")
+    assert '<a class="skip-link" href="#main">Zum Inhalt</a>' in home
+    # The writer's text is escaped; the slot holds the theme's markup (the link).
+    assert (
+        'Made by <a href="https://example.github.io/repo/">Test site</a> &lt;b&gt;here&lt;/b&gt;.'
+        in home
+    )
+
+
+def test_an_unknown_strings_key_is_refused_with_a_suggestion(tmp_path: Path) -> None:
+    project = bare_site(tmp_path, {"site.yaml": SITE_YAML + "strings:\n  skip_lnk: Skip\n"})
+    result = run_cli("build", "--source", project)
+    assert result.returncode == 1
+    assert "site.yaml:6:1: unknown strings key 'skip_lnk'; did you mean 'skip_link'?" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_an_unknown_word_names_the_template_line(tmp_path: Path) -> None:
+    project = bare_site(
+        tmp_path,
+        {"templates/page.html": '{% extends "base.html" %}\n{% block main %}\n{{ t("nope") }}\n'
+         "{% endblock %}\n"},
+    )  # fmt: skip
+    result = run_cli("build", "--source", project)
+    assert result.returncode == 1
+    assert "templates/page.html:3: t(): there is no string 'nope'" in result.stderr
+    assert "rendering content/guide.md" in result.stderr
+
+
+def test_a_language_without_a_table_falls_back_to_english(tmp_path: Path) -> None:
+    project = bare_site(tmp_path, {"site.yaml": SITE_YAML + "language: pt-BR\n"})
+    home = read(build(project) / "index.html")
+    assert '<html lang="pt-BR">' in home
+    assert "Skip to main content" in home
+
+
+def test_every_language_table_has_only_known_keys() -> None:
+    """Other languages may leave keys out (English fills in), never add unknown ones."""
+    import yaml
+
+    english = yaml.safe_load(read(THEME / "i18n" / "en.yaml"))
+    used = set()
+    for template in (THEME / "templates").rglob("*.html"):
+        used |= set(re.findall(r"\bt\(\s*'([a-z_]+)'", read(template)))
+    assert used <= set(english), f"templates use words no table has: {used - set(english)}"
+    for table in (THEME / "i18n").glob("*.yaml"):
+        keys = set(yaml.safe_load(read(table)))
+        assert keys <= set(english), f"{table.name}: unknown keys {keys - set(english)}"
+
+
+def test_the_package_names_no_site() -> None:
+    """Nothing under site_builder/ knows about the explainer this repo publishes."""
+    found = subprocess.run(
+        [
+            "grep",
+            "-riEl",
+            "--exclude-dir=__pycache__",
+            "Stockholm|PUKMEDIA|Bessent|single news article",
+            "site_builder",
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert found.stdout == "", f"files naming the explainer: {found.stdout}"
