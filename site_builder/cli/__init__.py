@@ -1,4 +1,4 @@
-"""The command line: `site-builder build|new|check|serve|ingest`.
+"""The command line: `site-builder init|build|new|check|serve|ingest`.
 
 Problems are printed one per line as `file:line:col: message`, with no
 traceback (unless --debug), and the exit status is 1.
@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from site_builder import __version__
+from site_builder.cli import init as init_command
 from site_builder.errors import BuildFailed, Diagnostic, SiteError, sorted_diagnostics
 from site_builder.pipeline.output import UnsafeOutput
 
@@ -87,6 +88,8 @@ def make_parser() -> argparse.ArgumentParser:
     build = commands.add_parser("build", parents=[common], help="build the site into output/")
     add_build_options(build)
     build.set_defaults(run=run_build)
+
+    init_command.add_parser(commands)
 
     new = commands.add_parser("new", parents=[common], help="start a new page from an archetype")
     new.add_argument("path", help="where the page goes, e.g. content/analysis.md")
