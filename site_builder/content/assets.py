@@ -1,7 +1,9 @@
 """Static assets: copied from static/, with CSS and JS named by a content hash.
 
 The default theme's static files (site_builder/theme/static/) come first; a project
-file with the same name replaces the theme's, file by file.
+file with the same name replaces the theme's, file by file. Images beside the pages
+(`content/guide/map.png`, for `![…](map.png)` in `content/guide/index.md`) are assets
+too, named by their path under content/ (`guide/map.png`).
 
 A fingerprinted name (`site.3f2a9c1b0d.css`) changes when the file does, so the
 host and the browser may cache assets forever. Templates ask for an asset by
@@ -20,6 +22,9 @@ from site_builder.theme import STATIC as THEME_STATIC
 
 STATIC_DIR = "static"
 FINGERPRINTED = (".css", ".js")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".svg")
+CONTENT_DIR = "content"
+SOURCES_FOLDER = "content/sources/"  # source records, never copied
 
 
 @dataclass(frozen=True)
@@ -31,7 +36,8 @@ class Asset:
 
 
 def collect_assets(project: Path) -> tuple[dict[str, Asset], list[Diagnostic]]:
-    """The theme's static files, then the project's static/ over them."""
+    """The theme's static files, then the project's static/ over them, then the images
+    under content/ (one with the name of a static/ file is an error)."""
     theme_files, _ = discover(THEME_STATIC.parent, THEME_STATIC.name)
     files, diagnostics = discover(project, STATIC_DIR)
     assets: dict[str, Asset] = {}
@@ -39,6 +45,24 @@ def collect_assets(project: Path) -> tuple[dict[str, Asset], list[Diagnostic]]:
         for path in paths:
             asset = read_asset(path, relpath(path, folder))
             assets[asset.name] = asset
+    own = {relpath(path, project / STATIC_DIR) for path in files}
+    content_files, _ = discover(project, CONTENT_DIR)  # content.py reports its problems
+    for path in content_files:
+        rel = relpath(path, project)
+        if rel.startswith(SOURCES_FOLDER) or not path.name.lower().endswith(IMAGE_SUFFIXES):
+            continue
+        asset = read_asset(path, relpath(path, project / CONTENT_DIR))
+        if asset.name in own:
+            diagnostics.append(
+                Diagnostic(
+                    rel,
+                    None,
+                    None,
+                    f"static/{asset.name} has the same name; rename or move one of them",
+                )  # fmt: skip
+            )
+            continue
+        assets[asset.name] = asset
     return dict(sorted(assets.items())), diagnostics
 
 

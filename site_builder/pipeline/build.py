@@ -47,7 +47,13 @@ from pathlib import Path
 from typing import Any
 
 from site_builder.config import CONFIG_FILE, Config, load_config
-from site_builder.content.assets import STATIC_DIR, Asset, check_collisions, collect_assets
+from site_builder.content.assets import (
+    IMAGE_SUFFIXES,
+    STATIC_DIR,
+    Asset,
+    check_collisions,
+    collect_assets,
+)
 from site_builder.content.files import (
     CONTENT_DIR,
     SOURCES_DIR,
@@ -183,6 +189,8 @@ class Scope:
                     scope.rescan_content = True  # a folder (or a link) came or went
                 elif rest.endswith(".md"):
                     scope.pages.add(rest)
+                elif rest.lower().endswith(IMAGE_SUFFIXES):
+                    scope.static = True  # an image beside the pages (assets.py)
             elif top == DATA_DIR:
                 scope.data = True
             elif top == TEMPLATES_DIR:
@@ -566,7 +574,10 @@ class Builder:
         assert self.config is not None and self.state is not None
         context = None
         if render:
-            context = MarkdownContext(self.md, self.config.raw_html, self.sources, self.source_fps)
+            context = MarkdownContext(
+                self.md, self.config.raw_html, self.sources, self.source_fps,
+                assets=self._asset_names(), base_path=self.config.base_path,
+            )  # fmt: skip
         summary = self.state.summary
         same_config = summary is not None and summary.config == self.config_fp
         known = {rel: place[0] for rel, place in summary.places.items()} if same_config else {}
@@ -773,13 +784,19 @@ class Builder:
         if todo:
             self.dirty = True
             self.options.log(f"  Markdown of {len(todo)} pages")
-            context = MarkdownContext(self.md, config.raw_html, self.sources, self.source_fps)
+            context = MarkdownContext(
+                self.md, config.raw_html, self.sources, self.source_fps,
+                assets=self._asset_names(), base_path=config.base_path,
+            )  # fmt: skip
             job = MarkdownJob(context, world, state.inputs, self._body)
             results = fork_map(job.run, todo, usable_jobs(self.options.jobs, len(todo)))
             for page, out in zip(todo, results, strict=True):
                 self._note_markdown(page.rel, out)
                 applied.add(page.rel)
         return applied, {page.rel for page in todo} - predicted
+
+    def _asset_names(self) -> dict[str, str]:
+        return {name: asset.output_name for name, asset in self.assets.items()}
 
     def _cite(self, site: Site, world: World, only: set[str] | None) -> None:
         """Number each page's citations and list the pages citing each source.

@@ -68,6 +68,8 @@ class MarkdownContext:
     raw_html: str
     sources: dict[str, SourceRecord]
     source_fps: dict[str, str]
+    assets: dict[str, str] | None = None  # site-relative name -> output name (images)
+    base_path: str = "/"
 
     def render(
         self, page: Page, body: str, digest: str, url_of: Callable[[str], str | None]
@@ -83,6 +85,13 @@ class MarkdownContext:
             deps[("source", source_id, "")] = self.source_fps.get(source_id)
             return check_quote(text, speaker, self.sources[source_id])
 
+        assets = self.assets or {}
+
+        def asset_url(name: str) -> str | None:
+            output_name = assets.get(name)
+            deps[("asset", name, "")] = MISSING if output_name is None else output_name
+            return None if output_name is None else self.base_path + output_name
+
         env = PageEnv(
             source_path=page.source_path,
             rel=page.rel,
@@ -90,6 +99,7 @@ class MarkdownContext:
             page_url=page_url,
             source_ids=KnownSources(self.sources, deps),  # type: ignore[arg-type]
             check_quote=quote_problem,
+            asset_url=asset_url,
         )
         result = render(self.md, body, env)
         cited = list(result.citations)
