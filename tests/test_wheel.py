@@ -134,11 +134,17 @@ def test_init_builds_and_checks_clean_with_no_edits(installed: Installed, browse
     assert built.stderr == ""  # no warnings either
     checked = installed.run("check", cwd=project)
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert "0 error(s), 0 warning(s)" in checked.stdout
+    # The one thing left to set: where the site is published (the workflow passes it).
+    assert "0 error(s), 1 warning(s)" in checked.stdout, checked.stderr
+    assert "links to example.github.io, a placeholder host" in checked.stderr
+    built = installed.run("build", "--base-url", "https://newsroom.github.io/x/", cwd=project)
+    assert built.returncode == 0, built.stderr
+    checked = installed.run("check", cwd=project)
+    assert "0 error(s), 0 warning(s)" in checked.stdout, checked.stderr
     home = (project / "output" / "index.html").read_text(encoding="utf-8")
     assert "<title>My explainer</title>" in home
     assert "Skip to main content" in home  # the packaged theme
-    _assert_valid_and_accessible(browser, project / "output", "/my-explainer/")
+    _assert_valid_and_accessible(browser, project / "output", "/x/")
 
 
 def test_a_second_site_builds_with_the_installed_package(

@@ -116,7 +116,9 @@ def make_parser() -> argparse.ArgumentParser:
         "--output", type=Path, default=None, metavar="DIR", help="the built site (default: output/)"
     )
     check.add_argument(
-        "--base-url", metavar="URL", help="the base URL it was built with (default: site.yaml's)"
+        "--base-url",
+        metavar="URL",
+        help="the base URL it was built with (default: read from the output's robots.txt)",
     )
     check.add_argument("--external", action="store_true", help="also fetch external links (cached)")
     check.add_argument("--timeout", type=float, default=10.0, help="seconds per external request")
