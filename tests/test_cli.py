@@ -114,3 +114,44 @@ def test_jobs_and_no_cache(tmp_path: Path) -> None:
     assert parallel.returncode == 0, parallel.stderr
     assert any(cache.iterdir())
     assert snapshot(tmp_path / "a") == snapshot(tmp_path / "b")
+
+
+def test_new_writes_the_title_unquoted_in_the_heading(tmp_path: Path) -> None:
+    project = make_site(tmp_path)
+    title = 'Why: "it" matters'
+    assert run_cli("new", "content/a.md", "--title", title, "--source", project).returncode == 0
+    text = (project / "content" / "a.md").read_text(encoding="utf-8")
+    assert '\n## Why: "it" matters\n' in text  # the body gets the words, the YAML the quotes
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("content/sources/x.md", "content/sources/ holds source records, not pages"),
+        ("content/Big_Name.md", "'Big_Name' can't be part of a URL"),
+        ("content/con.md", "'con' is a name the site reserves"),
+        ("content/pagefind/x.md", "'pagefind' is a name the site reserves"),
+    ],
+)
+def test_new_refuses_a_path_the_build_would_reject(
+    tmp_path: Path, target: str, message: str
+) -> None:
+    project = make_site(tmp_path)
+    result = run_cli("new", target, "--title", "X", "--source", project)
+    assert result.returncode == 1
+    assert result.stderr == f"error: {target}: {message}" + result.stderr.split(message, 1)[1]
+    assert not (project / target).exists()
+
+
+def test_an_unknown_archetype_placeholder_is_a_clear_error(tmp_path: Path) -> None:
+    project = make_site(
+        tmp_path,
+        {"archetypes/default.md": "---\ntitle: {title}\nsummary: {summary}\n---\n\nBy {author}\n"},
+    )
+    result = run_cli("new", "content/x.md", "--title", "X", "--source", project)
+    assert result.returncode == 1
+    assert result.stderr == (
+        "archetypes/default.md:6:4: unknown placeholder {author}; known: {title}, {summary}, "
+        "{date}\n"
+    )
+    assert not (project / "content" / "x.md").exists()

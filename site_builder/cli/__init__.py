@@ -212,19 +212,32 @@ def run_new(args: argparse.Namespace) -> int:
     if not target.is_absolute():
         target = args.source / target
     content = (args.source / "content").resolve()
-    if not target.resolve().is_relative_to(content) or target.suffix != ".md":
+    resolved = target.resolve()
+    if not resolved.is_relative_to(content) or target.suffix != ".md":
         print(f"error: {args.path}: a new page must be a .md file under content/", file=sys.stderr)
+        return 1
+    if problem := new_page_problem(resolved.relative_to(content).as_posix()):
+        print(f"error: {args.path}: {problem}", file=sys.stderr)
         return 1
     if target.exists() and not args.force:
         print(f"error: {args.path} already exists; use --force to replace it", file=sys.stderr)
         return 1
+    for option, value in (("--title", args.title), ("--summary", args.summary or "")):
+        if any(ord(char) < 32 or ord(char) == 127 for char in value):
+            print(f"error: {option} must be one line of text", file=sys.stderr)
+            return 1
     archetype = args.source / ARCHETYPE_DIR / "default.md"
+    shown = f"{ARCHETYPE_DIR}/default.md"
     template = archetype.read_text(encoding="utf-8") if archetype.is_file() else DEFAULT_ARCHETYPE
     summary = args.summary or f"What {args.title} covers, in one or two sentences."
-    date = _today()
-    text = template.format(title=_yaml_text(args.title), summary=_yaml_text(summary), date=date)
-    front, _, _ = split_front_matter(text, args.path)
-    load_yaml(front, args.path, 1)  # the scaffold itself must be valid
+    slots = {"title": args.title, "summary": summary, "date": _today()}
+    try:
+        text = fill_archetype(template, slots, shown)
+        front, _, _ = split_front_matter(text, shown)
+        load_yaml(front, shown, 1)  # the scaffold itself must be valid
+    except SiteError as exc:
+        print(exc.diagnostic.format(), file=sys.stderr)
+        return 1
     target.parent.mkdir(parents=True, exist_ok=True)
     # Mode "x" fails if the file appeared since the check above: never clobber a writer's file.
     with target.open("w" if args.force else "x", encoding="utf-8") as handle:
@@ -232,6 +245,42 @@ def run_new(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"created {args.path} (draft: true; preview with --drafts)")
     return 0
+
+
+def new_page_problem(rel: str) -> str | None:
+    """Why the build would refuse a page at content/`rel`, or None."""
+    from types import SimpleNamespace
+
+    from site_builder.content.files import SOURCES_DIR
+    from site_builder.content.urls import page_location
+
+    if rel.split("/")[0] == SOURCES_DIR:
+        return f"content/{SOURCES_DIR}/ holds source records, not pages; choose another folder"
+    stub = SimpleNamespace(
+        rel=rel, is_404=rel == "404.md", front=SimpleNamespace(slug=None), source_path=rel
+    )
+    location = page_location(stub)  # type: ignore[arg-type]
+    return location.message if isinstance(location, Diagnostic) else None
+
+
+def fill_archetype(template: str, slots: dict[str, str], shown: str) -> str:
+    """The archetype with its `{title}`, `{summary}` and `{date}` filled: as YAML strings
+    in the front matter, as written in the body. Plain replacement, never str.format
+    (the archetype is a writer's file); an unknown `{name}` is an error at its line."""
+    from site_builder.theme.strings import fill_slots, slot_names
+
+    unknown = [found for found in slot_names(template) if found[0] not in slots]
+    if unknown:
+        name, line, column = unknown[0]
+        known = ", ".join(f"{{{key}}}" for key in slots)
+        raise SiteError(shown, line, column, f"unknown placeholder {{{name}}}; known: {known}")
+    lines = template.split("\n")
+    end = next((i for i in range(1, len(lines)) if lines[i].rstrip() == "---"), 0)
+    front = "\n".join(lines[: end + 1])
+    body = "\n".join(lines[end + 1 :])
+    # The date is ours (YYYY-MM-DD) and stays a YAML date; the writer's words are quoted.
+    quoted = {key: value if key == "date" else _yaml_text(value) for key, value in slots.items()}
+    return fill_slots(front, quoted) + ("\n" if end else "") + fill_slots(body, slots)
 
 
 def _yaml_text(value: str) -> str:
