@@ -158,3 +158,51 @@ def test_the_package_names_no_site() -> None:
         check=False,
     )
     assert found.stdout == "", f"files naming the explainer: {found.stdout}"
+
+
+def test_every_name_docs_templates_md_lists_is_there(tmp_path: Path) -> None:
+    """docs/templates.md's table of what templates get, used by a real template."""
+    docs = read(PROJECT_ROOT / "docs" / "templates.md")
+    table = docs.split("## What every template gets", 1)[1].split("### `page`", 1)[0]
+    documented = set(re.findall(r"^\| `([a-z_]+)", table, re.MULTILINE))
+    uses = {
+        "page": "{{ page.title }}|{{ page.url }}|{{ page.toc|length }}|{{ page.is_home }}",
+        "site": "{{ site.title }}|{{ site.base_path }}|{{ site.publisher.url }}|{{ site.nav|length }}",
+        "pages": "{{ pages|map(attribute='title')|join(',') }}",
+        "data": "{{ data.rows[0].name }}",
+        "sources": "{{ sources|length }}",
+        "source_pages": "{{ 'x' in source_pages }}",
+        "url": "{{ url('feed.xml') }}",
+        "abs_url": "{{ abs_url('feed.xml') }}",
+        "asset": "{{ asset('favicon.svg') }}",
+        "has_asset": "{{ has_asset('css/custom.css') }}",
+        "page_url": "{{ page_url('guide.md') }}",
+        "cite": "",  # needs a source record; tests/test_sources.py drives it
+        "format_date": "{{ format_date('2025-07-27') }}|{{ '2025-07-28'|format_date }}",
+        "t": "{{ t('as_of', date='today') }}",
+        "timeline_events": "{{ timeline_events([], site.as_of or page.date)|length }}",
+    }
+    assert documented == set(uses), documented ^ set(uses)
+    body = "\n".join(f"<p>{name}={text}</p>" for name, text in uses.items() if text)
+    project = bare_site(
+        tmp_path,
+        {
+            "templates/all.html": '{% extends "base.html" %}{% block main %}' + body
+            + "{% endblock %}",
+            "content/all.md": page("All", template="all.html", date="2025-07-27"),
+            "data/rows.csv": "name\nfirst\n",
+        },
+    )  # fmt: skip
+    html = read(build(project) / "all" / "index.html")
+    for expected in (
+        "<p>url=/repo/feed.xml</p>",
+        "<p>abs_url=https://example.github.io/repo/feed.xml</p>",
+        "<p>asset=/repo/favicon.svg</p>",
+        "<p>has_asset=False</p>",
+        "<p>page_url=/repo/guide/</p>",
+        "<p>data=first</p>",
+        "<p>format_date=27 July 2025|28 July 2025</p>",
+        "<p>t=As of today</p>",
+        "<p>site=Test site|/repo/|https://example.github.io/repo/|0</p>",
+    ):
+        assert expected in html, expected
