@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from site_builder.check.checker import CACHE_DIR, CACHE_FILE, check_site
+from site_builder.check.checker import CACHE_DIR, CACHE_FILE, check_site, scan_site
 from site_builder.render.search import build_search_index
 from tests.sitefactory import run_cli
 from tests.support import SITE_BASE_URL
@@ -279,7 +279,10 @@ PAGE = """<!doctype html>
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ('<a href="https://example.github.io/elsewhere/">x</a>', "is outside the base path /site/"),
+        (
+            '<img src="https://example.github.io/elsewhere/x.png" alt="x">',
+            "is outside the base path",
+        ),
         ('<a href="http://example.github.io/site/nope/">x</a>', "link to http://example.github"),
         (
             '<a href="//example.github.io/site/page/#nope">x</a>',
@@ -302,6 +305,17 @@ def test_single_rules(tmp_path: Path, body: str, message: str) -> None:
     assert len(problems) == 1, problems
     assert problems[0].path == "out/page/index.html" and problems[0].line == 5
     assert message in problems[0].message
+
+
+def test_a_plain_link_elsewhere_on_the_same_host_is_external(tmp_path: Path) -> None:
+    """Another project site on user.github.io is another site (issue 17, item 9)."""
+    site = tmp_path / "site"
+    (site / "page").mkdir(parents=True)
+    body = '<a href="https://example.github.io/elsewhere/">the other explainer</a>'
+    (site / "page" / "index.html").write_text(PAGE.format(body=body), encoding="utf-8")
+    report = scan_site(site, FIXTURE_BASE_URL, shown_as="out")
+    assert report.diagnostics == []
+    assert [link.url for link in report.external] == ["https://example.github.io/elsewhere/"]
 
 
 def test_an_svg_title_is_not_the_page_title(tmp_path: Path) -> None:

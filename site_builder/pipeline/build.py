@@ -633,7 +633,8 @@ class Builder:
         for rel in self._changed - self.pages.keys():
             self._source_problems.pop(rel, None)
         problems += [d for found in self._source_problems.values() for d in found]
-        nav, nav_problems = make_nav(config, pages)
+        drafts = {rel for rel, page in self.pages.items() if page.draft}
+        nav, nav_problems = make_nav(config, pages, drafts, self._listed - self.pages.keys())
         problems += nav_problems
         if reordered:
             link_neighbours(pages)
