@@ -206,3 +206,20 @@ def test_every_name_docs_templates_md_lists_is_there(tmp_path: Path) -> None:
         "<p>site=Test site|/repo/|https://example.github.io/repo/|0</p>",
     ):
         assert expected in html, expected
+
+
+def test_template_errors_never_show_internal_class_names(tmp_path: Path) -> None:
+    for expression, said in (
+        ("data.nope", "this mapping (data, sources or source_pages) has no attribute 'nope'"),
+        ("pages.nope", "pages has no attribute 'nope'"),
+        ("page.nope", "page has no attribute 'nope'"),
+    ):
+        project = bare_site(
+            tmp_path / expression,
+            {"templates/page.html": '{% extends "base.html" %}\n{% block main %}\n{{ '
+             + expression + " }}\n{% endblock %}\n"},
+        )  # fmt: skip
+        result = run_cli("build", "--source", project)
+        assert result.returncode == 1
+        assert f"templates/page.html:3: {said} (rendering content/guide.md)" in result.stderr
+        assert "site_builder." not in result.stderr and "object" not in result.stderr

@@ -14,6 +14,7 @@ the theme's file) and the page being rendered.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -230,7 +231,7 @@ class Templates:
             raise
         except Exception as exc:  # noqa: BLE001 - any template runtime error is the writer's to see
             path, line = self._template_frame(exc.__traceback__, name)
-            message = str(exc) or type(exc).__name__
+            message = plain_words(str(exc) or type(exc).__name__)
             raise SiteError(path, line, None, f"{message} (rendering {for_page})") from None
 
     def shown(self, name: str) -> str:
@@ -246,6 +247,32 @@ class Templates:
                 found = (shown, tb.tb_lineno)
             tb = tb.tb_next
         return found
+
+
+# What a writer calls the objects templates see, for messages: Python's class names
+# (`site_builder.incremental.deps.RecordingMapping object`) mean nothing to them.
+TEMPLATE_NAMES = {
+    "RecordingMapping": "this mapping (data, sources or source_pages)",
+    "PagesView": "pages",
+    "PageView": "page",
+    "Page": "page",
+    "SiteView": "site",
+    "KeyFactView": "a key fact",
+    "SourceRecord": "a source record",
+    "Citation": "a citation",
+    "NavItem": "a nav item",
+    "Publisher": "site.publisher",
+}
+INTERNAL_OBJECT = re.compile(r"'site_builder\.[\w.]+\.(\w+) object'")
+
+
+def plain_words(message: str) -> str:
+    """A template error's message with the package's class names said as templates
+    know them: "'…RecordingMapping object' has no attribute 'x'" → "this mapping (data,
+    sources or source_pages) has no attribute 'x'"."""
+    return INTERNAL_OBJECT.sub(
+        lambda match: TEMPLATE_NAMES.get(match.group(1), "this value"), message
+    )
 
 
 # -- what templates see ------------------------------------------------------------
