@@ -93,7 +93,11 @@ def make_parser() -> argparse.ArgumentParser:
 
     new = commands.add_parser("new", parents=[common], help="start a new page from an archetype")
     new.add_argument("path", help="where the page goes, e.g. content/analysis.md")
-    new.add_argument("--title", required=True, help="the page title")
+    new.add_argument("--title", help="the page title (required unless --from)")
+    new.add_argument(
+        "--from", dest="from_source", metavar="SOURCE_ID",
+        help="start from a source record: its title, date and quotations",
+    )  # fmt: skip
     new.add_argument("--summary", help="one or two sentences for lists and search engines")
     new.add_argument("--force", action="store_true", help="overwrite an existing file")
     new.set_defaults(run=run_new)
@@ -222,6 +226,21 @@ def run_new(args: argparse.Namespace) -> int:
     if target.exists() and not args.force:
         print(f"error: {args.path} already exists; use --force to replace it", file=sys.stderr)
         return 1
+    record = None
+    if args.from_source:
+        from site_builder.cli.new_from import find_record
+        from site_builder.content.sources import load_sources
+
+        try:
+            records = load_sources(args.source / "content" / "sources", args.source)
+            record = find_record(records, args.from_source)
+        except SiteError as exc:
+            print(exc.diagnostic.format(), file=sys.stderr)
+            return 1
+        args.title = args.title or record.title
+    if not args.title:
+        print("error: --title is required (or --from SOURCE_ID)", file=sys.stderr)
+        return 1
     for option, value in (("--title", args.title), ("--summary", args.summary or "")):
         if any(ord(char) < 32 or ord(char) == 127 for char in value):
             print(f"error: {option} must be one line of text", file=sys.stderr)
@@ -232,7 +251,12 @@ def run_new(args: argparse.Namespace) -> int:
     summary = args.summary or f"What {args.title} covers, in one or two sentences."
     slots = {"title": args.title, "summary": summary, "date": _today()}
     try:
-        text = fill_archetype(template, slots, shown)
+        if record is not None:
+            from site_builder.cli.new_from import draft_from
+
+            text = draft_from(record, args.title, args.summary, _yaml_text)
+        else:
+            text = fill_archetype(template, slots, shown)
         front, _, _ = split_front_matter(text, shown)
         load_yaml(front, shown, 1)  # the scaffold itself must be valid
     except SiteError as exc:
