@@ -130,7 +130,7 @@ def test_template_error_names_template_line_and_page(tmp_path: Path) -> None:
     result = run_cli("build", "--source", project, "--output", tmp_path / "out")
     assert result.returncode == 1
     assert (
-        "templates/page.html:3: 'site_builder.model.Page object' has no attribute 'nope' (rendering content/a.md)"
+        "templates/page.html:3: page has no attribute 'nope' (rendering content/a.md)"
         in result.stderr
     )
 

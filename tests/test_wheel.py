@@ -136,7 +136,7 @@ def test_init_builds_and_checks_clean_with_no_edits(installed: Installed, browse
     assert checked.returncode == 0, checked.stdout + checked.stderr
     # The one thing left to set: where the site is published (the workflow passes it).
     assert "0 error(s), 1 warning(s)" in checked.stdout, checked.stderr
-    assert "links to example.github.io, a placeholder host" in checked.stderr
+    assert "was built for https://example.github.io/my-explainer/, a placeholder" in checked.stderr
     built = installed.run("build", "--base-url", "https://newsroom.github.io/x/", cwd=project)
     assert built.returncode == 0, built.stderr
     checked = installed.run("check", cwd=project)
