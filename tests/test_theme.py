@@ -223,3 +223,20 @@ def test_template_errors_never_show_internal_class_names(tmp_path: Path) -> None
         assert result.returncode == 1
         assert f"templates/page.html:3: {said} (rendering content/guide.md)" in result.stderr
         assert "site_builder." not in result.stderr and "object" not in result.stderr
+
+
+def test_dates_are_written_with_the_tables_words(tmp_path: Path) -> None:
+    """`date` and `month_N` say how format_date writes a date, for a later language."""
+    project = bare_site(
+        tmp_path,
+        {
+            "site.yaml": SITE_YAML + "as_of: 2025-07-27\nstrings:\n"
+            '  date: "{day}. {month} {year}"\n  month_7: "Juli"\n',
+            "templates/page.html": '{% extends "base.html" %}{% block main %}'
+            "<p>{{ format_date(site.as_of) }}|{{ '2025-03-01'|format_date }}</p>{% endblock %}",
+        },
+    )
+    output = build(project)
+    guide = read(output / "guide" / "index.html")
+    assert "<p>27. Juli 2025|1. March 2025</p>" in guide
+    assert '<time datetime="2025-07-27">27. Juli 2025</time>' in read(output / "index.html")

@@ -68,6 +68,13 @@ class TemplateSources(dict[str, str]):
         self.shown[name] = shown
 
 
+@jinja2.pass_context
+def format_date_in_words(context: Any, value: dt.date | str | None) -> str:
+    """`{{ date|format_date }}`: in the page's language when its `t` is there."""
+    strings = context.get("t")
+    return strings.format_date(value) if isinstance(strings, Strings) else format_date(value)
+
+
 class SourceLoader(jinja2.BaseLoader):
     """Serves the templates read once at the start of a build.
 
@@ -133,7 +140,7 @@ class Templates:
             lstrip_blocks=True,
             auto_reload=False,
         )
-        self.env.filters["format_date"] = format_date
+        self.env.filters["format_date"] = format_date_in_words
         self.env.globals["format_date"] = format_date
 
     def compile_all(self) -> None:
@@ -161,7 +168,6 @@ class Templates:
         context = {
             "url": url,
             "abs_url": lambda path="": config.base_url + path.lstrip("/"),
-            "format_date": format_date,
             "timeline_events": timeline_events,
             "timeline_svg": timeline_svg,
             "site": SiteView(site, recorder),
@@ -201,7 +207,9 @@ class Templates:
         context["cite"] = cite
         context["asset"] = asset
         context["has_asset"] = has_asset
-        context["t"] = Strings(config.language, dict(config.strings))
+        strings = Strings(config.language, dict(config.strings))
+        context["t"] = strings
+        context["format_date"] = strings.format_date
         fingerprints = self.fingerprints
         self.env.on_load = lambda name: recorder.note(
             ("template", name, ""), fingerprints.get(name)

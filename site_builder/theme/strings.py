@@ -10,9 +10,11 @@ filled by plain replacement, never by `str.format`: the text may be a writer's.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Mapping
 from functools import cache
+from typing import NoReturn
 
 from markupsafe import Markup, escape
 
@@ -54,6 +56,26 @@ class Strings:
         for layer in self.layers:
             if key in layer:
                 return fill(layer[key], slots)
+        self._missing(key)
+
+    def text(self, key: str, **slots: object) -> str:
+        """The entry as plain text (for attributes and dates; autoescape escapes it)."""
+        for layer in self.layers:
+            if key in layer:
+                return fill_slots(layer[key], slots)
+        self._missing(key)
+
+    def format_date(self, value: dt.date | str | None) -> str:
+        """A date in this language's words: "27 July 2025" (`date` and `month_N`)."""
+        if value is None:
+            return ""
+        if isinstance(value, str):
+            value = dt.date.fromisoformat(value[:10])
+        month = self.text(f"month_{value.month}")
+        return self.text("date", day=value.day, month=month, year=value.year)
+
+    @staticmethod
+    def _missing(key: str) -> NoReturn:
         # Not a SiteError: the template's line is where the mistake is, and the
         # renderer finds it from the traceback.
         raise LookupError(
