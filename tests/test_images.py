@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.sitefactory import make_site, page, run_cli, snapshot
 
 SVG = (
@@ -75,3 +77,28 @@ def test_a_content_image_named_like_a_static_file_is_an_error(tmp_path: Path) ->
     result = run_cli("build", "--source", project)
     assert result.returncode == 1
     assert "content/guide/chart.svg: static/guide/chart.svg has the same name" in result.stderr
+
+
+def test_a_rebuild_after_the_image_arrives_renders_the_page_again(tmp_path: Path) -> None:
+    """The preview's path: the writer adds an image to a page before saving the file (an
+    error), then saves the file; the rebuild of that one save shows the page with it."""
+    from site_builder.errors import BuildFailed
+    from site_builder.pipeline.build import Builder, BuildOptions
+
+    project = site_with_images(tmp_path, "No image yet.\n")
+    builder = Builder(BuildOptions(project=project, output=tmp_path / "out", cache=False))
+    builder.build()
+    page_file = project / "content" / "guide" / "index.md"
+    page_file.write_text(
+        page_file.read_text().replace("No image yet.", "![A new chart](later.svg)")
+    )
+    with pytest.raises(BuildFailed) as failed:
+        builder.rebuild([page_file])
+    assert "image 'later.svg' not found" in failed.value.diagnostics[0].message
+    image = project / "content" / "guide" / "later.svg"
+    image.write_text(SVG)
+    result = builder.rebuild([image])
+    assert "guide/index.html" in result.rendered
+    html = (tmp_path / "out" / "guide" / "index.html").read_text(encoding="utf-8")
+    assert '<img src="/repo/guide/later.svg" alt="A new chart" />' in html
+    assert (tmp_path / "out" / "guide" / "later.svg").read_text() == SVG

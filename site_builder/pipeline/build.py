@@ -762,7 +762,10 @@ class Builder:
         state = self.state
         config = self.config
         assert state is not None and config is not None
-        suspects = self.md_index.owners(changes)
+        # A page whose Markdown had a problem is looked at again too: what it lacked (an
+        # image saved since, say) may be there now, though no successful build between
+        # recorded its absence.
+        suspects = self.md_index.owners(changes) | self._md_troubled
         todo: list[Page] = []
         applied: set[str] = set()
         predicted, self.predicted = self.predicted, set()
