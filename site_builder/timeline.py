@@ -225,15 +225,23 @@ def timeline_svg(events: list[TimelineEvent]) -> Markup:
     digest = hashlib.sha256(desc.encode("utf-8")).hexdigest()[:8]
     title_id = f"timeline-{digest}-title"
     desc_id = f"timeline-{digest}-desc"
-    head = (
-        f'<svg class="timeline-svg" xmlns="http://www.w3.org/2000/svg" '
-        f'viewBox="0 0 {WIDTH} {{height}}" width="100%" role="img" '
-        f'aria-labelledby="{title_id}" aria-describedby="{desc_id}">'
-        f'<title id="{title_id}">{escape(title)}</title>'
-        f'<desc id="{desc_id}">{escape(desc)}</desc>'
-    )
+    # The height is known only after layout, so the opening tag is built last. Labels are
+    # escaped text and are only ever concatenated, never used as a format string: a label
+    # holding "{" or "{0}" is shown as written.
+    title_text = str(escape(title))
+    desc_text = str(escape(desc))
+
+    def opening(height: str) -> str:
+        return (
+            '<svg class="timeline-svg" xmlns="http://www.w3.org/2000/svg" '
+            f'viewBox="0 0 {WIDTH} {height}" width="100%" role="img" '
+            f'aria-labelledby="{title_id}" aria-describedby="{desc_id}">'
+            f'<title id="{title_id}">' + title_text + "</title>"
+            f'<desc id="{desc_id}">' + desc_text + "</desc>"
+        )
+
     if not events:
-        return Markup(head.format(height=PAD_TOP + PAD_BOTTOM) + "</svg>")
+        return Markup(opening(_fmt(PAD_TOP + PAD_BOTTOM)) + "</svg>")
 
     spans = [_span(e) for e in events]
     first = min(start for start, _ in spans)
@@ -333,7 +341,7 @@ def timeline_svg(events: list[TimelineEvent]) -> Markup:
 
     height = max(bottom - GAP, axis_end) + PAD_BOTTOM
     return Markup(
-        head.format(height=_fmt(height))
+        opening(_fmt(height))
         + "".join(axis)
         + "".join(ticks)
         + "".join(leaders)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import re
 import xml.etree.ElementTree as ET
 from datetime import date
+from pathlib import Path
 
 import pytest
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from site_builder.timeline import TimelineEvent, timeline_events, timeline_svg
+from tests.sitefactory import SITE_YAML, make_site, page, run_cli
 
 AS_OF = date(2025, 7, 27)
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -262,3 +265,60 @@ def test_svg_empty_events() -> None:
     root = parse(timeline_svg([]))
     assert root.get("role") == "img"
     assert marks(root) == []
+
+
+# --- hostile labels through the real command line ---------------------------------------
+
+# Labels a writer (or an attacker with write access to data/) might put in timeline.yaml.
+# Under the old code the SVG's opening tag was a format string holding the escaped labels,
+# so format fields in a label were expanded after escaping: the first rebuilt <script>,
+# the others crashed the build.
+HOSTILE_LABELS = (
+    "{height:<<1.0}script{height:><1.0}alert(1){height:<<1.0}/script{height:><1.0}",
+    "An opening brace { alone",
+    "A field {x} by name",
+    "{0.__class__} and {0.__class__.__mro__}",
+    "{height} {} {{ doubled }} }",
+    "<script>alert(2)</script> & {!r}",
+)
+
+
+def hostile_site(root: Path) -> Path:
+    events = "".join(
+        f'- date: "2025-07-{10 + i:02d}"\n  label: {json.dumps(label)}\n'
+        "  actor: other\n  category: Test\n  source: src\n"
+        for i, label in enumerate(HOSTILE_LABELS)
+    )
+    template = (
+        '{% extends "base.html" %}{% block main %}'
+        "{% set events = timeline_events(data.timeline, site.as_of) %}"
+        '<ol>{% for e in events %}<li class="label">{{ e.label }}</li>{% endfor %}</ol>'
+        "{{ timeline_svg(events) }}{% endblock %}"
+    )
+    return make_site(
+        root,
+        {
+            "site.yaml": SITE_YAML + "as_of: 2025-07-27\n",
+            "data/timeline.yaml": events,
+            "templates/timeline.html": template,
+            "content/timeline.md": page("Timeline", template="timeline.html"),
+        },
+    )
+
+
+def test_hostile_labels_are_shown_as_written_never_run(tmp_path: Path) -> None:
+    project = hostile_site(tmp_path / "site")
+    result = run_cli("build", "--source", project, "--output", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    text = (tmp_path / "out" / "timeline" / "index.html").read_text(encoding="utf-8")
+    assert "<script" not in text.lower()
+    svg = text[text.index("<svg") :]
+    root = ET.fromstring(svg[: svg.index("</svg>") + len("</svg>")])
+    desc = root.find(f"{SVG_NS}desc")
+    assert desc is not None and desc.text is not None
+    drawn = " ".join(t.text or "" for t in root.iter(f"{SVG_NS}text"))
+    for label in HOSTILE_LABELS:
+        assert escape(label) in text  # the list shows it, escaped, braces and all
+        assert label in desc.text  # the picture's description holds it verbatim
+        assert label.split()[0] in drawn  # and its drawn lines start as written
