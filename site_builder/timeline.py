@@ -22,6 +22,7 @@ ACTORS: dict[str, str] = {
     "china": "China",
     "both": "Both sides",
     "other": "Other",
+    "unstated": "Not stated",  # the source does not say who acted
 }
 REQUIRED_FIELDS: tuple[str, ...] = ("date", "label", "actor", "category", "source")
 
