@@ -13,7 +13,7 @@ there is one, it measures — each as the median of several runs, with min and m
 - `Builder.rebuild` after a one-page edit and after a template edit: what the
   preview server runs on a save, in a process that has built once already;
 - write → reload: from writing the file to the browser being told to reload, as a
-  tab connected to `site-builder serve` sees it (site_builder.server's hook);
+  tab connected to `site-builder serve` sees it (site_builder.preview.server's hook);
 - peak RSS of the cold build (the largest process, as GNU time reports), and pages
   per second (cold).
 
@@ -113,7 +113,7 @@ def template_editor(site: Path) -> Editor:
 
 
 def inprocess(site: Path, output: Path, edits: int) -> dict[str, list[float]]:
-    from site_builder.build import Builder, BuildOptions
+    from site_builder.pipeline.build import Builder, BuildOptions
 
     builder = Builder(BuildOptions(project=site, output=output, cache=False))
     builder.build()
@@ -168,7 +168,7 @@ def server(site: Path, output: Path) -> Iterator[str]:
 
 def reload_latency(site: Path, output: Path, edits: int) -> dict[str, list[float]] | None:
     try:
-        from site_builder.server import measure_reload_latency
+        from site_builder.preview.server import measure_reload_latency
     except ImportError:
         return None
     times: dict[str, list[float]] = {}

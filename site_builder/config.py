@@ -7,9 +7,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .errors import BuildFailed, Diagnostic, SiteError
-from .schema import Fields
-from .yamlsafe import load_yaml
+from site_builder.content.schema import Fields
+from site_builder.content.yamlsafe import load_yaml
+from site_builder.errors import BuildFailed, Diagnostic, SiteError
 
 CONFIG_FILE = "site.yaml"
 CONFIG_KEYS = (

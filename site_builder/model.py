@@ -6,9 +6,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from .config import Config
-from .errors import Diagnostic
-from .schema import FrontMatter
+from site_builder.config import Config
+from site_builder.content.schema import FrontMatter
+from site_builder.errors import Diagnostic
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from site_builder import cache
-from site_builder.build import Builder, BuildOptions
-from site_builder.cache import PageInput
+from site_builder.incremental import cache
+from site_builder.incremental.cache import PageInput
+from site_builder.pipeline.build import Builder, BuildOptions
 from tests.sitefactory import run_cli, snapshot
 
 FIXTURE = Path(__file__).parent / "fixtures" / "incremental"

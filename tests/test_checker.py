@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from site_builder.checker import CACHE_DIR, CACHE_FILE, check_site
-from site_builder.search import build_search_index
+from site_builder.check.checker import CACHE_DIR, CACHE_FILE, check_site
+from site_builder.render.search import build_search_index
 from tests.sitefactory import run_cli
 from tests.support import SITE_BASE_URL
 

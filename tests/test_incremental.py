@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from site_builder import output as output_module
-from site_builder.build import Builder, BuildOptions
 from site_builder.errors import BuildFailed
+from site_builder.pipeline import output as output_module
+from site_builder.pipeline.build import Builder, BuildOptions
 from tests.sitefactory import run_cli, snapshot
 
 FIXTURE = Path(__file__).parent / "fixtures" / "incremental"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from site_builder.markdown import PageEnv, Rendered, make_parser, render, safe_id, slugify
+from site_builder.content.markdown import PageEnv, Rendered, make_parser, render, safe_id, slugify
 
 PAGES = {"other.md": "/repo/other/", "index.md": "/repo/", "sub/deep.md": "/repo/sub/deep/"}
 

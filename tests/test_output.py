@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from site_builder import output
-from site_builder.output import MARKER, StagingFolder, recover
+from site_builder.pipeline import output
+from site_builder.pipeline.output import MARKER, StagingFolder, recover
 from tests.sitefactory import PROJECT_ROOT, cli_env, make_site
 
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from site_builder import parallel
-from site_builder.build import Builder, BuildOptions
 from site_builder.errors import BuildFailed
-from site_builder.parallel import WorkerFailed, fork_map, usable_jobs
+from site_builder.pipeline import parallel
+from site_builder.pipeline.build import Builder, BuildOptions
+from site_builder.pipeline.parallel import WorkerFailed, fork_map, usable_jobs
 from tests.sitefactory import snapshot
 
 FIXTURE = Path(__file__).parent / "fixtures" / "incremental"

@@ -24,12 +24,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from site_builder.content import load_page
+from site_builder.content.files import load_page
+from site_builder.content.markdown import _smartquotes_rule, make_parser, render, render_inline
+from site_builder.content.schema import FRONT_MATTER_KEYS
+from site_builder.content.urls import inside, page_location
+from site_builder.content.yamlsafe import load_yaml
 from site_builder.errors import Diagnostic, SiteError
-from site_builder.markdown import _smartquotes_rule, make_parser, render, render_inline
-from site_builder.schema import FRONT_MATTER_KEYS
-from site_builder.urls import inside, page_location
-from site_builder.yamlsafe import load_yaml
 from tests.test_security import assert_located, html_problems, page_env
 
 # Modest and without a deadline: the timing bounds are tested in test_security.py.

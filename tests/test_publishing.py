@@ -20,8 +20,8 @@ from urllib.request import urlopen
 import feedparser
 import pytest
 
-from site_builder.content import load_pages
-from site_builder.urls import page_location
+from site_builder.content.files import load_pages
+from site_builder.content.urls import page_location
 from tests.sitefactory import run_cli
 from tests.support import SITE_BASE_URL, SITE_PREFIX
 from tests.support.http import StaticServer

@@ -18,8 +18,8 @@ import pytest
 from playwright.sync_api import Browser, expect
 from playwright.sync_api import Page as BrowserPage
 
-from site_builder import search
-from site_builder.search import BUNDLE_DIR, build_search_index
+from site_builder.render import search
+from site_builder.render.search import BUNDLE_DIR, build_search_index
 from tests.sitefactory import run_cli, snapshot
 from tests.support import SITE_BASE_URL, SITE_PREFIX
 from tests.support.axe import format_violations, run_axe

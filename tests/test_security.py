@@ -36,10 +36,8 @@ from pathlib import Path
 
 import pytest
 
-from site_builder import cache
-from site_builder.content import MAX_FILE_BYTES, load_data, load_page
-from site_builder.errors import Diagnostic
-from site_builder.markdown import (
+from site_builder.content.files import MAX_FILE_BYTES, load_data, load_page
+from site_builder.content.markdown import (
     RESERVED_IDS,
     PageEnv,
     Rendered,
@@ -47,7 +45,9 @@ from site_builder.markdown import (
     render,
     render_inline,
 )
-from site_builder.urls import inside, page_location
+from site_builder.content.urls import inside, page_location
+from site_builder.errors import Diagnostic
+from site_builder.incremental import cache
 from tests.sitefactory import PROJECT_ROOT, run_cli, snapshot, write
 
 FIXTURES = Path(__file__).parent / "fixtures" / "security"

@@ -28,8 +28,8 @@ from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
 from watchfiles import Change
 
-from site_builder.server import measure_reload_latency
-from site_builder.watch import EditorFilter
+from site_builder.preview.server import measure_reload_latency
+from site_builder.preview.watch import EditorFilter
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "serve"

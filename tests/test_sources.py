@@ -19,9 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from site_builder.errors import BuildFailed
-from site_builder.ingest import IngestReport, extract_quotations, ingest
-from site_builder.sources import (
+from site_builder.content.sources import (
     Quotation,
     SourceRecord,
     check_quote,
@@ -29,6 +27,8 @@ from site_builder.sources import (
     source_id,
     unknown_source_message,
 )
+from site_builder.errors import BuildFailed
+from site_builder.ingest.feed import IngestReport, extract_quotations, ingest
 
 REPO = Path(__file__).resolve().parent.parent
 FEEDS = REPO / "tests" / "fixtures" / "feeds"
@@ -880,7 +880,7 @@ def modules_loaded_by(imports: str) -> list[str]:
 
 
 def test_a_build_loads_none_of_the_ingest_only_modules() -> None:
-    assert modules_loaded_by("site_builder.build, site_builder.cli") == []
+    assert modules_loaded_by("site_builder.pipeline.build, site_builder.cli") == []
     # The probe sees them when they are loaded: ingest itself brings them in.
-    loaded = modules_loaded_by("site_builder.ingest")
+    loaded = modules_loaded_by("site_builder.ingest.feed")
     assert {"urllib.request", "http.client", "html.parser"} <= set(loaded)

@@ -1,4 +1,4 @@
-"""Unit tests for site_builder.timeline: event validation and the SVG drawing."""
+"""Unit tests for site_builder.content.timeline: event validation and the SVG drawing."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from markupsafe import Markup, escape
 
-from site_builder.timeline import TimelineEvent, timeline_events, timeline_svg
+from site_builder.content.timeline import TimelineEvent, timeline_events, timeline_svg
 from tests.sitefactory import SITE_YAML, make_site, page, run_cli
 
 AS_OF = date(2025, 7, 27)

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from site_builder import yamlsafe
+from site_builder.content import yamlsafe
+from site_builder.content.yamlsafe import load_yaml
 from site_builder.errors import SiteError
-from site_builder.yamlsafe import load_yaml
 
 PROPERTY = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -1,1 +1,1 @@
-"""Rendering: what turns a page into files (share cards here; templates and feeds move here)."""
+"""render: see the README's module table."""

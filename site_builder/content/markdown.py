@@ -45,8 +45,8 @@ from mdit_py_plugins.attrs import attrs_block_plugin, attrs_plugin
 from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
-from .errors import Diagnostic
-from .model import Heading, LinkRef
+from site_builder.errors import Diagnostic
+from site_builder.model import Heading, LinkRef
 
 UNSAFE_SCHEMES = ("javascript:", "vbscript:", "data:", "file:")
 # Ids that would shadow built-in properties when looked up by name in scripts.

@@ -15,9 +15,9 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__
-from .errors import BuildFailed, Diagnostic, SiteError, sorted_diagnostics
-from .output import UnsafeOutput
+from site_builder import __version__
+from site_builder.errors import BuildFailed, Diagnostic, SiteError, sorted_diagnostics
+from site_builder.pipeline.output import UnsafeOutput
 
 ARCHETYPE_DIR = "archetypes"
 DEFAULT_ARCHETYPE = """---
@@ -162,7 +162,7 @@ def add_build_options(parser: argparse.ArgumentParser, *, drafts_flag: bool = Tr
 
 
 def build_options(args: argparse.Namespace) -> object:
-    from .build import BuildOptions
+    from site_builder.pipeline.build import BuildOptions
 
     def log(message: str) -> None:
         if args.verbose:
@@ -186,8 +186,8 @@ def build_options(args: argparse.Namespace) -> object:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    from .build import build
-    from .config import check_base_url
+    from site_builder.config import check_base_url
+    from site_builder.pipeline.build import build
 
     if args.base_url and (problem := check_base_url(args.base_url)):
         print(f"error: --base-url: {problem}", file=sys.stderr)
@@ -200,8 +200,8 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def run_new(args: argparse.Namespace) -> int:
-    from .content import split_front_matter
-    from .yamlsafe import load_yaml
+    from site_builder.content.files import split_front_matter
+    from site_builder.content.yamlsafe import load_yaml
 
     target = Path(args.path)
     if not target.is_absolute():
@@ -243,7 +243,7 @@ def _today() -> str:
 
 
 def run_ingest(args: argparse.Namespace) -> int:
-    from .ingest import ingest
+    from site_builder.ingest.feed import ingest
 
     project = args.source
     report_ = ingest(
@@ -255,13 +255,13 @@ def run_ingest(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from .checker import run_check as check
+    from site_builder.check.checker import run_check as check
 
     return check(args)
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    from .server import run_serve as serve
+    from site_builder.preview.server import run_serve as serve
 
     return serve(args)
 

@@ -35,8 +35,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import SiteError
-from .model import Citation, NavItem, Page
+from site_builder.errors import SiteError
+from site_builder.model import Citation, NavItem, Page
 
 Key = tuple[str, str, str]  # (kind, name, attribute)
 Subject = tuple[str, str]  # (kind, name): what one change touches

@@ -24,16 +24,16 @@ from typing import Any
 
 from markupsafe import Markup
 
-from .cache import MarkdownOut, PageInput
-from .content import CONTENT_DIR, parse_page, read_text
-from .deps import MISSING, Trace, World, digest_text, norm, sha256
-from .errors import Diagnostic, SiteError
-from .load_phase import file_stat, make_page
-from .markdown import PageEnv, render, render_inline
-from .model import Citation, Page
-from .sources import SourceRecord, check_quote
-from .templates import KeyFactView, make_citation
-from .urls import page_location
+from site_builder.content.files import CONTENT_DIR, parse_page, read_text
+from site_builder.content.markdown import PageEnv, render, render_inline
+from site_builder.content.sources import SourceRecord, check_quote
+from site_builder.content.urls import page_location
+from site_builder.errors import Diagnostic, SiteError
+from site_builder.incremental.cache import MarkdownOut, PageInput
+from site_builder.incremental.deps import MISSING, Trace, World, digest_text, norm, sha256
+from site_builder.model import Citation, Page
+from site_builder.pipeline.load_phase import file_stat, make_page
+from site_builder.render.templates import KeyFactView, make_citation
 
 
 def pack_text(text: str) -> bytes:

@@ -46,11 +46,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from . import cache, feeds
-from .assets import STATIC_DIR, Asset, check_collisions, collect_assets
-from .cache import MarkdownOut, OutputRecord, PageInput, State
-from .config import CONFIG_FILE, Config, load_config
-from .content import (
+from site_builder.config import CONFIG_FILE, Config, load_config
+from site_builder.content.assets import STATIC_DIR, Asset, check_collisions, collect_assets
+from site_builder.content.files import (
     CONTENT_DIR,
     SOURCES_DIR,
     discover,
@@ -59,7 +57,13 @@ from .content import (
     relpath,
     split_front_matter,
 )
-from .deps import (
+from site_builder.content.links import check_links
+from site_builder.content.markdown import make_parser
+from site_builder.content.sources import SourceRecord, load_sources
+from site_builder.errors import BuildFailed, Diagnostic, SiteError
+from site_builder.incremental import cache
+from site_builder.incremental.cache import MarkdownOut, OutputRecord, PageInput, State
+from site_builder.incremental.deps import (
     ALL,
     Index,
     Key,
@@ -78,9 +82,8 @@ from .deps import (
     touched,
     unpack,
 )
-from .errors import BuildFailed, Diagnostic, SiteError
-from .links import check_links
-from .load_phase import (
+from site_builder.model import BuildResult, Heading, LinkRef, Page, Site
+from site_builder.pipeline.load_phase import (
     check_page_sources,
     file_stat,
     link_neighbours,
@@ -88,8 +91,7 @@ from .load_phase import (
     make_page,
     place_pages,
 )
-from .markdown import make_parser
-from .markdown_phase import (
+from site_builder.pipeline.markdown_phase import (
     LinkSource,
     MarkdownContext,
     MarkdownJob,
@@ -98,8 +100,7 @@ from .markdown_phase import (
     page_citations,
     unpack_text,
 )
-from .model import BuildResult, Heading, LinkRef, Page, Site
-from .output import (
+from site_builder.pipeline.output import (
     StagingFolder,
     check_output_folder,
     folder_identity,
@@ -110,13 +111,18 @@ from .output import (
     scan_folder,
     write_in_place,
 )
-from .parallel import fork_map, usable_jobs
-from .render.share_card import FOLDER as CARDS_DIR
-from .render.share_card import card_name, render_card
-from .search import BUNDLE_DIR, build_search_index
-from .sources import SourceRecord, load_sources
-from .templates import TEMPLATES_DIR, Templates, read_templates, share_card_text
-from .write_phase import ENV_READ, Outcome, Plan, RenderJob
+from site_builder.pipeline.parallel import fork_map, usable_jobs
+from site_builder.pipeline.write_phase import ENV_READ, Outcome, Plan, RenderJob
+from site_builder.render import feeds
+from site_builder.render.search import BUNDLE_DIR, build_search_index
+from site_builder.render.share_card import FOLDER as CARDS_DIR
+from site_builder.render.share_card import card_name, render_card
+from site_builder.render.templates import (
+    TEMPLATES_DIR,
+    Templates,
+    read_templates,
+    share_card_text,
+)
 
 DATA_DIR = "data"
 GENERATED = (feeds.SITEMAP_FILE, feeds.FEED_FILE, "robots.txt", ".nojekyll")

@@ -48,7 +48,7 @@ from yaml.reader import Reader, ReaderError
 from yaml.resolver import Resolver
 from yaml.scanner import Scanner
 
-from .errors import SiteError
+from site_builder.errors import SiteError
 
 Position = tuple[int, int]  # (line, column), both 1-based
 MAX_DEPTH = 50  # lists/mappings inside each other; real content needs under ten

@@ -17,10 +17,10 @@ import os
 import unicodedata
 from pathlib import Path
 
-from .errors import Diagnostic, SiteError
-from .model import Page
-from .schema import FrontMatter, read_front_matter
-from .yamlsafe import load_yaml
+from site_builder.content.schema import FrontMatter, read_front_matter
+from site_builder.content.yamlsafe import load_yaml
+from site_builder.errors import Diagnostic, SiteError
+from site_builder.model import Page
 
 CONTENT_DIR = "content"
 SOURCES_DIR = "sources"  # content/sources/ holds source records, not pages

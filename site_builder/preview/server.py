@@ -44,11 +44,11 @@ from tornado.netutil import bind_sockets
 from tornado.web import Application, HTTPError, RequestHandler
 from tornado.websocket import WebSocketClosedError, websocket_connect
 
-from .build import Builder, BuildOptions
-from .config import CONFIG_FILE, check_base_url, load_config, normalise_base_url
-from .errors import BuildFailed, Diagnostic, SiteError, sorted_diagnostics
-from .output import UnsafeOutput
-from .watch import ProjectWatcher, Rebuilder
+from site_builder.config import CONFIG_FILE, check_base_url, load_config, normalise_base_url
+from site_builder.errors import BuildFailed, Diagnostic, SiteError, sorted_diagnostics
+from site_builder.pipeline.build import Builder, BuildOptions
+from site_builder.pipeline.output import UnsafeOutput
+from site_builder.preview.watch import ProjectWatcher, Rebuilder
 
 LIVERELOAD_PROTOCOL = "http://livereload.com/protocols/official-7"
 PLUGIN_ID = "site-builder"

@@ -12,13 +12,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .cache import PageInput
-from .config import CONFIG_FILE, Config
-from .content import CONTENT_DIR
-from .errors import Diagnostic
-from .model import NavItem, Page
-from .sources import SourceRecord
-from .urls import assign_locations, page_location
+from site_builder.config import CONFIG_FILE, Config
+from site_builder.content.files import CONTENT_DIR
+from site_builder.content.sources import SourceRecord
+from site_builder.content.urls import assign_locations, page_location
+from site_builder.errors import Diagnostic
+from site_builder.incremental.cache import PageInput
+from site_builder.model import NavItem, Page
 
 
 def make_page(rel: str, known: PageInput) -> Page:

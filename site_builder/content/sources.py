@@ -42,9 +42,9 @@ from typing import Any
 
 import yaml
 
-from .content import read_text
-from .errors import BuildFailed, Diagnostic, SiteError
-from .yamlsafe import load_yaml
+from site_builder.content.files import read_text
+from site_builder.content.yamlsafe import load_yaml
+from site_builder.errors import BuildFailed, Diagnostic, SiteError
 
 __all__ = [
     "KNOWN_RECORD_KEYS",

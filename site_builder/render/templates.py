@@ -19,17 +19,17 @@ import jinja2
 from jinja2.loaders import split_template_path
 from markupsafe import Markup
 
-from .config import AS_OF_MARK, Config
-from .content import discover, read_text, relpath
-from .deps import Recorder, digest_text, nav_of, recording_context
-from .errors import Diagnostic, SiteError
-from .markdown import citation_anchor, citation_html
-from .model import Citation, NavItem, Page, Site
-from .render.share_card import HEIGHT as CARD_HEIGHT
-from .render.share_card import WIDTH as CARD_WIDTH
-from .render.share_card import CardText, card_name
-from .sources import SourceRecord
-from .timeline import timeline_events, timeline_svg
+from site_builder.config import AS_OF_MARK, Config
+from site_builder.content.files import discover, read_text, relpath
+from site_builder.content.markdown import citation_anchor, citation_html
+from site_builder.content.sources import SourceRecord
+from site_builder.content.timeline import timeline_events, timeline_svg
+from site_builder.errors import Diagnostic, SiteError
+from site_builder.incremental.deps import Recorder, digest_text, nav_of, recording_context
+from site_builder.model import Citation, NavItem, Page, Site
+from site_builder.render.share_card import HEIGHT as CARD_HEIGHT
+from site_builder.render.share_card import WIDTH as CARD_WIDTH
+from site_builder.render.share_card import CardText, card_name
 
 TEMPLATES_DIR = "templates"
 MONTHS = (

@@ -43,11 +43,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .deps import Subject, Summary, Trace
-from .errors import Diagnostic
-from .model import LinkRef
-from .output import FileStamp
-from .schema import FrontMatter
+from site_builder.content.schema import FrontMatter
+from site_builder.errors import Diagnostic
+from site_builder.incremental.deps import Subject, Summary, Trace
+from site_builder.model import LinkRef
+from site_builder.pipeline.output import FileStamp
 
 CACHE_DIR = ".site-builder-cache"
 FORMAT = 2
@@ -70,23 +70,23 @@ ALLOWED = frozenset(
     {
         ("datetime", "date"),
         ("markupsafe", "Markup"),
-        ("site_builder.cache", "MarkdownOut"),
-        ("site_builder.cache", "OutputRecord"),
-        ("site_builder.cache", "PageInput"),
-        ("site_builder.cache", "State"),
-        ("site_builder.deps", "Digest"),
-        ("site_builder.deps", "MISSING"),
-        ("site_builder.deps", "PageRef"),
-        ("site_builder.deps", "Summary"),
+        ("site_builder.incremental.cache", "MarkdownOut"),
+        ("site_builder.incremental.cache", "OutputRecord"),
+        ("site_builder.incremental.cache", "PageInput"),
+        ("site_builder.incremental.cache", "State"),
+        ("site_builder.incremental.deps", "Digest"),
+        ("site_builder.incremental.deps", "MISSING"),
+        ("site_builder.incremental.deps", "PageRef"),
+        ("site_builder.incremental.deps", "Summary"),
         ("site_builder.errors", "Diagnostic"),
         ("site_builder.model", "Citation"),
         ("site_builder.model", "Heading"),
         ("site_builder.model", "LinkRef"),
         ("site_builder.model", "NavItem"),
-        ("site_builder.output", "FileStamp"),
-        ("site_builder.schema", "FrontMatter"),
-        ("site_builder.schema", "KeyFact"),
-        ("site_builder.templates", "KeyFactView"),
+        ("site_builder.pipeline.output", "FileStamp"),
+        ("site_builder.content.schema", "FrontMatter"),
+        ("site_builder.content.schema", "KeyFact"),
+        ("site_builder.render.templates", "KeyFactView"),
     }
 )
 
@@ -195,9 +195,10 @@ def generator_fingerprint() -> str:
         if version is None:
             version = hashlib.sha256(Path(module.__file__ or "").read_bytes()).hexdigest()
         digest.update(f" {distribution}={version}".encode())
-    package = Path(__file__).resolve().parent
-    for module in sorted(package.glob("*.py")):
-        digest.update(module.name.encode() + b"\0" + module.read_bytes() + b"\0")
+    package = Path(__file__).resolve().parent.parent
+    for module in sorted(package.rglob("*.py")):
+        name = module.relative_to(package).as_posix()
+        digest.update(name.encode() + b"\0" + module.read_bytes() + b"\0")
     return digest.hexdigest()
 
 

@@ -72,8 +72,7 @@ from typing import Any
 
 import yaml
 
-from .errors import BuildFailed, Diagnostic
-from .sources import (
+from site_builder.content.sources import (
     KNOWN_RECORD_KEYS,
     OPENING_MARKS,
     RECORD_KEYS,
@@ -85,6 +84,7 @@ from .sources import (
     person_name,
     source_id,
 )
+from site_builder.errors import BuildFailed, Diagnostic
 
 __all__ = ["DEFAULT_TIMEOUT", "IngestReport", "extract_quotations", "ingest"]
 

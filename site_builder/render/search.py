@@ -27,7 +27,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from .errors import Diagnostic
+from site_builder.errors import Diagnostic
 
 SEARCH_TEMPLATE = "search.html"
 BUNDLE_DIR = "pagefind"

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
 
-from .errors import Diagnostic
-from .model import Page
-from .schema import SLUG_MAX, SLUG_RE
+from site_builder.content.schema import SLUG_MAX, SLUG_RE
+from site_builder.errors import Diagnostic
+from site_builder.model import Page
 
 RESERVED_SEGMENTS = frozenset(
     {"assets", "pagefind", "css", "js", "feed.xml", "sitemap.xml", "cname", "404", "index"}

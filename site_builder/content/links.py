@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import difflib
 
-from .errors import Diagnostic
-from .model import Page
+from site_builder.errors import Diagnostic
+from site_builder.model import Page
 
 
 def check_links(pages: list[Page]) -> list[Diagnostic]:

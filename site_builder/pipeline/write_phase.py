@@ -13,14 +13,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import feeds
-from .assets import Asset
-from .cache import OutputRecord
-from .deps import PagesView, Recorder, Subject, Trace, World, pack, sha256, subjects
-from .errors import Diagnostic, SiteError
-from .model import Page, Site
-from .output import FileStamp, StagingFolder
-from .templates import Templates
+from site_builder.content.assets import Asset
+from site_builder.errors import Diagnostic, SiteError
+from site_builder.incremental.cache import OutputRecord
+from site_builder.incremental.deps import (
+    PagesView,
+    Recorder,
+    Subject,
+    Trace,
+    World,
+    pack,
+    sha256,
+    subjects,
+)
+from site_builder.model import Page, Site
+from site_builder.pipeline.output import FileStamp, StagingFolder
+from site_builder.render import feeds
+from site_builder.render.templates import Templates
 
 ENV_READ = ("SOURCE_DATE_EPOCH",)  # the environment variables outputs depend on (feeds.py)
 

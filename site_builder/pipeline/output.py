@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .urls import inside
+from site_builder.content.urls import inside
 
 MARKER = ".site-builder-partial"
 

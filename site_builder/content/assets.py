@@ -11,8 +11,8 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from .content import discover, relpath
-from .errors import Diagnostic
+from site_builder.content.files import discover, relpath
+from site_builder.errors import Diagnostic
 
 STATIC_DIR = "static"
 FINGERPRINTED = (".css", ".js")

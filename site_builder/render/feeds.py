@@ -15,8 +15,8 @@ import datetime as dt
 import html
 import os
 
-from .model import Page, Site
-from .search import SEARCH_TEMPLATE
+from site_builder.model import Page, Site
+from site_builder.render.search import SEARCH_TEMPLATE
 
 FEED_FILE = "feed.xml"
 SITEMAP_FILE = "sitemap.xml"

@@ -1,0 +1,1 @@
+"""check: see the README's module table."""

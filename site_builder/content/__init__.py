@@ -1,0 +1,1 @@
+"""content: see the README's module table."""

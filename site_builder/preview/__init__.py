@@ -1,0 +1,1 @@
+"""preview: see the README's module table."""
