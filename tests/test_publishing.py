@@ -317,3 +317,24 @@ def test_404_page_links_and_assets_work_from_a_deep_path(built_site: Path) -> No
     assert not failures, "from /a/b/c/missing the 404 page's links break:\n" + "\n".join(failures)
     assert "text/css" in types.values(), "the 404 page's stylesheet was not among its links"
     assert len(types) >= 3, f"expected the 404 page to link to the site, got {sorted(types)}"
+
+
+# -- citation marks --------------------------------------------------------------------------------
+
+
+def test_citation_marks_are_few_and_each_is_linked_back_from_the_sources_list(
+    built_site: Path, expected: dict
+) -> None:
+    import re
+
+    for rel in expected:
+        html = (built_site / rel).read_text(encoding="utf-8")
+        marks = re.findall(r'<sup class="cite" id="([^"]+)"><a href="#source-(\d+)">', html)
+        for paragraph in re.findall(r"<p>.*?</p>", html, flags=re.S):
+            assert paragraph.count('class="cite"') <= 1, f"{rel}: {paragraph[:120]}"
+        if not marks:
+            continue
+        start = html.index('<section class="citations"')
+        back = re.findall(r'<a href="#(cite-[^"]+)">', html[start:])
+        assert sorted(back) == sorted(anchor for anchor, _ in marks), rel
+        assert len(marks) <= 12, f"{rel}: {len(marks)} citation marks"

@@ -193,7 +193,7 @@ class Templates:
         def cited_at(number: int) -> list[str]:
             """The ids of every mark of citation `number` on this page, in the body and
             from templates so far: the list of sources links back to each."""
-            body = re.findall(rf'id="(cite-{number}-\d+)"', page.content)
+            body = re.findall(rf'id="(cite-{number}-\d+)"', context["page"].content)
             made = [
                 citation_anchor(number, f"t{i}")
                 for i in range(1, 1 + template_marks.get(number, 0))
