@@ -4,8 +4,10 @@ og:image, drawn at build time, byte-identical from build to build."""
 from __future__ import annotations
 
 import io
+import re
 import shutil
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from PIL import Image
@@ -102,3 +104,38 @@ def copy_project(root: Path, to: Path) -> Path:
     for folder in ("content", "data", "templates", "static"):
         shutil.copytree(root / folder, to / folder)
     return to
+
+
+def test_the_preview_serves_the_card_of_a_page_just_edited(
+    tmp_path: Path, project_root: Path
+) -> None:
+    from tests.test_server import get, start, wait_until
+
+    project = copy_project(project_root, tmp_path / "site")
+    server = start(project)
+    try:
+
+        def card_path() -> str:
+            _, _, body = get(server.url, urlsplit(server.url).path + "timeline/")
+            found = re.search(
+                rb'<meta property="og:image" content="[^"]*/(share/[0-9a-f]+\.png)"', body
+            )
+            return found.group(1).decode() if found else ""
+
+        def served(path: str) -> bytes:
+            status, headers, body = get(server.url, urlsplit(server.url).path + path)
+            return body if status == 200 and headers.get("Content-Type") == "image/png" else b""
+
+        before = card_path()
+        assert before and served(before).startswith(b"\x89PNG")
+        page = project / "content" / "timeline.md"
+        page.write_text(
+            page.read_text(encoding="utf-8").replace('title: "Timeline"', 'title: "Dates"')
+        )
+        wait_until(lambda: card_path() not in ("", before), timeout=30, what="the page's new card")
+        after = card_path()
+        wait_until(lambda: served(after), timeout=10, what=f"{after} served")
+        with Image.open(io.BytesIO(served(after))) as image:
+            assert image.size == (1200, 630)
+    finally:
+        server.stop()
