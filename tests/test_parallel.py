@@ -7,6 +7,7 @@ import shutil
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -196,3 +197,105 @@ def test_template_errors_from_workers_leave_the_output_alone(
     assert len(failed.value.diagnostics) == PAGES + 4
     assert snapshot(output) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "site"]  # no staging left
+
+
+# -- spawned workers (Windows, macOS, wherever os.fork is missing) ----------------------
+
+
+def fail_at_57(n: int) -> int:
+    if n == 57:
+        raise ValueError("failed at 57")
+    return n
+
+
+def die_at_57(n: int) -> int:
+    if n == 57:
+        os._exit(3)
+    return n
+
+
+@pytest.fixture
+def spawns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Start workers as Windows and macOS do, and for fewer items than it takes there,
+    so the test sites are big enough."""
+    monkeypatch.setattr(parallel, "start_method", lambda: "spawn")
+    monkeypatch.setattr(parallel, "MIN_ITEMS_PER_SPAWN", parallel.MIN_ITEMS_PER_JOB)
+
+
+def test_spawned_workers_keep_the_order_of_the_items(spawns: None, forks: list[int]) -> None:
+    items = list(range(101))
+    assert fork_map(square, items, 3) == [n * n for n in items]
+    assert not forks
+
+
+@pytest.mark.parametrize("work", [fail_at_57, die_at_57])
+def test_a_failing_spawned_worker_is_reported(work: object, spawns: None) -> None:
+    with pytest.raises(WorkerFailed) as failed:
+        fork_map(work, list(range(100)), 3)  # type: ignore[arg-type]
+    if work is fail_at_57:
+        assert "ValueError: failed at 57" in str(failed.value)
+    else:
+        assert "died" in str(failed.value)
+
+
+def test_spawning_takes_more_items_than_forking(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "start_method", lambda: "spawn")
+    assert usable_jobs(4, 10 * parallel.MIN_ITEMS_PER_JOB) == 1
+    assert usable_jobs(4, 4 * parallel.MIN_ITEMS_PER_SPAWN) == 4
+    monkeypatch.setattr(parallel, "start_method", lambda: None)  # other threads
+    assert usable_jobs(4, 4 * parallel.MIN_ITEMS_PER_SPAWN) == 1
+
+
+def test_spawned_build_is_byte_identical_to_serial(
+    big_site: Path, tmp_path: Path, spawns: None, forks: list[int]
+) -> None:
+    serial = build(big_site, tmp_path / "serial", jobs=1)
+    spawned = build(big_site, tmp_path / "spawned", jobs=3)
+    assert not forks
+    assert serial == spawned and len(serial) > PAGES
+    assert snapshot(tmp_path / "serial") == snapshot(tmp_path / "spawned")
+
+
+def test_warm_spawned_build_is_byte_identical_to_cold(
+    big_site: Path, tmp_path: Path, spawns: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in range(PAGES):  # every page links to p003
+        page = big_site / "content" / f"p{n:03d}.md"
+        page.write_text(page.read_text() + "\nAnd [the third](p003.md).\n")
+    build(big_site, tmp_path / "warm", jobs=3, cache=True)
+    jobs: list[str] = []
+    spawn_map = parallel.spawn_map
+
+    def noting_spawn_map(work: Any, items: Any, jobs_: int) -> Any:
+        jobs.append(type(work.__self__).__name__)
+        return spawn_map(work, items, jobs_)
+
+    monkeypatch.setattr(parallel, "spawn_map", noting_spawn_map)
+    # p003's URL changes: every page's Markdown is rendered again (MarkdownJob), and
+    # every page with the new template (RenderJob).
+    target = big_site / "content" / "p003.md"
+    target.write_text(target.read_text().replace("order: ", "slug: moved\norder: "))
+    template = big_site / "templates" / "base.html"
+    template.write_text(template.read_text().replace("<footer>", "<footer class='f'>"))
+    build(big_site, tmp_path / "warm", jobs=3, cache=True)
+    assert jobs == ["MarkdownJob", "RenderJob"]
+    build(big_site, tmp_path / "cold", jobs=1)
+    assert snapshot(tmp_path / "warm") == snapshot(tmp_path / "cold")
+    assert b"/moved/" in snapshot(tmp_path / "warm")["p000/index.html"]
+
+
+def test_errors_from_spawned_workers_are_reported_together(
+    big_site: Path, tmp_path: Path, spawns: None
+) -> None:
+    output = tmp_path / "out"
+    build(big_site, output, jobs=3)
+    before = snapshot(output)
+    for n in (0, 1, 2, 40, 41, 42):
+        page = big_site / "content" / f"p{n:03d}.md"
+        page.write_text(page.read_text().replace("[the next one](", "[gone](missing-"))
+    page = big_site / "templates" / "page.html"
+    page.write_text(page.read_text().replace("{{ page.title }}", "{{ page.title.nope() }}"))
+    with pytest.raises(BuildFailed) as failed:
+        build(big_site, output, jobs=3)
+    assert len(failed.value.diagnostics) == 6
+    assert snapshot(output) == before
