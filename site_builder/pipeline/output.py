@@ -35,11 +35,16 @@ import posixpath
 import shutil
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import filelock
+with warnings.catch_warnings():
+    # Where neither fcntl nor msvcrt exists it warns that only its lock file with the
+    # owner's process id (which it breaks once that process is gone) is there: fine.
+    warnings.simplefilter("ignore", UserWarning)
+    import filelock
 
 from site_builder.content.urls import inside
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import gc
+import io
 import multiprocessing
 import os
 import pickle
@@ -38,7 +39,10 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
+
+from site_builder.model import Page
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -195,7 +199,7 @@ _work: Callable[[Any], Any] | None = None
 def spawn_map(work: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
     """[work(item) for item in items] in `jobs` fresh interpreters: `work` is pickled
     once and handed to each as it starts, then each takes runs of items."""
-    payload = pickle.dumps(work, pickle.HIGHEST_PROTOCOL)
+    payload = dump_state(work)
     size = -(-len(items) // min(len(items), jobs * RUNS_PER_JOB))
     runs = [(start, items[start : start + size]) for start in range(0, len(items), size)]
     context = multiprocessing.get_context("spawn")
@@ -220,7 +224,7 @@ def spawn_map(work: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
 
 def _load_work(payload: bytes) -> None:
     global _work
-    _work = pickle.loads(payload)
+    _work = load_state(payload)
     # Long-lived from here on: frozen, the cycle collector never walks it again.
     gc.freeze()
 
@@ -232,3 +236,82 @@ def _run(run: tuple[int, Sequence[Any]]) -> tuple[str, Any]:
         return ("ok", [_work(item) for item in run[1]])
     except BaseException:  # noqa: BLE001 - the parent reports it
         return ("error", traceback.format_exc())
+
+
+# -- the build state, pickled --------------------------------------------------------
+# Pages link their neighbours in reading order (prev/next). Pickled as they are, the
+# first page would take pickle down the whole chain, one level deeper per page: a
+# recursion as deep as the site is long, past Python's limit for a few hundred pages.
+# So each page is pickled with its neighbours as numbers, and linked again once loaded.
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    """A page's prev or next, by the number the pickler gave that page."""
+
+    number: int
+
+
+class StatePickler(pickle.Pickler):
+    def __init__(self, file: io.BytesIO) -> None:
+        super().__init__(file, pickle.HIGHEST_PROTOCOL)
+        self.numbers: dict[int, int] = {}  # id(page) -> its number
+        self.pages: list[Page] = []  # by number (alive until the end, so ids stay theirs)
+        self.pickled: set[int] = set()  # the numbers of the pages pickled so far
+
+    def number(self, page: Page) -> int:
+        found = self.numbers.get(id(page))
+        if found is None:
+            found = self.numbers[id(page)] = len(self.pages)
+            self.pages.append(page)
+        return found
+
+    def reducer_override(self, obj: Any) -> Any:
+        if type(obj) is not Page:
+            return NotImplemented
+        number = self.number(obj)
+        self.pickled.add(number)
+        state = dict(obj.__dict__)
+        for side in ("prev", "next"):
+            if state[side] is not None:
+                state[side] = Neighbour(self.number(state[side]))
+        return (_new_page, (number,), state)
+
+
+_loaded_pages: dict[int, Page] = {}  # while `load_state` runs: every page, by number
+
+
+def _new_page(number: int) -> Page:
+    page = Page.__new__(Page)
+    _loaded_pages[number] = page
+    return page
+
+
+def dump_state(obj: object) -> bytes:
+    """`obj` pickled, pages with their neighbours by number (`load_state` links them)."""
+    buffer = io.BytesIO()
+    pickler = StatePickler(buffer)
+    pickler.dump(obj)
+    # Neighbours that `obj` holds no other way to: pickled after it (their own
+    # neighbours by number too), until every page that is named has been pickled.
+    while missing := [p for n, p in enumerate(pickler.pages) if n not in pickler.pickled]:
+        pickler.dump(missing)
+    pickler.dump(None)
+    return buffer.getvalue()
+
+
+def load_state(data: bytes) -> Any:
+    _loaded_pages.clear()
+    try:
+        unpickler = pickle.Unpickler(io.BytesIO(data))
+        obj = unpickler.load()
+        while unpickler.load() is not None:
+            pass
+        for page in _loaded_pages.values():
+            for side in ("prev", "next"):
+                link = getattr(page, side)
+                if isinstance(link, Neighbour):
+                    setattr(page, side, _loaded_pages[link.number])
+        return obj
+    finally:
+        _loaded_pages.clear()
