@@ -7,6 +7,7 @@ SITE_BUILDER_HIDE, comma-separated:
   fcntl      the module cannot be imported (as on Windows)
   fork       os.fork and os.forkpty are gone (as on Windows)
   renameat2  the C library has no renameat2 (as on Windows, macOS or an old glibc)
+  signals    asyncio event loops take no signal handlers (as on Windows)
 
 SITE_BUILDER_KILL_AFTER_RENAME=PREFIX: the process kills itself (SIGKILL, no clean-up)
 right after it renames something to a name starting with PREFIX, so a test can stop a
@@ -52,6 +53,15 @@ if "renameat2" in HIDDEN:
         return find_symbol(library, name)
 
     ctypes.CDLL.__getitem__ = without_renameat2  # type: ignore[method-assign]
+
+if "signals" in HIDDEN:
+    import asyncio
+
+    def no_signal_handlers(*args: Any) -> None:
+        raise NotImplementedError
+
+    asyncio.SelectorEventLoop.add_signal_handler = no_signal_handlers  # type: ignore[method-assign]
+    asyncio.SelectorEventLoop.remove_signal_handler = no_signal_handlers  # type: ignore[method-assign]
 
 if kill_after := os.environ.get("SITE_BUILDER_KILL_AFTER_RENAME"):
     import signal
