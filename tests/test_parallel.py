@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import threading
 import time
 from pathlib import Path
@@ -65,17 +66,23 @@ def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Count the forks; and fork even though the test runner has threads of its own
     (pytest-xdist, other tests' servers), which `usable_jobs` would refuse."""
     made: list[int] = []
-    real_fork = os.fork
+    real_fork = getattr(os, "fork", None)  # None on Windows
 
     def fork() -> int:
+        assert real_fork is not None
         pid = real_fork()
         if pid:
             made.append(pid)
         return pid
 
-    monkeypatch.setattr(parallel.os, "fork", fork)
+    if real_fork is not None:
+        monkeypatch.setattr(parallel.os, "fork", fork)
     monkeypatch.setattr(parallel.threading, "active_count", lambda: 1)
     return made
+
+
+# Forked workers are Linux's (macOS and Windows spawn them: the tests further down).
+forking = pytest.mark.skipif(sys.platform != "linux", reason="workers are forked on Linux only")
 
 
 def children() -> set[int]:
@@ -86,12 +93,14 @@ def children() -> set[int]:
     return found
 
 
+@forking
 def test_fork_map_keeps_the_order_of_the_items() -> None:
     items = list(range(101))
     assert fork_map(square, items, 3) == [n * n for n in items]
     assert fork_map(square, items, 1) == [n * n for n in items]
 
 
+@forking
 @pytest.mark.parametrize("work", [fail_in_a_child, die_in_a_child])
 def test_a_failing_worker_is_reported(work: object, forks: list[int]) -> None:
     with pytest.raises(WorkerFailed):
@@ -99,6 +108,7 @@ def test_a_failing_worker_is_reported(work: object, forks: list[int]) -> None:
     assert len(forks) == 2 and not set(forks) & children()
 
 
+@forking
 def test_an_error_in_this_process_waits_for_the_children(forks: list[int]) -> None:
     with pytest.raises(ValueError, match="failed in this process"):
         fork_map(fail_in_this_process, list(range(40)), 2)
@@ -106,6 +116,7 @@ def test_an_error_in_this_process_waits_for_the_children(forks: list[int]) -> No
     assert not set(forks) & children()  # reaped: not even a zombie is left
 
 
+@forking
 def test_a_slower_process_takes_fewer_runs() -> None:
     makers = fork_map(who_made_it, list(range(200)), 2)
     # Even shares would be 100 each; a child ten times slower takes far fewer.
@@ -113,6 +124,7 @@ def test_a_slower_process_takes_fewer_runs() -> None:
     assert len(set(makers)) == 2  # and the child took some
 
 
+@forking
 def test_forks_only_for_enough_work_and_without_other_threads(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -152,6 +164,7 @@ def build(project: Path, output: Path, jobs: int, cache: bool = False) -> list[s
     return Builder(options).build().rendered
 
 
+@forking
 def test_parallel_build_is_byte_identical_to_serial(
     big_site: Path, tmp_path: Path, forks: list[int]
 ) -> None:
