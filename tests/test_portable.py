@@ -303,3 +303,30 @@ def test_serve_answers_and_stops_on_ctrl_c(tmp_path: Path, previews: list[Previe
     assert hidden.interrupt() == 0, hidden.err()
     assert "Traceback" not in hidden.err() and "stopped" in hidden.out()
     assert leftovers(pages["hidden"] / "output") == []
+
+
+def test_ctrl_c_stops_a_build_with_spawned_workers_cleanly(site: Path, tmp_path: Path) -> None:
+    """Ctrl-C reaches the whole process group: the build and its spawned workers."""
+    output = tmp_path / "out"
+    log = tmp_path / "processes"
+    with open(tmp_path / "err", "wb") as err:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "site_builder", "build", "--no-cache", "--jobs", "2",
+             "--source", str(site), "--output", str(output)],
+            cwd=PROJECT_ROOT, env=env(EVERYTHING, SITE_BUILDER_PROCESS_LOG=str(log)),
+            stdout=subprocess.DEVNULL, stderr=err, start_new_session=True,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while not (log.exists() and "spawn_main" in log.read_text()):
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.01)
+        os.killpg(process.pid, signal.SIGINT)
+        assert process.wait(timeout=60) == 130
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    stderr = (tmp_path / "err").read_text()
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+    assert not output.exists() and leftovers(output) == []

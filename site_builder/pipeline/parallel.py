@@ -29,16 +29,18 @@ rebuild is too small to be worth the start-up): its builds run serially.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import gc
 import io
 import multiprocessing
 import os
 import pickle
+import signal
 import struct
 import sys
 import threading
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -208,9 +210,9 @@ def spawn_map(work: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
         jobs, mp_context=context, initializer=_load_work, initargs=(payload,)
     ) as pool:
         try:
-            for start, (kind, value) in zip(
-                (start for start, _ in runs), pool.map(_run, runs), strict=True
-            ):
+            with ctrl_c_held_back():
+                done = pool.map(_run, runs)  # submits every run: every worker starts here
+            for start, (kind, value) in zip((start for start, _ in runs), done, strict=True):
                 if kind != "ok":
                     raise WorkerFailed(value)
                 results[start : start + len(value)] = value
@@ -222,8 +224,28 @@ def spawn_map(work: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
     return results
 
 
+@contextlib.contextmanager
+def ctrl_c_held_back() -> Iterator[None]:
+    """Hold back SIGINT while worker processes start, where the system can (POSIX).
+
+    Ctrl-C reaches every process of the terminal's group. A worker still starting up
+    would die of it with a traceback of its own; one that has started ignores it
+    (`_load_work`), and the parent stops the pool and reports it once. The signal mask
+    goes to the workers, so one they get now stays pending there, unheard, and one the
+    parent gets is delivered to it when this block ends."""
+    if not hasattr(signal, "pthread_sigmask"):  # Windows
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def _load_work(payload: bytes) -> None:
     global _work
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C (above)
     _work = load_state(payload)
     # Long-lived from here on: frozen, the cycle collector never walks it again.
     gc.freeze()
