@@ -1,9 +1,10 @@
 """Issue 18: the build, check and preview where fcntl, os.fork and renameat2 are missing.
 
-Windows has none of the three, macOS no renameat2 (and forking there is unsafe). Each
-test runs the real CLI in a process that lacks them, hidden by
-tests/support/hide/sitecustomize.py before site_builder is imported, and compares what
-it makes with what the same command makes with everything there.
+Windows has none of the three, macOS no renameat2 (and forking there is unsafe). The
+tests marked `hiding` run the real CLI on Linux in a process that lacks them, hidden by
+tests/support/hide/sitecustomize.py before site_builder is imported, and compare what
+it makes with what the same command makes with everything there. The last test runs
+everywhere: files with Windows or old Mac line endings build what LF files build.
 """
 
 from __future__ import annotations
@@ -28,9 +29,8 @@ EVERYTHING = "fcntl,fork,renameat2"
 PAGES = 420
 EPOCH = "1753574400"
 
-pytestmark = pytest.mark.skipif(
-    sys.platform != "linux", reason="hides Linux's own features to act like other systems"
-)
+# The tests that hide Linux's own features to act like other systems.
+hiding = pytest.mark.skipif(sys.platform != "linux", reason="hides Linux features")
 
 
 def env(hide: str = "", **extra: str) -> dict[str, str]:
@@ -94,6 +94,7 @@ def reference(site: Path) -> Path:
     return output
 
 
+@hiding
 def test_the_launcher_hides_what_it_says() -> None:
     probe = (
         "import os, sys\n"
@@ -114,6 +115,7 @@ def test_the_launcher_hides_what_it_says() -> None:
     assert run(EVERYTHING) == ["no", "fcntl", "no", "fork", "no", "exchange", "spawn"]
 
 
+@hiding
 def test_full_build_is_byte_identical(site: Path, reference: Path, tmp_path: Path) -> None:
     output = tmp_path / "out"
     log = tmp_path / "processes"
@@ -133,6 +135,7 @@ def test_full_build_is_byte_identical(site: Path, reference: Path, tmp_path: Pat
     assert len(spawned) >= 2, log.read_text()
 
 
+@hiding
 def test_incremental_rebuild_is_byte_identical(site: Path, tmp_path: Path) -> None:
     project = big_site(tmp_path / "site")
     output = tmp_path / "out"
@@ -153,6 +156,7 @@ def test_incremental_rebuild_is_byte_identical(site: Path, tmp_path: Path) -> No
     assert leftovers(output) == []
 
 
+@hiding
 def test_a_build_killed_between_its_two_renames_is_recovered(site: Path, tmp_path: Path) -> None:
     """Without an atomic exchange the old output is renamed away, then the new one put
     in its place: a kill in between leaves no output folder, and the next build puts the
@@ -180,6 +184,7 @@ def test_a_build_killed_between_its_two_renames_is_recovered(site: Path, tmp_pat
     assert snapshot(output) == snapshot(tmp_path / "reference")
 
 
+@hiding
 def test_a_build_waits_for_another_holding_the_lock_file(tmp_path: Path) -> None:
     project = make_site(tmp_path / "site")
     output = tmp_path / "out"
@@ -218,6 +223,7 @@ def test_a_build_waits_for_another_holding_the_lock_file(tmp_path: Path) -> None
     assert (output / "index.html").is_file()
 
 
+@hiding
 def test_check_says_the_same(site: Path, reference: Path, tmp_path: Path) -> None:
     output = tmp_path / "out"
     build(site, output, hide=EVERYTHING)
@@ -286,6 +292,7 @@ def previews() -> Iterator[list[Preview]]:
             preview.process.wait()
 
 
+@hiding
 def test_serve_answers_and_stops_on_ctrl_c(tmp_path: Path, previews: list[Preview]) -> None:
     pages = {
         name: make_site(tmp_path / name, {"content/a.md": page("A", "Text with [B](b.md).\n"),
@@ -305,6 +312,7 @@ def test_serve_answers_and_stops_on_ctrl_c(tmp_path: Path, previews: list[Previe
     assert leftovers(pages["hidden"] / "output") == []
 
 
+@hiding
 def test_ctrl_c_stops_a_build_with_spawned_workers_cleanly(site: Path, tmp_path: Path) -> None:
     """Ctrl-C reaches the whole process group: the build and its spawned workers."""
     output = tmp_path / "out"
@@ -330,3 +338,21 @@ def test_ctrl_c_stops_a_build_with_spawned_workers_cleanly(site: Path, tmp_path:
     stderr = (tmp_path / "err").read_text()
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
     assert not output.exists() and leftovers(output) == []
+
+
+def test_line_endings_do_not_change_the_output(tmp_path: Path) -> None:
+    """Files saved on Windows (CRLF) or an old Mac (CR) build what LF files build."""
+    files = {
+        "content/a.md": page("A", "First line,\nsecond line.\n\n- one\n- two\n"),
+        "data/people.yaml": "ann:\n  name: Ann\n  role: Writer\n",
+        "templates/page.html": '{% extends "base.html" %}\n{% block main %}\n'
+        "{{ page.content | safe }}\n<p>{{ data.people.ann.name }}</p>\n{% endblock %}\n",
+    }
+    outputs = []
+    for name, ending in (("lf", "\n"), ("crlf", "\r\n"), ("cr", "\r")):
+        converted = {path: text.replace("\n", ending).encode() for path, text in files.items()}
+        project = make_site(tmp_path / name, converted)
+        build(project, tmp_path / f"out-{name}", "--no-cache")
+        outputs.append(snapshot(tmp_path / f"out-{name}"))
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert b"<p>Ann</p>" in outputs[0]["a/index.html"]
