@@ -165,13 +165,13 @@ def test_new_refuses_a_path_the_build_would_reject(
 def test_an_unknown_archetype_placeholder_is_a_clear_error(tmp_path: Path) -> None:
     project = make_site(
         tmp_path,
-        {"archetypes/default.md": "---\ntitle: {title}\nsummary: {summary}\n---\n\nBy {author}\n"},
+        {"archetypes/default.md": "---\ntitle: {title}\nsummary: {summary}\n---\n\nOn {dtae}\n"},
     )
     result = run_cli("new", "content/x.md", "--title", "X", "--source", project)
     assert result.returncode == 1
     assert result.stderr == (
-        "archetypes/default.md:6:4: unknown placeholder {author}; known: {title}, {summary}, "
-        "{date}\n"
+        "archetypes/default.md:6:4: unknown placeholder {dtae}; did you mean {date}? "
+        "(known: {title}, {summary}, {date})\n"
     )
     assert not (project / "content" / "x.md").exists()
 

@@ -42,7 +42,8 @@ def test_a_site_without_templates_or_static_uses_the_theme(tmp_path: Path) -> No
     assert re.search(r'<link rel="stylesheet" href="/repo/css/site\.[0-9a-f]{10}\.css">', home)
     assert '<link rel="icon" href="/repo/favicon.svg"' in home
     assert "custom." not in home  # no project stylesheet, no link to one
-    assert '<p>An explainer published by <a href="https://example.github.io/repo/">' in home
+    # publisher.url defaults to the base URL (issue 17, item 8)
+    assert '"name": "Test site", "url": "https://example.github.io/repo/"}' in home
     (css,) = (output / "css").glob("site.*.css")
     assert css.read_bytes() == (THEME / "static" / "css" / "site.css").read_bytes()
     assert (output / "favicon.svg").read_bytes() == (THEME / "static" / "favicon.svg").read_bytes()
@@ -86,16 +87,14 @@ def test_site_yaml_strings_replace_the_theme_words(tmp_path: Path) -> None:
         {
             "site.yaml": SITE_YAML
             + 'strings:\n  skip_link: "Zum Inhalt"\n'
-            + '  footer_published: "Made by {publisher} <b>here</b>."\n',
+            + '  footer_sources: "Made from {link} <b>here</b>."\n',
+            "content/sources.md": page("Sources", template="sources.html"),
         },
     )
     home = read(build(project) / "index.html")
     assert '<a class="skip-link" href="#main">Zum Inhalt</a>' in home
     # The writer's text is escaped; the slot holds the theme's markup (the link).
-    assert (
-        'Made by <a href="https://example.github.io/repo/">Test site</a> &lt;b&gt;here&lt;/b&gt;.'
-        in home
-    )
+    assert '<p>Made from <a href="/repo/sources/">Sources</a> &lt;b&gt;here&lt;/b&gt;.</p>' in home
 
 
 def test_an_unknown_strings_key_is_refused_with_a_suggestion(tmp_path: Path) -> None:
@@ -175,6 +174,8 @@ def test_every_name_docs_templates_md_lists_is_there(tmp_path: Path) -> None:
         "format_date": "{{ format_date('2025-07-27') }}|{{ '2025-07-28'|format_date }}",
         "t": "{{ t('as_of', date='today') }}",
         "timeline_events": "{{ timeline_events([], site.as_of or page.date)|length }}",
+        "share_card": "{{ share_card(page).width }}",
+        "cited_at": "{{ cited_at(1)|length }}",
     }
     assert documented == set(uses), documented ^ set(uses)
     body = "\n".join(f"<p>{name}={text}</p>" for name, text in uses.items() if text)
@@ -233,4 +234,3 @@ def test_dates_are_written_with_the_tables_words(tmp_path: Path) -> None:
     output = build(project)
     guide = read(output / "guide" / "index.html")
     assert "<p>27. Juli 2025|1. March 2025</p>" in guide
-    assert '<time datetime="2025-07-27">27. Juli 2025</time>' in read(output / "index.html")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import difflib
 import math
 import os
 import sys
@@ -293,11 +294,16 @@ def fill_archetype(template: str, slots: dict[str, str], shown: str) -> str:
     (the archetype is a writer's file); an unknown `{name}` is an error at its line."""
     from site_builder.theme.strings import fill_slots, slot_names
 
-    unknown = [found for found in slot_names(template) if found[0] not in slots]
-    if unknown:
-        name, line, column = unknown[0]
-        known = ", ".join(f"{{{key}}}" for key in slots)
-        raise SiteError(shown, line, column, f"unknown placeholder {{{name}}}; known: {known}")
+    for name, line, column in slot_names(template):
+        # Other braces stay as written; one that looks like a misspelt placeholder is
+        # a mistake to point out, not text to copy into every new page.
+        close = difflib.get_close_matches(name, list(slots), n=1, cutoff=0.6)
+        if name not in slots and close:
+            known = ", ".join(f"{{{key}}}" for key in slots)
+            raise SiteError(
+                shown, line, column,
+                f"unknown placeholder {{{name}}}; did you mean {{{close[0]}}}? (known: {known})",
+            )  # fmt: skip
     lines = template.split("\n")
     end = next((i for i in range(1, len(lines)) if lines[i].rstrip() == "---"), 0)
     front = "\n".join(lines[: end + 1])

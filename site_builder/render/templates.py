@@ -156,6 +156,7 @@ class Templates:
     def __init__(self, project: Path, sources: TemplateSources | None = None) -> None:
         if sources is None:
             sources, _ = read_templates(project)
+        self.project = project
         self.sources = sources
         self.shown_by_path = {path: sources.shown[name] for name, path in sources.paths.items()}
         self.fingerprints = {name: digest_text(text) for name, text in sources.items()}
@@ -171,10 +172,10 @@ class Templates:
         self.env.filters["format_date"] = format_date_in_words
         self.env.globals["format_date"] = format_date
 
-    def __reduce__(self) -> tuple[type[Templates], tuple[Path, dict[str, str]]]:
+    def __reduce__(self) -> tuple[type[Templates], tuple[Path, TemplateSources]]:
         # Pickled for a spawned worker process (parallel.py): made again from the same
         # sources there (a Jinja environment cannot be pickled).
-        return (Templates, (self.folder.parent, self.sources))
+        return (Templates, (self.project, self.sources))
 
     def compile_all(self) -> None:
         """Compile every template now (before worker processes are forked, so that
