@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from site_builder import __version__
-from site_builder.errors import BuildFailed, Diagnostic, SiteError, sorted_diagnostics
+from site_builder.errors import BuildFailed, Diagnostic, SiteError, printable, sorted_diagnostics
 from site_builder.pipeline.output import UnsafeOutput
 
 ARCHETYPE_DIR = "archetypes"
@@ -51,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UnsafeOutput, OSError) as exc:
         if args.debug:
             traceback.print_exc()
-        print(f"error: {exc}", file=sys.stderr)
+        print(printable(f"error: {exc}"), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -59,7 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the user sees one line; --debug shows more
         if args.debug:
             traceback.print_exc()
-        print(f"internal error: {type(exc).__name__}: {exc} (run with --debug)", file=sys.stderr)
+        message = f"internal error: {type(exc).__name__}: {exc} (run with --debug)"
+        print(printable(message), file=sys.stderr)
         return 1
 
 
@@ -250,7 +251,7 @@ def run_ingest(args: argparse.Namespace) -> int:
         args.feed, project / "content" / "sources", project, force=args.force, timeout=args.timeout
     )
     for line in report_.lines:
-        print(line)
+        print(printable(line))
     return 0
 
 

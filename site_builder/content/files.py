@@ -29,11 +29,14 @@ MAX_FRONT_MATTER_BYTES = 64 * 1024
 FENCE = "---"
 
 
-def discover(project: Path, folder: str) -> tuple[list[Path], list[Diagnostic]]:
+def discover(
+    project: Path, folder: str, skip: str | None = None
+) -> tuple[list[Path], list[Diagnostic]]:
     """Every regular file under project/folder, sorted, with symlinks checked.
 
     Symlinks are followed only when they stay inside the project. Hidden files
-    and editor leftovers (`.#x`, `x~`, `.swp`) are skipped."""
+    and editor leftovers (`.#x`, `x~`, `.swp`) are skipped, and so is the
+    subfolder `skip` (another stage walks it)."""
     root = project / folder
     found: list[Path] = []
     problems: list[Diagnostic] = []
@@ -41,8 +44,10 @@ def discover(project: Path, folder: str) -> tuple[list[Path], list[Diagnostic]]:
         return found, problems
     project_real = project.resolve()
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         here = Path(dirpath)
+        dirnames[:] = sorted(
+            d for d in dirnames if not d.startswith(".") and not (here == root and d == skip)
+        )
         for name in list(dirnames):
             if (here / name).is_symlink():
                 dirnames.remove(name)
@@ -154,7 +159,7 @@ def load_page(project: Path, path: Path, diagnostics: list[Diagnostic]) -> Page 
 
 def load_pages(project: Path) -> tuple[list[Page], list[Diagnostic]]:
     """Every page under content/ (source records under content/sources/ excluded)."""
-    files, diagnostics = discover(project, CONTENT_DIR)
+    files, diagnostics = discover(project, CONTENT_DIR, skip=SOURCES_DIR)
     pages = []
     sources_root = project / CONTENT_DIR / SOURCES_DIR
     for path in files:

@@ -8,23 +8,67 @@ bidi character. Names the site itself uses (`assets`, `pagefind`, `404`,
 `index` as a folder, ...) and the device names Windows cannot check out (`con`,
 `nul`, `com1`, ...) are reserved. Two pages with one output path, or paths
 that differ only by case, are errors naming both files.
+
+`url_problem` is the one scheme allowlist for every URL that reaches an `href` or
+`src`: Markdown links and images, source records (hand-written or ingested from a
+feed) and data files alike. A URL may be http(s), mailto, or a link within the site
+(a path, `#anchor` or `?query`); anything with another scheme is refused, however it
+is disguised (case, entities, percent-escapes, tabs, newlines, spaces, invisible
+characters), so no `javascript:`, `vbscript:`, `data:` or `file:` URL gets through.
 """
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path, PurePosixPath
+from urllib.parse import unquote
 
 from site_builder.content.schema import SLUG_MAX, SLUG_RE
 from site_builder.errors import Diagnostic
 from site_builder.model import Page
 
-RESERVED_SEGMENTS = frozenset(
-    {"assets", "pagefind", "css", "js", "feed.xml", "sitemap.xml", "cname", "404", "index"}
-    # A folder with one of these names cannot exist in a Windows checkout.
-    | {"con", "prn", "aux", "nul"}
-    | {f"{device}{n}" for device in ("com", "lpt") for n in range(10)}
+# A file or folder with one of these names cannot exist in a Windows checkout.
+WINDOWS_DEVICE_NAMES = frozenset(
+    {"con", "prn", "aux", "nul"} | {f"{device}{n}" for device in ("com", "lpt") for n in range(10)}
+)
+RESERVED_SEGMENTS = (
+    frozenset(
+        {"assets", "pagefind", "css", "js", "feed.xml", "sitemap.xml", "cname", "404", "index"}
+    )
+    | WINDOWS_DEVICE_NAMES
 )
 MAX_URL_LENGTH = 200
+
+SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
+MAX_LINK_LENGTH = 2048  # longer is no link a writer or a feed means
+# What a browser reads as a scheme: a letter, then letters, digits, +, - or ., then ":".
+_SCHEME_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
+# Characters a browser drops or ignores inside a URL, or that hide a scheme from the eye:
+# C0 controls and space, DEL, zero-width characters, BOM, soft hyphen, bidi controls.
+_HIDDEN_RE = re.compile(
+    r"[\x00-\x20\x7f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
+
+
+def url_problem(url: str) -> str | None:
+    """None when `url` may be put in an href or src, else why not (one line).
+
+    Every reading a browser (or a second decoding) could give the URL is checked: as
+    written, with HTML entities decoded, and percent-decoded once and twice; with the
+    characters browsers skip removed. Each must be relative or have an allowed scheme."""
+    if len(url) > MAX_LINK_LENGTH:
+        return f"a URL longer than {MAX_LINK_LENGTH} characters"
+    readings = {url, html.unescape(url)}
+    for reading in list(readings):
+        once = unquote(reading)
+        readings |= {once, unquote(once), html.unescape(once)}
+    for reading in readings:
+        match = _SCHEME_RE.match(_HIDDEN_RE.sub("", reading))
+        if match and match.group(1).lower() not in SAFE_SCHEMES:
+            shown = _HIDDEN_RE.sub("", url)[:40]
+            return f"the URL {shown!r} is refused: only http(s), mailto and links within the site"
+    return None
 
 
 def page_location(page: Page) -> tuple[str, str] | Diagnostic:

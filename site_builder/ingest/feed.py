@@ -72,16 +72,18 @@ from typing import Any
 
 import yaml
 
-from site_builder.content.sources import (
-    KNOWN_RECORD_KEYS,
+from site_builder.content.names import (
     OPENING_MARKS,
-    RECORD_KEYS,
-    Quotation,
     bare_word,
-    display_path,
     ends_sentence,
     is_abbreviation,
     person_name,
+)
+from site_builder.content.sources import (
+    KNOWN_RECORD_KEYS,
+    RECORD_KEYS,
+    Quotation,
+    display_path,
     source_id,
 )
 from site_builder.errors import BuildFailed, Diagnostic

@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 from site_builder.content.files import discover, read_text, relpath
 from site_builder.content.markdown import citation_html
-from site_builder.content.sources import SourceRecord
+from site_builder.content.sources import SourceRecord, unknown_source_message
 from site_builder.content.timeline import timeline_events, timeline_svg
 from site_builder.errors import Diagnostic, SiteError
 from site_builder.incremental.deps import Recorder, digest_text, nav_of, recording_context
@@ -146,9 +146,8 @@ class Templates:
                     return Markup(citation_html(citation.number))
             recorder.read(("source", source_id, ""))
             if source_id not in sources:
-                raise SiteError(
-                    page.source_path, None, None, f"cite(): unknown source '{source_id}'"
-                )
+                message = f"cite(): {unknown_source_message(source_id, sources)}"
+                raise SiteError(page.source_path, None, None, message)
             citation = make_citation(len(citations) + 1, sources[source_id])
             citations.append(citation)
             return Markup(citation_html(citation.number))
