@@ -28,7 +28,8 @@ from site_builder.content.sources import (
     unknown_source_message,
 )
 from site_builder.errors import BuildFailed
-from site_builder.ingest.feed import IngestReport, extract_quotations, ingest
+from site_builder.ingest.feed import IngestReport, ingest
+from site_builder.ingest.quotations import extract_quotations
 
 REPO = Path(__file__).resolve().parent.parent
 FEEDS = REPO / "tests" / "fixtures" / "feeds"

@@ -105,6 +105,10 @@ def make_parser() -> argparse.ArgumentParser:
         "--timeout", type=seconds, default=30.0, metavar="SECONDS",
         help="give up on a feed URL whose server sends nothing for this long (default: 30)",
     )  # fmt: skip
+    ingest.add_argument(
+        "--max-size", type=mebibytes, default=10.0, metavar="MIB",
+        help="refuse a feed larger than this many MiB (default: 10)",
+    )  # fmt: skip
     ingest.set_defaults(run=run_ingest)
 
     check = commands.add_parser(
@@ -139,6 +143,17 @@ def seconds(text: str) -> float:
         value = math.nan
     if not (0 < value < math.inf):
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds above 0")
+    return value
+
+
+def mebibytes(text: str) -> float:
+    """An argparse type: a size in MiB, above zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (0 < value < 1024 * 1024):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of MiB above 0")
     return value
 
 
@@ -248,7 +263,12 @@ def run_ingest(args: argparse.Namespace) -> int:
 
     project = args.source
     report_ = ingest(
-        args.feed, project / "content" / "sources", project, force=args.force, timeout=args.timeout
+        args.feed,
+        project / "content" / "sources",
+        project,
+        force=args.force,
+        timeout=args.timeout,
+        max_bytes=int(args.max_size * 1024 * 1024),
     )
     for line in report_.lines:
         print(printable(line))
