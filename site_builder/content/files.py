@@ -18,6 +18,7 @@ import unicodedata
 from pathlib import Path
 
 from site_builder.content.schema import FrontMatter, read_front_matter
+from site_builder.content.urls import data_url_problems
 from site_builder.content.yamlsafe import load_yaml
 from site_builder.errors import Diagnostic, SiteError
 from site_builder.model import Page
@@ -185,4 +186,6 @@ def load_data(project: Path) -> tuple[dict[str, object], list[Diagnostic]]:
             data[path.stem] = load_yaml(read_text(path, rel), rel)
         except SiteError as exc:
             diagnostics.append(exc.diagnostic)
+            continue
+        diagnostics += data_url_problems(data[path.stem], rel)
     return data, diagnostics

@@ -51,6 +51,59 @@ _HIDDEN_RE = re.compile(
 )
 
 
+# Attributes whose value a browser follows or loads, in rendered HTML (always quoted there:
+# autoescape writes `"` in a value as `&#34;`, so the pattern cannot start inside text).
+_URL_ATTRIBUTE_RE = re.compile(
+    r"""\s(href|src|action|formaction|xlink:href|poster|srcset)\s*=\s*(?:"([^"]*)"|'([^']*)')""",
+    re.IGNORECASE,
+)
+URL_KEYS = frozenset({"url", "href", "src", "link", "image", "website", "homepage"})
+URL_KEY_SUFFIXES = ("_url", "_href", "_src", "_link")
+
+
+def unsafe_attribute_urls(rendered: str) -> list[tuple[str, str, str]]:
+    """(attribute, value, problem) of every URL attribute in `rendered` HTML that fails the
+    allowlist: the last line of defence, for a value a template prints into an attribute."""
+    found = []
+    for match in _URL_ATTRIBUTE_RE.finditer(rendered):
+        attribute = match.group(1).lower()
+        value = html.unescape(match.group(2) if match.group(2) is not None else match.group(3))
+        urls = (
+            [c.split()[0] for c in value.split(",") if c.split()]
+            if attribute == "srcset"
+            else [value]
+        )
+        for url in urls:
+            if problem := url_problem(url):
+                found.append((attribute, value, problem))
+    return found
+
+
+def is_url_key(key: object) -> bool:
+    """Whether a data key names a URL (`url`, `href`, `photo_url`…): its value is checked."""
+    name = str(key).lower()
+    return name in URL_KEYS or name.endswith(URL_KEY_SUFFIXES)
+
+
+def data_url_problems(value: object, path: str) -> list[Diagnostic]:
+    """A problem at its line for every value under a URL key (`is_url_key`) in a data file's
+    parsed YAML that fails the allowlist."""
+    problems: list[Diagnostic] = []
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            positions = getattr(node, "positions", {})
+            for key, item in node.items():
+                if isinstance(item, str) and is_url_key(key) and (problem := url_problem(item)):
+                    line, col = positions.get(key, (None, None))
+                    problems.append(Diagnostic(path, line, col, f"'{key}': {problem}"))
+                stack.append(item)
+        elif isinstance(node, list):
+            stack.extend(node)
+    return problems
+
+
 def url_problem(url: str) -> str | None:
     """None when `url` may be put in an href or src, else why not (one line).
 
@@ -64,11 +117,17 @@ def url_problem(url: str) -> str | None:
         once = unquote(reading)
         readings |= {once, unquote(once), html.unescape(once)}
     for reading in readings:
-        match = _SCHEME_RE.match(_HIDDEN_RE.sub("", reading))
-        if match and match.group(1).lower() not in SAFE_SCHEMES:
+        scheme = browser_scheme(reading)
+        if scheme is not None and scheme not in SAFE_SCHEMES:
             shown = _HIDDEN_RE.sub("", url)[:40]
             return f"the URL {shown!r} is refused: only http(s), mailto and links within the site"
     return None
+
+
+def browser_scheme(url: str) -> str | None:
+    """The scheme a browser reads in `url` (lowercased), ignoring the characters it skips."""
+    match = _SCHEME_RE.match(_HIDDEN_RE.sub("", url))
+    return match.group(1).lower() if match else None
 
 
 def page_location(page: Page) -> tuple[str, str] | Diagnostic:
