@@ -46,7 +46,7 @@ from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
-from site_builder.content.files import discover, read_text
+from site_builder.content.files import MAX_FILE_BYTES, discover, read_text
 from site_builder.content.names import person_name
 from site_builder.content.schema import SLUG_MAX, SOURCE_ID_RE, Fields
 from site_builder.content.urls import WINDOWS_DEVICE_NAMES, url_problem
@@ -141,7 +141,7 @@ RECORD_KEYS = (
 )  # fmt: skip
 KNOWN_RECORD_KEYS = frozenset(RECORD_KEYS) | {"record_hash"}
 _QUOTATION_KEYS = ("text", "speaker", "position")
-_MAX_QUOTATION = 100_000  # characters; a record file is at most 1 MiB anyway
+_MAX_QUOTATION = MAX_FILE_BYTES  # a record file is at most that long anyway
 
 
 def display_path(path: Path | str, project_dir: Path) -> str:
