@@ -10,12 +10,12 @@ that are not its declared encoding — is a `FeedError` saying what is wrong, ne
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from typing import Any
 
 from site_builder.ingest.fetch import FeedError
@@ -63,7 +63,14 @@ _HARMLESS_XML_ERRORS = {"undefined entity"}
 def _parse_xml_feed(data: bytes, headers: dict[str, str]) -> Feed:
     import feedparser  # imported here: a slow import, and only XML feeds need it
 
-    parsed = feedparser.parse(io.BytesIO(data), response_headers=headers)
+    parsed = feedparser.parse(
+        io.BytesIO(data),
+        response_headers=headers,
+        # Both run feedparser's sgmllib over the HTML, quadratic on unclosed comments; the
+        # HTML is made plain text here, which drops what sanitizing would (scripts, styles).
+        sanitize_html=False,
+        resolve_relative_uris=False,
+    )
     problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
     warnings: list[str] = []
     if problem is not None:
@@ -204,43 +211,62 @@ _BLOCK_TAGS = {
     "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "ol",
     "p", "pre", "section", "table", "td", "th", "tr", "ul",
 }  # fmt: skip
-_HIDDEN_TAGS = {"script", "style", "template", "noscript"}
+_HIDDEN_TAGS = {"template", "noscript"}  # elements whose text is no part of the article
+_RAW_TEXT_TAGS = {"script", "style"}  # their content is not HTML: skipped to their end tag
+# A start or end tag; quoted attribute values may hold ">". Possessive: a tag never closed
+# fails in one scan to the end, not one scan per "<" (the rest of the text is then in it).
+_TAG_RE = re.compile(r"""<(/?)([A-Za-z][^\s/>]*+)(?:[^>"']++|"[^"]*+"|'[^']*+')*+>""")
+_RAW_TEXT_END_RE = {
+    tag: re.compile(rf"</{tag}(?:[\s/][^>]*+)?>", re.IGNORECASE) for tag in _RAW_TEXT_TAGS
+}
 
 
-class _TextExtractor(HTMLParser):
-    """Collects text; block elements become paragraph breaks. Entities are decoded."""
+def _html_to_text(source: str) -> str:
+    """The text of an HTML fragment: tags dropped, entities decoded, each block element a
+    paragraph break; scripts, styles, templates and comments left out.
 
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._hidden = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _HIDDEN_TAGS:
-            self._hidden += 1
-        elif tag in _BLOCK_TAGS:
-            self.parts.append("\n\n")
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _BLOCK_TAGS:
-            self.parts.append("\n\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _HIDDEN_TAGS:
-            self._hidden = max(0, self._hidden - 1)
-        elif tag in _BLOCK_TAGS:
-            self.parts.append("\n\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self._hidden:
-            self.parts.append(data)
-
-
-def _html_to_text(html: str) -> str:
-    parser = _TextExtractor()
-    parser.feed(html)
-    parser.close()
-    return _plain_to_text("".join(parser.parts))
+    One pass, each `<` looked at once: html.parser and feedparser's sanitizer both rescan
+    the rest of the text for every unclosed comment or tag (quadratic: minutes for 1 MiB of
+    `<!--`). What is never closed — a comment, a tag — runs to the end, as in a browser."""
+    parts: list[str] = []
+    hidden = 0
+    at = 0
+    while (lt := source.find("<", at)) >= 0:
+        if not hidden:
+            parts.append(html.unescape(source[at:lt]))
+        if source.startswith("<!--", lt):
+            end = source.find("-->", lt + 4)
+            at = end + 3 if end >= 0 else len(source)
+            continue
+        if source.startswith(("<!", "<?"), lt):  # a doctype, CDATA or processing instruction
+            end = source.find(">", lt + 2)
+            at = end + 1 if end >= 0 else len(source)
+            continue
+        tag = _TAG_RE.match(source, lt)
+        if tag is None:
+            if source[lt + 1 : lt + 2].isalpha() or source.startswith("</", lt):
+                return _plain_to_text("".join(parts))  # a tag never closed: the rest is in it
+            if not hidden:
+                parts.append("<")
+            at = lt + 1
+            continue
+        at = tag.end()
+        name = tag.group(2).lower()
+        if tag.group(1):  # an end tag
+            if name in _HIDDEN_TAGS:
+                hidden = max(0, hidden - 1)
+            elif name in _BLOCK_TAGS:
+                parts.append("\n\n")
+        elif name in _RAW_TEXT_TAGS:
+            end = _RAW_TEXT_END_RE[name].search(source, at)
+            at = end.end() if end else len(source)
+        elif name in _HIDDEN_TAGS and not tag.group().endswith("/>"):
+            hidden += 1
+        elif name in _BLOCK_TAGS:
+            parts.append("\n\n")
+    if not hidden:
+        parts.append(html.unescape(source[at:]))
+    return _plain_to_text("".join(parts))
 
 
 def _plain_to_text(text: str) -> str:
