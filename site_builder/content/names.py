@@ -7,7 +7,6 @@ speaker is read by the same rules as the record's when a quote is checked.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 __all__ = ["OPENING_MARKS", "bare_word", "ends_sentence", "is_abbreviation", "person_name"]
@@ -36,6 +35,7 @@ _ABBREVIATIONS = {
     "capt", "co", "col", "corp", "dr", "gen", "gov", "hon", "inc", "jr", "lt", "ltd", "mr",
     "mrs", "ms", "no", "prof", "rep", "rev", "sec", "sen", "sgt", "sr", "st", "vs",
 }  # fmt: skip
+_POSSESSIVE = ("'s", "’s")
 OPENING_MARKS = '“"‘('
 
 
@@ -53,7 +53,7 @@ def bare_word(word: str) -> str:
     """A word without a sentence-ending dot or a possessive ’s."""
     if ends_sentence(word):
         word = word[:-1]
-    return re.sub(r"['’]s$", "", word)
+    return word[:-2] if word.endswith(_POSSESSIVE) else word
 
 
 def person_name(words: Iterable[str], proper: set[str], *, strict: bool = False) -> str | None:
@@ -62,7 +62,7 @@ def person_name(words: Iterable[str], proper: set[str], *, strict: bool = False)
     they open the sentence ("Stallholder Rosa Diaz"; but "Ana Costa" keeps both words).
     `strict` refuses a single such word: a sentence's first word is a poor guess at a subject."""
     words = list(words)
-    if not words or re.search(r"['’]s$", words[-1]):
+    if not words or words[-1].endswith(_POSSESSIVE):
         return None  # "Trump’s spokesman said": the speaker is not Trump
     words = [bare_word(w) for w in words]
     titles = [i for i, w in enumerate(words) if w.lower().rstrip(".") in _TITLES]

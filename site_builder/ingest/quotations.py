@@ -75,7 +75,8 @@ _SAID_NEXT = re.compile(rf"\s+{_SAID}\b")
 _BEFORE_PRONOUN = re.compile(rf"\b(he|she)\s+{_SAID}(?:\s+[a-z]+)?\s*[:,]?\s*$", re.I)
 _BEFORE_VERB = re.compile(rf"\s+{_SAID}(?:\s+[a-z]+)?\s*[:,]?\s*$")
 _ACCORDING = re.compile(r"\b[Aa]ccording to\s+")
-_REACH = 300  # characters before a quote where its attribution may stand (rule 2)
+_REACH = 300  # characters before a quote where "according to NAME," may stand (rule 2)
+_SAID_REACH = 80  # characters before a quote where "NAME said:" or "he told reporters," may
 
 
 @dataclass(frozen=True)
@@ -225,16 +226,23 @@ class _SpeakerFinder:
     def __init__(self, paragraphs: list[_Paragraph]) -> None:
         self.paragraphs = paragraphs
         self.proper = _proper_words(paragraphs)
+        self._names: dict[tuple[str, ...], str | None] = {}
         self.full_names = self._full_names()
         self.mentions = self._mentions()  # in order of (paragraph, offset)
         self.found: dict[tuple[int, int], str | None] = {}  # (paragraph, quote) → speaker
+
+    def name(self, words: tuple[str, ...]) -> str | None:
+        """`person_name` of a run's words, worked out once per distinct run."""
+        if words not in self._names:
+            self._names[words] = person_name(words, self.proper)
+        return self._names[words]
 
     def _full_names(self) -> dict[str, str]:
         """Surname → the first fuller name ending in it ("Bessent" → "Scott Bessent")."""
         names: dict[str, str] = {}
         for p in self.paragraphs:
             for run in p.runs:
-                name = person_name((bare_word(w) for w in run.words), self.proper)
+                name = self.name(tuple(bare_word(w) for w in run.words))
                 if name and " " in name:
                     names.setdefault(name.rsplit(" ", 1)[1], name)
         return names
@@ -247,7 +255,7 @@ class _SpeakerFinder:
             for run in p.runs:
                 if p.inside_quotation(run.start):
                     continue
-                name = person_name((bare_word(w) for w in run.words), self.proper)
+                name = self.name(tuple(bare_word(w) for w in run.words))
                 if name and (" " in name or name in self.full_names):
                     mentions.append((number, run.start, self.full_names.get(name, name)))
         return mentions
@@ -287,16 +295,16 @@ class _SpeakerFinder:
         verb_first = _AFTER_VERB_FIRST.match(p.text, offset, sentence_end)
         if verb_first:
             run = p.runs_by_start.get(verb_first.end())
-            return person_name(run.words, self.proper) if run else None
+            return self.name(run.words) if run else None
         lead = _LEAD.match(p.text, offset, sentence_end)
         run = p.runs_by_start.get(lead.end()) if lead else None
         if run and _SAID_NEXT.match(p.text, run.end):
-            return person_name(run.words, self.proper)
+            return self.name(run.words)
         return None
 
     def _said_before(self, p: _Paragraph, span: _Span, sentence_start: int) -> str | None:
         """Rule 2: `Bessent said: “…”`, `He told reporters, “…”`, `According to Wu Xinbo, “…”`."""
-        reach = max(sentence_start, span.open - _REACH)
+        reach = max(sentence_start, span.open - _SAID_REACH)
         before = p.text[reach : span.open]
         pronoun = _BEFORE_PRONOUN.search(before)
         if pronoun:
@@ -304,12 +312,13 @@ class _SpeakerFinder:
         verb = _BEFORE_VERB.search(before)
         if verb:
             run = p.runs_by_end.get(reach + verb.start())
-            return person_name(run.words, self.proper) if run else None
-        according = _ACCORDING.search(before)
-        run = p.runs_by_start.get(reach + according.end()) if according else None
+            return self.name(run.words) if run else None
+        reach = max(sentence_start, span.open - _REACH)
+        according = _ACCORDING.search(p.text, reach, span.open)
+        run = p.runs_by_start.get(according.end()) if according else None
         # The name must be all that stands between "according to" and the quote.
         if run and p.text[run.end : span.open].strip() == ",":
-            return person_name(run.words, self.proper)
+            return self.name(run.words)
         return None
 
     def _subject(self, p: _Paragraph, span: _Span, sentence_start: int) -> str | None:

@@ -158,14 +158,23 @@ def _changes(old_text: str, new: dict[str, Any]) -> list[str]:
     return [_CHANGE_LABELS.get(k, k) for k in keys] or ["layout"]
 
 
+_QUOTATION_BYTES = 30  # what a quotation takes in a record besides its text, at the least
+_TOO_LARGE = (
+    f"the record would be larger than {MAX_FILE_BYTES // 1024} KiB, the most a build reads of "
+    "one file; the item quotes too much to keep as a record"
+)
+
+
 def plan_record(path: Path, fields: dict[str, Any], shown: str, force: bool) -> Planned:
     """What to do with one record's file. Raises ValueError when it must not be touched."""
+    # Refused before it is written out (PyYAML's writer takes seconds per MiB) when its
+    # quotations alone would pass the limit; else after.
+    least = sum(len(q["text"].encode("utf-8")) + _QUOTATION_BYTES for q in fields["quotations"])
+    if least > MAX_FILE_BYTES:
+        raise ValueError(_TOO_LARGE)
     text = _record_text(fields)
     if len(text.encode("utf-8")) > MAX_FILE_BYTES:
-        raise ValueError(
-            f"the record would be larger than {MAX_FILE_BYTES // 1024} KiB, the most a build "
-            "reads of one file; the item quotes too much to keep as a record"
-        )
+        raise ValueError(_TOO_LARGE)
     try:
         old = path.read_text(encoding="utf-8")
     except FileNotFoundError:
