@@ -229,44 +229,44 @@ def _html_to_text(source: str) -> str:
     the rest of the text for every unclosed comment or tag (quadratic: minutes for 1 MiB of
     `<!--`). What is never closed — a comment, a tag — runs to the end, as in a browser."""
     parts: list[str] = []
-    hidden = 0
+    hidden = 0  # how many <template>/<noscript> elements the text is in
     at = 0
     while (lt := source.find("<", at)) >= 0:
         if not hidden:
             parts.append(html.unescape(source[at:lt]))
-        if source.startswith("<!--", lt):
-            end = source.find("-->", lt + 4)
-            at = end + 3 if end >= 0 else len(source)
-            continue
-        if source.startswith(("<!", "<?"), lt):  # a doctype, CDATA or processing instruction
-            end = source.find(">", lt + 2)
-            at = end + 1 if end >= 0 else len(source)
+        if source.startswith(("<!", "<?"), lt):  # a comment, doctype, CDATA or instruction
+            closing = "-->" if source.startswith("<!--", lt) else ">"
+            end = source.find(closing, lt + 2)
+            at = end + len(closing) if end >= 0 else len(source)
             continue
         tag = _TAG_RE.match(source, lt)
         if tag is None:
             if source[lt + 1 : lt + 2].isalpha() or source.startswith("</", lt):
                 return _plain_to_text("".join(parts))  # a tag never closed: the rest is in it
-            if not hidden:
-                parts.append("<")
+            parts.append("" if hidden else "<")
             at = lt + 1
             continue
-        at = tag.end()
-        name = tag.group(2).lower()
-        if tag.group(1):  # an end tag
-            if name in _HIDDEN_TAGS:
-                hidden = max(0, hidden - 1)
-            elif name in _BLOCK_TAGS:
-                parts.append("\n\n")
-        elif name in _RAW_TEXT_TAGS:
-            end = _RAW_TEXT_END_RE[name].search(source, at)
-            at = end.end() if end else len(source)
-        elif name in _HIDDEN_TAGS and not tag.group().endswith("/>"):
-            hidden += 1
-        elif name in _BLOCK_TAGS:
-            parts.append("\n\n")
+        at, hidden, breaks = _after_tag(source, tag, hidden)
+        parts.append(breaks)
     if not hidden:
         parts.append(html.unescape(source[at:]))
     return _plain_to_text("".join(parts))
+
+
+def _after_tag(source: str, tag: re.Match[str], hidden: int) -> tuple[int, int, str]:
+    """(where the text goes on, how many hiding elements it is then in, the paragraph break
+    the tag makes, if any) after one start or end tag."""
+    name = tag.group(2).lower()
+    if tag.group(1):  # an end tag
+        if name in _HIDDEN_TAGS:
+            return tag.end(), max(0, hidden - 1), ""
+        return tag.end(), hidden, "\n\n" if name in _BLOCK_TAGS else ""
+    if name in _RAW_TEXT_TAGS:
+        end = _RAW_TEXT_END_RE[name].search(source, tag.end())
+        return (end.end() if end else len(source)), hidden, ""
+    if name in _HIDDEN_TAGS and not tag.group().endswith("/>"):
+        return tag.end(), hidden + 1, ""
+    return tag.end(), hidden, "\n\n" if name in _BLOCK_TAGS else ""
 
 
 def _plain_to_text(text: str) -> str:
