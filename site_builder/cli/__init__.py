@@ -249,8 +249,10 @@ def run_new(args: argparse.Namespace) -> int:
         from site_builder.content.sources import load_sources
 
         try:
-            records = load_sources(args.source / "content" / "sources", args.source)
-            record = find_record(records, args.from_source)
+            loaded = load_sources(args.source / "content" / "sources", args.source)
+            if args.from_source in loaded.broken:
+                raise BuildFailed(loaded.problems)  # the record's own errors, said once
+            record = find_record(loaded.records, args.from_source)
         except SiteError as exc:
             print(exc.diagnostic.format(), file=sys.stderr)
             return 1
