@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from markupsafe import Markup
+
 from site_builder.config import Config
 from site_builder.content.schema import FrontMatter
 from site_builder.errors import Diagnostic
@@ -120,6 +122,14 @@ class Page:
 
     def sort_key(self) -> tuple:
         return (self.front.order if self.front.order is not None else 10**6, self.title, self.rel)
+
+
+@dataclass
+class KeyFactView:
+    """A key fact of a page, rendered: inline HTML, and the source it cites."""
+
+    html: Markup
+    source: str
 
 
 @dataclass(frozen=True)

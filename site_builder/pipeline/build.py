@@ -36,7 +36,6 @@ from __future__ import annotations
 import copy
 import gc
 import os
-import pickle
 import shutil
 import time
 import unicodedata
@@ -48,6 +47,7 @@ from typing import Any
 
 from site_builder.config import CONFIG_FILE, Config, load_config
 from site_builder.content.assets import STATIC_DIR, Asset, check_collisions, collect_assets
+from site_builder.content.citations import page_citations
 from site_builder.content.files import (
     CONTENT_DIR,
     SOURCES_DIR,
@@ -61,27 +61,23 @@ from site_builder.content.links import check_links
 from site_builder.content.markdown import make_parser
 from site_builder.content.sources import SourceRecord, load_sources
 from site_builder.errors import BuildFailed, Diagnostic, SiteError
-from site_builder.incremental import cache
-from site_builder.incremental.cache import MarkdownOut, OutputRecord, PageInput, State
-from site_builder.incremental.deps import (
+from site_builder.incremental import store
+from site_builder.incremental.changes import Summary, summarize, touched
+from site_builder.incremental.codec import pack_trace, unpack_parts, unpack_trace
+from site_builder.incremental.facts import (
     ALL,
     Index,
     Key,
     Subject,
-    Summary,
     Trace,
     World,
     digest_text,
     fingerprint,
     keys_by_subject,
-    pack,
     sha256,
     stale,
-    subjects,
-    summarize,
-    touched,
-    unpack,
 )
+from site_builder.incremental.records import MarkdownOut, OutputRecord, PageInput, State
 from site_builder.model import BuildResult, Heading, LinkRef, Page, Site
 from site_builder.pipeline.load_phase import (
     check_page_sources,
@@ -97,7 +93,6 @@ from site_builder.pipeline.markdown_phase import (
     MarkdownJob,
     ReadAgain,
     ReadJob,
-    page_citations,
     unpack_text,
 )
 from site_builder.pipeline.output import (
@@ -287,16 +282,16 @@ class Builder:
         do not (it would cost more than the rebuild), so a server may call it on exit."""
         if self.state is None or not self.options.cache:
             return "caching is off"
-        # Traces unpacked to be checked (or rendered here) are packed again: a packed
-        # trace pickles as one bytes object, an unpacked one as hundreds.
+        # Traces unpacked to be checked (or rendered here) are packed again: the cache
+        # stores each as one bytes object.
         outputs = {
             path: record
             if not isinstance(record.trace, dict)
-            else replace(record, trace=pack(record.trace))
+            else replace(record, trace=pack_trace(record.trace))
             for path, record in self.state.outputs.items()
         }
         payload = replace(self.state, outputs=outputs)
-        return cache.save(self._cache_file(), self._cache_key(), payload)
+        return store.save(self._cache_file(), self._cache_key(), payload)
 
     # -- one build --
 
@@ -431,12 +426,12 @@ class Builder:
         }
 
     def _cache_file(self) -> Path:
-        return cache.cache_file(self.options.project, self._cache_key())
+        return store.cache_file(self.options.project, self._cache_key())
 
     def _load_cache(self) -> State:
-        payload, why = cache.load(self._cache_file(), self._cache_key())
-        if not isinstance(payload, State):
-            self.options.log(f"  cache: {why or 'not a build state'}; building everything")
+        payload, why = store.load(self._cache_file(), self._cache_key())
+        if payload is None:
+            self.options.log(f"  cache: {why}; building everything")
             return State()
         self.state = payload
         for rel, known in payload.inputs.items():
@@ -555,7 +550,7 @@ class Builder:
     def _note_markdown(self, rel: str, out: MarkdownOut) -> None:
         assert self.state is not None
         self.state.markdown[rel] = out
-        self.md_index.set(rel, subjects(out.deps))
+        self.md_index.set(rel, out.dep_subjects)
         for found, has in ((self._md_troubled, out.diagnostics), (self._anchored, out.anchored)):
             if has:
                 found.add(rel)
@@ -717,13 +712,11 @@ class Builder:
         assert self.state is not None
         out = self.state.markdown[rel]
         if self._unpacked[0] != rel or self._unpacked[1] is not out:
-            # Pickled by this build or a worker, or read from a cache whose signature
-            # was checked: the build's own data.
-            self._unpacked = (rel, out, pickle.loads(out.parts))
+            self._unpacked = (rel, out, unpack_parts(out.parts))
         return self._unpacked[2]
 
     def _part(self, index: int, page: Page) -> Any:
-        """toc, anchors, links or key_facts of a page (kept pickled; copied, as a template
+        """toc, anchors, links or key_facts of a page (kept encoded; copied, as a template
         may change what it gets)."""
         return copy.copy(self._parts(page.rel)[index])
 
@@ -765,7 +758,7 @@ class Builder:
                 out is None
                 or out.digest != state.inputs[page.rel].digest
                 or out.raw_html != config.raw_html
-                or (suspect and stale(out.deps, world, changes | {ALL}))
+                or (suspect and stale(unpack_trace(out.deps), world, changes | {ALL}))
             ):
                 todo.append(page)
             elif page.rel in fresh or page.rel in predicted:
@@ -787,7 +780,9 @@ class Builder:
         assert self.state is not None
         for page in site.pages:
             if only is None or page.rel in only:
-                page.citations = page_citations(page, self.state.markdown[page.rel], self.sources)
+                page.citations = page_citations(
+                    page, self.state.markdown[page.rel].cited, self.sources
+                )
         cites: dict[str, list[Page]] = {source_id: [] for source_id in self.sources}
         for page in site.pages:
             for citation in page.citations:
@@ -892,7 +887,7 @@ class Builder:
         """The trace of an output, unpacked (and kept unpacked) the first time it is read."""
         assert record.trace is not None
         if isinstance(record.trace, bytes):
-            record.trace = unpack(record.trace)
+            record.trace = unpack_trace(record.trace)
         return record.trace
 
     # -- phase 4: render and write -----------------------------------------------------

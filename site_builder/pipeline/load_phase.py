@@ -17,13 +17,13 @@ from site_builder.content.files import CONTENT_DIR
 from site_builder.content.sources import SourceRecord
 from site_builder.content.urls import assign_locations, page_location
 from site_builder.errors import Diagnostic
-from site_builder.incremental.cache import PageInput
+from site_builder.incremental.records import PageInput
 from site_builder.model import NavItem, Page
 
 
 def make_page(rel: str, known: PageInput) -> Page:
     """A Page as this process keeps it: its body, and what rendering it gave, are kept
-    aside compressed, and reach templates through the lazy attributes of deps.World."""
+    aside compressed, and reach templates through the lazy attributes of facts.World."""
     assert known.front is not None
     return Page(
         source_path=f"{CONTENT_DIR}/{rel}",

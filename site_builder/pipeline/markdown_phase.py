@@ -5,15 +5,14 @@ markdown.py turns Markdown into HTML; this module runs it for the build:
   renders its Markdown at once, predicting the URL of each page it links to;
 - `MarkdownJob` renders again the Markdown of a page whose text is unchanged when
   something it depended on changed (a link target's URL, a cited source's record);
-- `MarkdownContext` renders for both, recording those dependencies (deps.py) in the
-  `MarkdownOut` the cache keeps (cache.py), the HTML compressed (`pack_text`);
-- `page_citations` numbers a page's citations; `LinkSource` is what links.py checks
+- `MarkdownContext` renders for both, recording those dependencies (incremental/facts.py) in the
+  `MarkdownOut` the cache keeps (incremental/records.py), the HTML compressed (`pack_text`);
+- `LinkSource` is what links.py checks
   of a rendered page (links to an #anchor).
 """
 
 from __future__ import annotations
 
-import pickle
 import time
 import zlib
 from collections.abc import Callable
@@ -29,11 +28,19 @@ from site_builder.content.markdown import PageEnv, render, render_inline
 from site_builder.content.sources import SourceRecord, check_quote
 from site_builder.content.urls import page_location
 from site_builder.errors import Diagnostic, SiteError
-from site_builder.incremental.cache import MarkdownOut, PageInput
-from site_builder.incremental.deps import MISSING, Trace, World, digest_text, norm, sha256
-from site_builder.model import Citation, Page
+from site_builder.incremental.codec import pack_parts, pack_trace
+from site_builder.incremental.facts import (
+    MISSING,
+    Trace,
+    World,
+    digest_text,
+    norm,
+    sha256,
+    subjects,
+)
+from site_builder.incremental.records import MarkdownOut, PageInput
+from site_builder.model import KeyFactView, Page
 from site_builder.pipeline.load_phase import file_stat, make_page
-from site_builder.render.templates import KeyFactView, make_citation
 
 
 def pack_text(text: str) -> bytes:
@@ -101,7 +108,7 @@ class MarkdownContext:
             diagnostics += inline.diagnostics
             key_facts.append(KeyFactView(Markup(inline.html), fact.source))
             cited += inline.citations
-        parts = pickle.dumps((result.toc, result.anchors, result.links, key_facts))
+        parts = pack_parts(result.toc, result.anchors, result.links, key_facts)
         return MarkdownOut(
             digest=digest,
             raw_html=self.raw_html,
@@ -112,7 +119,8 @@ class MarkdownContext:
             anchored=[link for link in result.links if link.anchor is not None],
             cited=cited,
             diagnostics=diagnostics,
-            deps=deps,
+            deps=pack_trace(deps),
+            dep_subjects=subjects(deps),
         )
 
 
@@ -189,19 +197,6 @@ class ReadAgain:
 
     stat: tuple[int, int, int, int]
     read_at: int
-
-
-def page_citations(
-    page: Page, out: MarkdownOut, sources: dict[str, SourceRecord]
-) -> list[Citation]:
-    """The citations, numbered in order of first use: body, key facts, then front matter."""
-    citations: list[Citation] = []
-    seen: set[str] = set()
-    for source_id in [*out.cited, *page.front.sources, *(f.source for f in page.front.key_facts)]:
-        if source_id in sources and source_id not in seen:
-            seen.add(source_id)
-            citations.append(make_citation(len(citations) + 1, sources[source_id]))
-    return citations
 
 
 class LinkSource:

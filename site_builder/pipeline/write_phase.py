@@ -4,7 +4,7 @@
   remove;
 - `RenderJob`: renders one output, a page through its template (templates.py) or a
   generated file (feeds.py: sitemap, feed, robots.txt), recording what it read
-  (deps.py); in a full build it puts the file in the staging folder (output.py), in
+  (incremental/recording.py); in a full build it puts the file in the staging folder (output.py), in
   a rebuild it returns the bytes, written once every output rendered;
 - `Outcome`: what was rendered and written, and each output's record for the cache.
 """
@@ -15,17 +15,10 @@ from dataclasses import dataclass, field
 
 from site_builder.content.assets import Asset
 from site_builder.errors import Diagnostic, SiteError
-from site_builder.incremental.cache import OutputRecord
-from site_builder.incremental.deps import (
-    PagesView,
-    Recorder,
-    Subject,
-    Trace,
-    World,
-    pack,
-    sha256,
-    subjects,
-)
+from site_builder.incremental.codec import pack_trace
+from site_builder.incremental.facts import Subject, Trace, World, sha256, subjects
+from site_builder.incremental.recording import PagesView, Recorder
+from site_builder.incremental.records import OutputRecord
 from site_builder.model import Page, Site
 from site_builder.pipeline.output import FileStamp, StagingFolder
 from site_builder.render import feeds
@@ -111,7 +104,7 @@ class RenderJob:
             return Rendered(path, None, problems=[exc.diagnostic])
         data = text.encode("utf-8")
         found = subjects(recorder.facts)
-        trace: Trace | bytes = pack(recorder.facts) if self.pack else recorder.facts
+        trace: Trace | bytes = pack_trace(recorder.facts) if self.pack else recorder.facts
         if self.staging is not None:
             record, written = self.stage(path, data, trace, found)
             return Rendered(path, record, written=written)

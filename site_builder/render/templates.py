@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +17,14 @@ import jinja2
 from jinja2.loaders import split_template_path
 from markupsafe import Markup
 
+from site_builder.content.citations import make_citation
 from site_builder.content.files import discover, read_text, relpath
 from site_builder.content.markdown import citation_html
-from site_builder.content.sources import SourceRecord
 from site_builder.content.timeline import timeline_events, timeline_svg
 from site_builder.errors import Diagnostic, SiteError
-from site_builder.incremental.deps import Recorder, digest_text, nav_of, recording_context
-from site_builder.model import Citation, NavItem, Page, Site
+from site_builder.incremental.facts import digest_text
+from site_builder.incremental.recording import Recorder, nav_of, recording_context
+from site_builder.model import NavItem, Page, Site
 
 TEMPLATES_DIR = "templates"
 MONTHS = (
@@ -208,24 +208,6 @@ class Templates:
 
 
 # -- what templates see ------------------------------------------------------------
-
-
-@dataclass
-class KeyFactView:
-    html: Markup
-    source: str
-
-
-def make_citation(number: int, record: SourceRecord) -> Citation:
-    return Citation(
-        number=number,
-        id=record.id,
-        outlet=record.outlet,
-        title=record.title,
-        published=record.published,
-        url=record.url,
-        author=record.author,
-    )
 
 
 class SiteView:
