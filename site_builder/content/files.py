@@ -21,9 +21,8 @@ from site_builder.content.schema import FrontMatter, read_front_matter
 from site_builder.content.yamlsafe import load_yaml
 from site_builder.errors import Diagnostic, SiteError
 from site_builder.model import Page
+from site_builder.project import CONTENT_DIR, DATA_DIR, DATA_SUFFIXES, SOURCES_DIR, is_leftover
 
-CONTENT_DIR = "content"
-SOURCES_DIR = "sources"  # content/sources/ holds source records, not pages
 MAX_FILE_BYTES = 1024 * 1024
 MAX_FRONT_MATTER_BYTES = 64 * 1024
 FENCE = "---"
@@ -33,7 +32,7 @@ def discover(project: Path, folder: str) -> tuple[list[Path], list[Diagnostic]]:
     """Every regular file under project/folder, sorted, with symlinks checked.
 
     Symlinks are followed only when they stay inside the project. Hidden files
-    and editor leftovers (`.#x`, `x~`, `.swp`) are skipped."""
+    and editor leftovers (`.#x`, `x~`, `.swp`: project.is_leftover) are skipped."""
     root = project / folder
     found: list[Path] = []
     problems: list[Diagnostic] = []
@@ -48,7 +47,7 @@ def discover(project: Path, folder: str) -> tuple[list[Path], list[Diagnostic]]:
                 dirnames.remove(name)
                 problems.append(_symlink_problem(project, here / name, project_real))
         for name in sorted(filenames):
-            if name.startswith(".") or name.endswith(("~", ".swp", ".swx", ".tmp")):
+            if is_leftover(name):
                 continue
             path = here / name
             if path.is_symlink():
@@ -170,10 +169,10 @@ def load_pages(project: Path) -> tuple[list[Page], list[Diagnostic]]:
 
 def load_data(project: Path) -> tuple[dict[str, object], list[Diagnostic]]:
     """data/NAME.yaml → {"NAME": parsed}, read with the same safe loader."""
-    files, diagnostics = discover(project, "data")
+    files, diagnostics = discover(project, DATA_DIR)
     data: dict[str, object] = {}
     for path in files:
-        if path.suffix not in (".yaml", ".yml"):
+        if path.suffix not in DATA_SUFFIXES:
             continue
         rel = relpath(path, project)
         try:

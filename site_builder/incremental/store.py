@@ -43,8 +43,8 @@ from typing import Any
 
 from site_builder.incremental.codec import SCHEMA, decode_state, encode_state
 from site_builder.incremental.records import State
+from site_builder.project import CACHE_DIR
 
-CACHE_DIR = ".site-builder-cache"
 FORMAT = 3
 SUFFIX = ".msgpack"
 MAGIC = b"site_builder build cache\n"

@@ -45,8 +45,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from site_builder.config import CONFIG_FILE, Config, load_config
-from site_builder.content.assets import STATIC_DIR, Asset, check_collisions, collect_assets
+from site_builder.config import Config, load_config
+from site_builder.content.assets import Asset, check_collisions, collect_assets
 from site_builder.content.citations import page_citations
 from site_builder.content.files import (
     CONTENT_DIR,
@@ -108,13 +108,12 @@ from site_builder.pipeline.output import (
 )
 from site_builder.pipeline.parallel import fork_map, usable_jobs
 from site_builder.pipeline.write_phase import ENV_READ, Outcome, Plan, RenderJob
+from site_builder.project import Kind, classify
 from site_builder.render import feeds
 from site_builder.render.search import BUNDLE_DIR, build_search_index
-from site_builder.render.templates import TEMPLATES_DIR, Templates, read_templates
+from site_builder.render.templates import Templates, read_templates
 
-DATA_DIR = "data"
 GENERATED = (feeds.SITEMAP_FILE, feeds.FEED_FILE, "robots.txt", ".nojekyll")
-SOURCES_PREFIX = SOURCES_DIR + "/"  # content/sources/ holds source records, not pages
 SEARCH_PREFIX = BUNDLE_DIR + "/"  # output/pagefind/ is written by Pagefind, not planned
 
 
@@ -165,24 +164,22 @@ class Scope:
                 rel = relpath(full.resolve(), root)
             except ValueError:
                 continue  # outside the project
-            top, _, rest = rel.partition("/")
-            name = rel.rsplit("/", 1)[-1]
-            if name.startswith(".") or name.endswith(("~", ".swp", ".swx", ".tmp")):
-                continue  # hidden files and editor leftovers, as discover() skips them
-            if rel == CONFIG_FILE:
+            kind = classify(rel)
+            if kind is Kind.CONFIG:
                 scope.everything = True
-            elif top == CONTENT_DIR and rest.startswith(SOURCES_DIR + "/"):
+            elif kind is Kind.RECORD or rel == f"{CONTENT_DIR}/{SOURCES_DIR}":
                 scope.sources = True
-            elif top == CONTENT_DIR and rest:
-                if full.is_symlink() or full.is_dir() or not full.exists() and "." not in name:
+            elif kind in (Kind.PAGE, Kind.CONTENT_FILE):
+                gone = not full.exists() and "." not in rel.rsplit("/", 1)[-1]
+                if full.is_symlink() or full.is_dir() or gone:
                     scope.rescan_content = True  # a folder (or a link) came or went
-                elif rest.endswith(".md"):
-                    scope.pages.add(rest)
-            elif top == DATA_DIR:
+                elif kind is Kind.PAGE:
+                    scope.pages.add(rel.removeprefix(CONTENT_DIR + "/"))
+            elif kind is Kind.DATA:
                 scope.data = True
-            elif top == TEMPLATES_DIR:
+            elif kind is Kind.TEMPLATE:
                 scope.templates = True
-            elif top == STATIC_DIR:
+            elif kind is Kind.STATIC:
                 scope.static = True
         return scope
 
@@ -485,12 +482,12 @@ class Builder:
             files, self.problems["content"] = discover(project, CONTENT_DIR)
             prefix = len(str(content)) + 1  # discover() lists paths under `content`
             listed = {
-                unicodedata.normalize("NFC", str(path)[prefix:]).replace(os.sep, "/"): path
-                for path in files
-                if path.suffix == ".md"
-            }
-            listed = {
-                rel: path for rel, path in listed.items() if not rel.startswith(SOURCES_PREFIX)
+                rel: path
+                for rel, path in (
+                    (unicodedata.normalize("NFC", str(path)[prefix:]).replace(os.sep, "/"), path)
+                    for path in files
+                )
+                if classify(f"{CONTENT_DIR}/{rel}") is Kind.PAGE
             }
             self._listed = set(listed)
             for rel in set(state.inputs) - set(listed):

@@ -25,8 +25,8 @@ from site_builder.errors import Diagnostic, SiteError
 from site_builder.incremental.facts import digest_text
 from site_builder.incremental.recording import Recorder, nav_of, recording_context
 from site_builder.model import NavItem, Page, Site
+from site_builder.project import TEMPLATES_DIR
 
-TEMPLATES_DIR = "templates"
 MONTHS = (
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
