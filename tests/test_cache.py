@@ -207,13 +207,14 @@ def test_a_cache_not_written_on_this_machine_is_ignored(
 ) -> None:
     """A contributor could commit a cache whose Markdown holds HTML no rule checked."""
     _, output = build(project)
-    state = Builder(BuildOptions(project=project, output=output))._load_cache()
+    [path] = cache_files(project)
+    key = {"output": str(output.resolve()), "drafts": False, "base_url": None}
+    state, why = cache.load(path, key)
+    assert state is not None, why
     forged = state.markdown["a.md"]
     forged.html = zlib.compress(b"<script>alert(1)</script>")
     forged.html_digest = "forged"
     monkeypatch.setattr(cache, "machine_key", lambda: b"k" * 32)  # someone else's key
-    [path] = cache_files(project)
-    key = {"output": str(output.resolve()), "drafts": False, "base_url": None}
     assert cache.save(path, key, state) == ""
     monkeypatch.undo()
     (project / "content" / "a.md").touch()  # make the page worth rendering again

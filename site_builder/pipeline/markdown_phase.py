@@ -1,4 +1,4 @@
-"""Phase 2 of the build (build.py): each page's Markdown, rendered with what it depended on.
+"""Phase 3 of the build (build.py): each page's Markdown, rendered with what it depended on.
 
 markdown.py turns Markdown into HTML; this module runs it for the build:
 - `ReadJob` reads a content file (in a worker process), parses its front matter and
@@ -7,7 +7,9 @@ markdown.py turns Markdown into HTML; this module runs it for the build:
   something it depended on changed (a link target's URL, a cited source's record);
 - `MarkdownContext` renders for both, recording those dependencies (incremental/facts.py) in the
   `MarkdownOut` the cache keeps (incremental/records.py), the HTML compressed (`pack_text`);
-- `LinkSource` is what links.py checks
+- `render_markdown` renders again what the assembled site shows to be out of date;
+  `cite` numbers the citations; `markdown_problems` gathers the Markdown's
+  diagnostics and checks links to #anchors (links.py, through `LinkSource`:
   of a rendered page (links to an #anchor).
 """
 
@@ -23,14 +25,18 @@ from typing import Any
 
 from markupsafe import Markup
 
-from site_builder.content.files import CONTENT_DIR, parse_page, read_text
+from site_builder.content.citations import page_citations
+from site_builder.content.files import parse_page, read_text
+from site_builder.content.links import check_links
 from site_builder.content.markdown import PageEnv, render, render_inline
 from site_builder.content.sources import SourceRecord, check_quote
 from site_builder.content.urls import page_location
 from site_builder.errors import Diagnostic, SiteError
 from site_builder.incremental.codec import pack_parts, pack_trace
 from site_builder.incremental.facts import (
+    ALL,
     MISSING,
+    Subject,
     Trace,
     World,
     digest_text,
@@ -39,8 +45,11 @@ from site_builder.incremental.facts import (
     subjects,
 )
 from site_builder.incremental.records import MarkdownOut, PageInput
+from site_builder.incremental.state import BuildState
 from site_builder.model import KeyFactView, Page
 from site_builder.pipeline.load_phase import file_stat, make_page
+from site_builder.pipeline.parallel import fork_map, usable_jobs
+from site_builder.project import CONTENT_DIR
 
 
 def pack_text(text: str) -> bytes:
@@ -214,3 +223,77 @@ class LinkSource:
     @property
     def anchors(self) -> set[str]:
         return self._parts(self.rel)[1]
+
+
+# -- the phase ---------------------------------------------------------------------------
+
+
+def render_markdown(
+    state: BuildState,
+    world: World,
+    fresh: set[str],
+    predicted: set[str],
+    changes: set[Subject],
+    only_changed: bool,
+    job: MarkdownJob,
+    jobs: int,
+    log: Callable[[str], None],
+) -> tuple[set[str], set[str]]:
+    """Render the Markdown of the pages that need it. Returns the rels of the pages
+    given their rendering (new page objects included) and of those rendered again
+    though their text did not change (a link target's URL did). `only_changed`: look
+    only at the pages read again (`fresh`), rendered with predicted link URLs, and
+    those whose Markdown depends on something that changed."""
+    suspects = state.md_index.owners(changes)
+    candidates = world.all_pages
+    if only_changed:
+        wanted = (fresh | predicted | suspects) & world.pages.keys()
+        candidates = [world.pages[rel] for rel in sorted(wanted)]
+    todo: list[Page] = []
+    applied: set[str] = set()
+    for page in candidates:
+        out = state.markdown.get(page.rel)
+        suspect = ALL in changes or page.rel in suspects or page.rel in predicted
+        if (
+            out is None
+            or out.digest != state.inputs[page.rel].digest
+            or out.raw_html != job.context.raw_html
+            or (suspect and state.markdown_stale(page.rel, world, changes | {ALL}))
+        ):
+            todo.append(page)
+        elif page.rel in fresh or page.rel in predicted:
+            applied.add(page.rel)
+    if todo:
+        state.dirty = True
+        log(f"  Markdown of {len(todo)} pages")
+        results = fork_map(job.run, todo, usable_jobs(jobs, len(todo)))
+        for page, out in zip(todo, results, strict=True):
+            state.note_markdown(page.rel, out)
+            applied.add(page.rel)
+    return applied, {page.rel for page in todo} - predicted
+
+
+def cite(
+    world: World, state: BuildState, sources: dict[str, SourceRecord], only: set[str] | None
+) -> None:
+    """Number each page's citations and list the pages citing each source.
+    `only`: the pages whose citations may have changed (None: all)."""
+    for page in world.all_pages:
+        if only is None or page.rel in only:
+            page.citations = page_citations(page, state.markdown[page.rel].cited, sources)
+    cites: dict[str, list[Page]] = {source_id: [] for source_id in sources}
+    for page in world.all_pages:
+        for citation in page.citations:
+            cites[citation.id].append(page)
+    world.cites = cites
+
+
+def markdown_problems(state: BuildState, world: World) -> list[Diagnostic]:
+    """The Markdown's diagnostics, and links to a missing #anchor (links.py)."""
+    problems = state.markdown_problems(world.pages)
+    markdown = state.markdown
+    linking = {rel for rel in state.anchored if rel in world.pages}
+    targets = {link.target for rel in linking for link in markdown[rel].anchored}
+    checked = sorted(linking | (targets & world.pages.keys()))
+    sources = [LinkSource(world.pages[rel], markdown[rel], state.parts) for rel in checked]
+    return problems + check_links(sources)  # type: ignore[arg-type]
