@@ -43,20 +43,18 @@ class Citation:
 
 @dataclass
 class Page:
+    """A page as the build keeps it. What rendering its Markdown gave (`content`, `toc`,
+    `anchors`, `links`, `key_facts`) and its Markdown (`body`) are kept aside, encoded,
+    and reach templates through the lazy attributes of incremental/facts.World."""
+
     source_path: str  # relative to the project, e.g. "content/tariff-truce.md"
     rel: str  # relative to content/, e.g. "tariff-truce.md"
     front: FrontMatter
-    body: str
     body_line: int  # the file line where the Markdown body starts
     url: str = ""  # root-relative, base path included: "/repo/tariff-truce/"
     permalink: str = ""  # absolute URL
     output_path: str = ""  # relative to the output folder: "tariff-truce/index.html"
-    content: str = ""  # rendered body HTML
-    toc: list[Heading] = field(default_factory=list)
-    anchors: set[str] = field(default_factory=set)
-    links: list[LinkRef] = field(default_factory=list)
     citations: list[Citation] = field(default_factory=list)
-    key_facts: list[Any] = field(default_factory=list)
     prev: Page | None = None
     next: Page | None = None
 

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import pytest
 
-from site_builder.content.files import MAX_FILE_BYTES, load_data, load_page
+from site_builder.content.files import MAX_FILE_BYTES, load_data
 from site_builder.content.markdown import (
     RESERVED_IDS,
     PageEnv,
@@ -50,6 +50,7 @@ from site_builder.content.urls import inside, page_location
 from site_builder.errors import Diagnostic
 from site_builder.incremental import store as cache
 from tests.sitefactory import PROJECT_ROOT, run_cli, snapshot, write
+from tests.support.pages import load_page
 
 FIXTURES = Path(__file__).parent / "fixtures" / "security"
 SITE = FIXTURES / "site"

@@ -20,8 +20,7 @@ from pathlib import Path
 from site_builder.content.schema import FrontMatter, read_front_matter
 from site_builder.content.yamlsafe import load_yaml
 from site_builder.errors import Diagnostic, SiteError
-from site_builder.model import Page
-from site_builder.project import CONTENT_DIR, DATA_DIR, DATA_SUFFIXES, SOURCES_DIR, is_leftover
+from site_builder.project import DATA_DIR, DATA_SUFFIXES, is_leftover
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_FRONT_MATTER_BYTES = 64 * 1024
@@ -134,37 +133,6 @@ def parse_page(
         diagnostics.append(exc.diagnostic)
         return None, "", 0
     return read_front_matter(data, source_path, (2, 1), diagnostics), body, body_line
-
-
-def load_page(project: Path, path: Path, diagnostics: list[Diagnostic]) -> Page | None:
-    """Read one content file into a Page; problems go to `diagnostics`."""
-    source_path = relpath(path, project)
-    rel = relpath(path, project / CONTENT_DIR)
-    try:
-        text = read_text(path, source_path)
-    except SiteError as exc:
-        diagnostics.append(exc.diagnostic)
-        return None
-    front, body, body_line = parse_page(text, source_path, diagnostics)
-    if front is None:
-        return None
-    return Page(source_path=source_path, rel=rel, front=front, body=body, body_line=body_line)
-
-
-def load_pages(project: Path) -> tuple[list[Page], list[Diagnostic]]:
-    """Every page under content/ (source records under content/sources/ excluded)."""
-    files, diagnostics = discover(project, CONTENT_DIR)
-    pages = []
-    sources_root = project / CONTENT_DIR / SOURCES_DIR
-    for path in files:
-        if path.is_relative_to(sources_root):
-            continue
-        if path.suffix != ".md":
-            continue
-        page = load_page(project, path, diagnostics)
-        if page is not None:
-            pages.append(page)
-    return pages, diagnostics
 
 
 def load_data(project: Path) -> tuple[dict[str, object], list[Diagnostic]]:

@@ -138,8 +138,7 @@ def page_fingerprint(page: Page, world: World) -> str:
     """Everything a template could learn from one page, for the rare template that calls
     one of its methods (the result can depend on any of it)."""
     state = (
-        page.rel, page.front, page.url, page.permalink, page.output_path,
-        page.toc, sorted(page.anchors), page.links, page.citations, page.key_facts,
+        page.rel, page.front, page.url, page.permalink, page.output_path, page.citations,
         page.prev and page.prev.rel, page.next and page.next.rel,
         *(fp(page) for fp in world.lazy_fps.values()),
     )  # fmt: skip

@@ -13,12 +13,12 @@ import os
 from pathlib import Path
 
 from site_builder.config import CONFIG_FILE, Config
-from site_builder.content.files import CONTENT_DIR
 from site_builder.content.sources import SourceRecord
 from site_builder.content.urls import assign_locations, page_location
 from site_builder.errors import Diagnostic
 from site_builder.incremental.records import PageInput
 from site_builder.model import NavItem, Page
+from site_builder.project import CONTENT_DIR
 
 
 def make_page(rel: str, known: PageInput) -> Page:
@@ -29,7 +29,6 @@ def make_page(rel: str, known: PageInput) -> Page:
         source_path=f"{CONTENT_DIR}/{rel}",
         rel=rel,
         front=known.front,
-        body="",
         body_line=known.body_line,
     )
 
