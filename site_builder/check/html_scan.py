@@ -190,6 +190,12 @@ class _PageScanner(HTMLParser):
             prop = (values.get("property") or values.get("name") or "").lower()
             if prop in META_LINKS | META_ASSETS:
                 self.ref(values["content"], asset=prop in META_ASSETS)
+        self._asset_urls(tag, values)
+        if tag == "a" and "name" in values and values["name"]:
+            self.scan.ids.add(values["name"])  # an old-style anchor target
+
+    def _asset_urls(self, tag: str, values: dict[str, str]) -> None:
+        """The URLs a tag loads with the page: src, data, poster... and srcset."""
         for name, value in values.items():
             if (tag, name) in ASSET_ATTRS and value:
                 self.ref(value, asset=True)
@@ -197,8 +203,6 @@ class _PageScanner(HTMLParser):
             for candidate in values.get("srcset", "").split(","):
                 if candidate.strip():
                     self.ref(candidate.split()[0], asset=True)
-        if tag == "a" and "name" in values and values["name"]:
-            self.scan.ids.add(values["name"])  # an old-style anchor target
 
     def _alt(self, tag: str, values: dict[str, str]) -> None:
         needs_alt = (

@@ -152,28 +152,38 @@ def scan_site(output: Path, base_url: str, shown_as: str | None = None) -> SiteR
     diagnostics: list[Diagnostic] = []
     external: list[ExternalLink] = []
     for scan in scans:
-        path = f"{shown}/{scan.rel}"
-        for line, col, message in scan.problems:
-            diagnostics.append(Diagnostic(path, line, col, message))
-        for ref in scan.refs:
-            problem, is_external = _check_ref(site, scan, ref)
-            if problem:
-                diagnostics.append(Diagnostic(path, ref.line, ref.col, problem))
-            if is_external:
-                external.append(ExternalLink(ref.url.strip(), path, ref.line, ref.col))
-        if needs_citation(scan):
-            line, col = scan.main_at or (1, 1)
-            diagnostics.append(
-                Diagnostic(
-                    path,
-                    line,
-                    col,
-                    'page cites no source: it has no citation mark (<sup class="cite">); '
-                    "cite its claims with [@SOURCE_ID]",
-                )
-            )
+        _check_file(site, scan, f"{shown}/{scan.rel}", diagnostics, external)
     pages = sum(1 for scan in scans if scan.rel.endswith(".html"))
     return SiteReport(sorted_diagnostics(diagnostics), external, pages)
+
+
+def _check_file(
+    site: _Site,
+    scan: FileScan,
+    path: str,
+    diagnostics: list[Diagnostic],
+    external: list[ExternalLink],
+) -> None:
+    """The problems of one file (`path`, as shown), and the external links it has."""
+    for line, col, message in scan.problems:
+        diagnostics.append(Diagnostic(path, line, col, message))
+    for ref in scan.refs:
+        problem, is_external = _check_ref(site, scan, ref)
+        if problem:
+            diagnostics.append(Diagnostic(path, ref.line, ref.col, problem))
+        if is_external:
+            external.append(ExternalLink(ref.url.strip(), path, ref.line, ref.col))
+    if needs_citation(scan):
+        line, col = scan.main_at or (1, 1)
+        diagnostics.append(
+            Diagnostic(
+                path,
+                line,
+                col,
+                'page cites no source: it has no citation mark (<sup class="cite">); '
+                "cite its claims with [@SOURCE_ID]",
+            )
+        )
 
 
 def needs_citation(scan: FileScan) -> bool:

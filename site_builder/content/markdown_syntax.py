@@ -90,23 +90,7 @@ def _smartquote_inline(tokens: list[Token], quotes: str) -> None:
         for match in QUOTE_CHAR_RE.finditer(text):
             at = match.start()
             single = match.group() == "'"
-            last = text[at - 1] if at > 0 else _neighbour_char(tokens, range(i - 1, -1, -1), -1)
-            after = (
-                text[at + 1]
-                if at + 1 < len(text)
-                else _neighbour_char(tokens, range(i + 1, len(tokens)), 0)
-            )
-            last_punct = isMdAsciiPunct(ord(last)) or isPunctChar(last)
-            next_punct = isMdAsciiPunct(ord(after)) or isPunctChar(after)
-            last_space = isWhiteSpace(ord(last))
-            next_space = isWhiteSpace(ord(after))
-            can_open = not next_space and not (next_punct and not (last_space or last_punct))
-            can_close = not last_space and not (last_punct and not (next_space or next_punct))
-            if after == '"' and not single and "0" <= last <= "9":
-                can_open = can_close = False  # 1"" - the first quote is an inch mark
-            if can_open and can_close:
-                # Inside a run of punctuation, but not inside a word.
-                can_open, can_close = last_punct, next_punct
+            can_open, can_close = _quote_sides(tokens, i, at, single)
             if not can_open and not can_close:
                 if single:  # in the middle of a word: an apostrophe
                     edits.setdefault(i, {})[at] = APOSTROPHE
@@ -129,6 +113,30 @@ def _smartquote_inline(tokens: list[Token], quotes: str) -> None:
         for at, quote in changes.items():
             chars[at] = quote
         tokens[index].content = "".join(chars)
+
+
+def _quote_sides(tokens: list[Token], i: int, at: int, single: bool) -> tuple[bool, bool]:
+    """Whether the quote at `at` in text token `i` can open, and whether it can close,
+    judged by the characters either side (markdown-it's rules, in one place)."""
+    text = tokens[i].content
+    last = text[at - 1] if at > 0 else _neighbour_char(tokens, range(i - 1, -1, -1), -1)
+    after = (
+        text[at + 1]
+        if at + 1 < len(text)
+        else _neighbour_char(tokens, range(i + 1, len(tokens)), 0)
+    )
+    last_punct = isMdAsciiPunct(ord(last)) or isPunctChar(last)
+    next_punct = isMdAsciiPunct(ord(after)) or isPunctChar(after)
+    last_space = isWhiteSpace(ord(last))
+    next_space = isWhiteSpace(ord(after))
+    can_open = not next_space and not (next_punct and not (last_space or last_punct))
+    can_close = not last_space and not (last_punct and not (next_space or next_punct))
+    if after == '"' and not single and "0" <= last <= "9":
+        return False, False  # 1"" - the first quote is an inch mark
+    if can_open and can_close:
+        # Inside a run of punctuation, but not inside a word.
+        return last_punct, next_punct
+    return can_open, can_close
 
 
 def _neighbour_char(tokens: list[Token], indices: range, end: int) -> str:

@@ -99,6 +99,11 @@ def generator_fingerprint() -> str:
     return digest.hexdigest()
 
 
+def options_key(output: Path, drafts: bool, base_url: str | None) -> dict[str, Any]:
+    """What a cache is valid for besides the inputs: the output folder and options."""
+    return {"output": str(output.resolve()), "drafts": drafts, "base_url": base_url}
+
+
 def cache_file(project: Path, options_key: dict[str, Any]) -> Path:
     """The cache of one (output folder, options) pair."""
     key = hashlib.sha256(json.dumps(options_key, sort_keys=True).encode()).hexdigest()[:16]

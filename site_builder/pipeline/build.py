@@ -26,33 +26,25 @@ incremental:
 from __future__ import annotations
 
 import gc
-import os
-import shutil
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
-from functools import partial
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from site_builder.errors import BuildFailed, Diagnostic, fail_on
-from site_builder.incremental.changes import summarize, touched
+from site_builder.incremental.changes import Summary
 from site_builder.incremental.state import BuildState
-from site_builder.incremental.store import cache_file
+from site_builder.incremental.store import cache_file, options_key
 from site_builder.model import BuildResult
 from site_builder.pipeline.assemble import Assembler, Assembly
-from site_builder.pipeline.markdown_phase import (
-    MarkdownJob,
-    cite,
-    markdown_problems,
-    render_markdown,
-)
-from site_builder.pipeline.output import folder_identity, output_lock, replace_folder
+from site_builder.pipeline.focus import Focus
+from site_builder.pipeline.markdown_phase import MarkdownStep, markdown_phase
+from site_builder.pipeline.output import folder_identity, output_lock
 from site_builder.pipeline.plan import Plan, output_on_disk, plan_outputs
 from site_builder.pipeline.read import Inputs, Scope
-from site_builder.pipeline.timer import Timer
-from site_builder.pipeline.write_phase import Outcome, RenderJob, Writer
-from site_builder.render.search import BUNDLE_DIR, build_search_index
+from site_builder.pipeline.timer import Timer, keep_for_the_build
+from site_builder.pipeline.write_phase import Outcome, RenderJob, Writer, refresh_search_index
 
 __all__ = ["BuildOptions", "Builder", "Scope", "build"]
 
@@ -117,18 +109,11 @@ class Builder:
         and swapped in whole, so the search page never loads half of each."""
         if not self.search_stale:
             return []
-        output = self.options.output
-        with output_lock(output, self.options.notify):
-            if folder_identity(output) != self._output_identity:
+        with output_lock(self.options.output, self.options.notify):
+            if folder_identity(self.options.output) != self._output_identity:
                 return []  # another build replaced the output, index and all
-            fresh = output / f".{BUNDLE_DIR}.tmp-{os.getpid()}"
-            shutil.rmtree(fresh, ignore_errors=True)
-            problems = build_search_index(output, self.options.log, bundle=fresh)
-            if any(problem.is_error for problem in problems):
-                shutil.rmtree(fresh, ignore_errors=True)
-                return problems
-            replace_folder(output / BUNDLE_DIR, fresh)
-            self.search_stale = False
+            problems = refresh_search_index(self.options.output, self.options.log)
+            self.search_stale = any(problem.is_error for problem in problems)
             return problems
 
     def save_cache(self) -> str:
@@ -136,7 +121,7 @@ class Builder:
         do not (it would cost more than the rebuild), so a server may call it on exit."""
         if self.state is None or not self.options.cache:
             return "caching is off"
-        return self.state.save(self._cache_file(), self._cache_key())
+        return self.state.save(*self._cache())
 
     # -- one build --
 
@@ -165,70 +150,27 @@ class Builder:
         state = self._state()
         keep_for_the_build()
         state.dirty = False  # whether the state differs from the cache's
-        inputs = self.inputs
-        if inputs.config is None:
+        if self.inputs.config is None:
             scope = Scope(everything=True)
-        reading = inputs.read(scope, state)
+        reading = self.inputs.read(scope, state)
         keep_for_the_build()
         t = timer.step("read", started)
-
-        # A rebuild after saves of pages, templates, data or assets keeps the site's
-        # shape: only the pages read again are looked at (not every page of the site).
-        before = state.summary
-        only_changed = (
-            not scope.everything
-            and not scope.sources
-            and self.assembler.order is not None
-            and before is not None
-            and before.config == inputs.config_fp
-        )
-        assembly = self.assembler.assemble(inputs, state, reading.changed, only_changed)
+        focus = Focus.of(scope, reading, self.assembler, state.summary, self.inputs.config_fp)
+        assembly = self.assembler.assemble(self.inputs, state, focus.changed, focus.only_changed)
         fail_on(assembly.problems, strict=False)
+        focus.reordered = assembly.reordered
         t = timer.step("load", t)
-
-        world, changed = assembly.world, reading.changed
-        # The only pages whose places may differ (None: any, the order changed).
-        moved = changed if only_changed and not assembly.reordered else None
-        digests = state.page_digests(world.pages, changed, before if moved is not None else None)
-        early = summarize(world, inputs.config_fp, digests, before, moved)
-        if before is not None:  # citations are known only after the Markdown
-            early = replace(early, citations=before.citations, cites=before.cites)
-        predicted, inputs.predicted = inputs.predicted, set()
-        job = MarkdownJob(inputs.markdown_context(), world, state.inputs, self._body(state))
-        applied, again = render_markdown(
-            state, world, reading.fresh, predicted, touched(before, early, moved),
-            only_changed, job, self.options.jobs, self.options.log,
-        )  # fmt: skip
-        keep_for_the_build()
-        cite(world, state, inputs.sources, None if scope.everything or scope.sources else applied)
-        warnings = assembly.problems + markdown_problems(state, world)
-        fail_on(warnings + inputs.problems.get("static", []), self.options.strict)
+        markdown = markdown_phase(self.inputs, state, scope, reading, assembly, focus, self.options)
         t = timer.step("markdown", t)
-
-        pages = changed | applied if moved is not None else None
-        summary = summarize(world, inputs.config_fp, digests, before, pages)
-        # A page whose Markdown was rendered again though its text is the same (a link
-        # target's URL changed) has new content: that is a change to it too.
-        changes = touched(before, summary, pages) | {("page", rel) for rel in again}
-        on_disk = None if in_place else output_on_disk(self.options.output, state)
-        looked_at = changed | applied if only_changed else None
-        plan = plan_outputs(state, world, inputs.assets, changes, looked_at, on_disk)
+        plan = self._plan(assembly, markdown, focus, state, in_place)
         t = timer.step("plan", t)
         outcome = self._write(assembly, plan, state, in_place, timer)
-        t = time.perf_counter()
-
-        state.dirty |= bool(outcome.records or plan.remove) or summary != before
-        state.summary = summary
-        if not in_place and self.options.cache and state.dirty:
-            why = self.save_cache()
-            if why:
-                self.options.log(f"  cache not saved: {why}")
-            timer.step("cache", t)
+        self._remember(state, markdown.summary, outcome, plan, in_place, timer)
         return BuildResult(
             output=self.options.output,
             pages=len(assembly.site.pages),
             rendered=sorted(outcome.rendered),
-            diagnostics=warnings,
+            diagnostics=markdown.warnings,
             seconds=time.perf_counter() - started,
             timings=timer.timings,
             written=sorted(outcome.written),
@@ -236,18 +178,48 @@ class Builder:
             reused=len(state.outputs) - len(outcome.records),
         )
 
+    def _plan(
+        self,
+        assembly: Assembly,
+        markdown: MarkdownStep,
+        focus: Focus,
+        state: BuildState,
+        in_place: bool,
+    ) -> Plan:
+        on_disk = None if in_place else output_on_disk(self.options.output, state)
+        looked_at = focus.changed | markdown.applied if focus.only_changed else None
+        return plan_outputs(
+            state, assembly.world, self.inputs.assets, markdown.changes, looked_at, on_disk
+        )
+
+    def _remember(
+        self,
+        state: BuildState,
+        summary: Summary,
+        outcome: Outcome,
+        plan: Plan,
+        in_place: bool,
+        timer: Timer,
+    ) -> None:
+        """Keep what this build learned; a full build writes it to the cache."""
+        started = time.perf_counter()
+        state.dirty |= bool(outcome.records or plan.remove) or summary != state.summary
+        state.summary = summary
+        if not in_place and self.options.cache and state.dirty:
+            why = self.save_cache()
+            if why:
+                self.options.log(f"  cache not saved: {why}")
+            timer.step("cache", started)
+
     def _state(self) -> BuildState:
         """What the last build knows: this process's, or the cache's the first time."""
         if self.state is None:
             self.state = BuildState()
             if self.options.cache:
-                self.state, why = BuildState.load(self._cache_file(), self._cache_key())
+                self.state, why = BuildState.load(*self._cache())
                 if why:
                     self.options.log(f"  cache: {why}; building everything")
         return self.state
-
-    def _body(self, state: BuildState) -> Callable[[Any], str]:
-        return partial(self.inputs.body, state=state)
 
     def _write(
         self, assembly: Assembly, plan: Plan, state: BuildState, in_place: bool, timer: Timer
@@ -267,28 +239,11 @@ class Builder:
         self.search_stale = (self.search_stale and not outcome.staged) or outcome.search_stale
         return outcome
 
-    # -- the cache --
-
-    def _cache_key(self) -> dict[str, Any]:
-        return {
-            "output": str(self.options.output.resolve()),
-            "drafts": self.options.drafts,
-            "base_url": self.options.base_url,
-        }
-
-    def _cache_file(self) -> Path:
-        return cache_file(self.options.project, self._cache_key())
-
-
-def keep_for_the_build() -> None:
-    """Exempt every object made so far from the cycle collector until the build ends.
-
-    A build makes many long-lived objects (pages, Markdown, the cache's state) and some
-    short-lived cyclic garbage (Jinja's render contexts). Left alone, the collector would
-    walk the long-lived ones again and again (a quarter of a warm build); turned off, the
-    garbage would pile up. Frozen after each phase, it only looks at what is new."""
-    gc.freeze()
-    gc.enable()
+    def _cache(self) -> tuple[Path, dict[str, Any]]:
+        """The cache file of this output folder and these options, and its key."""
+        options = self.options
+        key = options_key(options.output, options.drafts, options.base_url)
+        return cache_file(options.project, key), key
 
 
 def build(options: BuildOptions) -> BuildResult:

@@ -18,10 +18,11 @@ from __future__ import annotations
 import time
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
@@ -31,7 +32,8 @@ from site_builder.content.links import check_links
 from site_builder.content.markdown import PageEnv, render, render_inline
 from site_builder.content.sources import SourceRecord, check_quote
 from site_builder.content.urls import page_location
-from site_builder.errors import Diagnostic, SiteError
+from site_builder.errors import Diagnostic, SiteError, fail_on
+from site_builder.incremental.changes import Summary, summarize, touched
 from site_builder.incremental.codec import pack_parts, pack_trace
 from site_builder.incremental.facts import (
     ALL,
@@ -49,7 +51,14 @@ from site_builder.incremental.state import BuildState
 from site_builder.model import KeyFactView, Page
 from site_builder.pipeline.load_phase import file_stat, make_page
 from site_builder.pipeline.parallel import fork_map, usable_jobs
+from site_builder.pipeline.timer import keep_for_the_build
 from site_builder.project import CONTENT_DIR
+
+if TYPE_CHECKING:  # the phases before this one, which make what it reads
+    from site_builder.pipeline.assemble import Assembly
+    from site_builder.pipeline.build import BuildOptions
+    from site_builder.pipeline.focus import Focus
+    from site_builder.pipeline.read import Inputs, Reading, Scope
 
 
 def pack_text(text: str) -> bytes:
@@ -226,6 +235,53 @@ class LinkSource:
 
 
 # -- the phase ---------------------------------------------------------------------------
+
+
+@dataclass
+class MarkdownStep:
+    """What the Markdown phase found: the pages given their rendering, the subjects
+    that changed since the last build, its summary and the build's warnings."""
+
+    applied: set[str]
+    changes: set[Subject]
+    summary: Summary
+    warnings: list[Diagnostic]
+
+
+def markdown_phase(
+    inputs: Inputs,
+    state: BuildState,
+    scope: Scope,
+    reading: Reading,
+    assembly: Assembly,
+    focus: Focus,
+    options: BuildOptions,
+) -> MarkdownStep:
+    """Render the Markdown that is out of date, number the citations, check links."""
+    world, before = assembly.world, state.summary
+    moved = focus.moved()
+    known = before if moved is not None else None
+    digests = state.page_digests(world.pages, focus.changed, known)
+    early = summarize(world, inputs.config_fp, digests, before, moved)
+    if before is not None:  # citations are known only after the Markdown
+        early = replace(early, citations=before.citations, cites=before.cites)
+    predicted, inputs.predicted = inputs.predicted, set()
+    body = partial(inputs.body, state=state)
+    job = MarkdownJob(inputs.markdown_context(), world, state.inputs, body)
+    applied, again = render_markdown(
+        state, world, reading.fresh, predicted, touched(before, early, moved),
+        focus.only_changed, job, options.jobs, options.log,
+    )  # fmt: skip
+    keep_for_the_build()
+    cite(world, state, inputs.sources, None if scope.everything or scope.sources else applied)
+    warnings = assembly.problems + markdown_problems(state, world)
+    fail_on(warnings + inputs.problems.get("static", []), options.strict)
+    pages = focus.changed | applied if moved is not None else None
+    summary = summarize(world, inputs.config_fp, digests, before, pages)
+    # A page whose Markdown was rendered again though its text is the same (a link
+    # target's URL changed) has new content: that is a change to it too.
+    changes = touched(before, summary, pages) | {("page", rel) for rel in again}
+    return MarkdownStep(applied, changes, summary, warnings)
 
 
 def render_markdown(

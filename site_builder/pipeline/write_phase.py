@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -31,6 +33,7 @@ from site_builder.pipeline.output import (
     check_output_folder,
     recover,
     remove_in_place,
+    replace_folder,
     write_in_place,
 )
 from site_builder.pipeline.parallel import fork_map, usable_jobs
@@ -246,3 +249,16 @@ class Writer:
         for path in plan.remove:
             remove_in_place(self.output, path)
         timer.step("write", t)
+
+
+def refresh_search_index(output: Path, log: Callable[[str], None]) -> list[Diagnostic]:
+    """Index the live output again: the new index is written beside the live one and
+    swapped in whole, so the search page never loads half of each."""
+    fresh = output / f".{BUNDLE_DIR}.tmp-{os.getpid()}"
+    shutil.rmtree(fresh, ignore_errors=True)
+    problems = build_search_index(output, log, bundle=fresh)
+    if any(problem.is_error for problem in problems):
+        shutil.rmtree(fresh, ignore_errors=True)
+        return problems
+    replace_folder(output / BUNDLE_DIR, fresh)
+    return problems
