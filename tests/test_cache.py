@@ -194,7 +194,7 @@ def test_a_cache_naming_other_callables_is_refused(
     [path] = cache_files(project)
     key = {"output": str(output.resolve()), "drafts": False, "base_url": None}
     planted = pickle.dumps(RunsCode())
-    assert cache.write_signed(path, key, planted) == ""  # signed with this machine's key
+    assert cache.write_signed(path, key, [planted]) == ""  # signed with this machine's key
     state, why = cache.load(path, key)
     assert state is None
     assert why.startswith("unreadable (DecodeError")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import pickle
 
 import pytest
@@ -89,7 +90,24 @@ def test_a_state_comes_back_as_the_same_dataclasses() -> None:
         },  # fmt: skip
         outputs={"a/index.html": OutputRecord("o", FileStamp(1, 2, 3), "a.md", b"t", ())},
     )
-    assert decode_state(encode_state(state)) == state
+    assert decode(b"".join(encode_state(state))) == state
+
+
+def decode(data: bytes) -> State:
+    return decode_state(io.BytesIO(data).read)
+
+
+def test_a_state_is_written_in_frames_of_bounded_size() -> None:
+    state = State(
+        outputs={f"p{n}.html": OutputRecord("o", FileStamp(1, 2, 3), "", None) for n in range(1000)}
+    )
+    frames = list(encode_state(state))
+    assert len(frames) == 2 * 4  # 256 entries each, a head and a payload
+    assert decode(b"".join(frames)) == state
+
+
+def test_an_empty_state_is_no_frames() -> None:
+    assert list(encode_state(State())) == [] and decode(b"") == State()
 
 
 @pytest.mark.parametrize(
@@ -97,11 +115,12 @@ def test_a_state_comes_back_as_the_same_dataclasses() -> None:
     [
         pickle.dumps(KeyFactView(Markup("<script>"), "x")),  # what a pickle cache held
         b"\x93\x01\x02",  # a list where a state should be
-        b"",
+        b"\x01\x00\x00\x00\x03\x93\x01\x02",  # a frame of inputs holding a list of ints
+        b"\x01\x00\x00\x10\x00\x90",  # a frame longer than the file
     ],
 )
 def test_bytes_that_are_not_a_state_are_refused(planted: bytes) -> None:
     with pytest.raises(DecodeError):
-        decode_state(planted)
+        decode(planted)
     with pytest.raises(DecodeError):
         unpack_trace(planted)

@@ -1024,6 +1024,6 @@ def test_a_planted_build_cache_cannot_run_code(tmp_path: Path) -> None:
     key = {"output": str(output.resolve()), "drafts": False, "base_url": None}
     # What a pickle-based cache would have run on loading; signed with this machine's key.
     planted = pickle.dumps(Planted())
-    assert cache.write_signed(cache.cache_file(project, key), key, planted) == ""
+    assert cache.write_signed(cache.cache_file(project, key), key, [planted]) == ""
     build(project, output)
     assert not marker.exists()

@@ -272,7 +272,12 @@ def keys_by_subject(trace: Trace) -> dict[Subject, list[Key]]:
 
 def subjects(trace: Trace) -> tuple[Subject, ...]:
     """The subjects of a trace's facts (one tuple per distinct subject in the process)."""
-    found = {(key[0], key[1]) for key in trace}
+    return shared_subjects({(key[0], key[1]) for key in trace})
+
+
+def shared_subjects(found: Iterable[Subject]) -> tuple[Subject, ...]:
+    """The same subjects, each as the one tuple this process keeps for it (thousands
+    of records name the same few hundred subjects)."""
     return tuple(_SUBJECTS.setdefault(subject, subject) for subject in found)
 
 

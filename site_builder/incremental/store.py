@@ -35,7 +35,7 @@ import importlib
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -47,6 +47,7 @@ from site_builder.project import CACHE_DIR
 
 FORMAT = 3
 SUFFIX = ".msgpack"
+CHUNK = 1 << 20
 MAGIC = b"site_builder build cache\n"
 LIBRARIES = (  # (module, distribution) of the libraries that shape the output
     ("markdown_it", "markdown-it-py"),
@@ -134,12 +135,15 @@ def load(path: Path, options_key: dict[str, Any]) -> tuple[State | None, str]:
             if MAGIC + meta != _header(options_key):
                 return None, "made by another version of site_builder or other options"
             expected = file.readline().strip().decode("ascii", "replace")
-            body = file.read()
-        digest = hmac.new(key, body, digestmod=hashlib.sha256)
-        if not hmac.compare_digest(digest.hexdigest(), expected):
-            return None, "damaged, or not written on this machine (signature mismatch)"
-        with _gc_paused():
-            return decode_state(body), ""
+            start = file.tell()
+            digest = hmac.new(key, digestmod=hashlib.sha256)
+            while block := file.read(CHUNK):
+                digest.update(block)
+            if not hmac.compare_digest(digest.hexdigest(), expected):
+                return None, "damaged, or not written on this machine (signature mismatch)"
+            file.seek(start)
+            with _gc_paused():
+                return decode_state(file.read), ""
     except FileNotFoundError:
         return None, "none yet"
     except Exception as exc:  # noqa: BLE001 - any failure to read means: build without it
@@ -162,24 +166,28 @@ def _gc_paused() -> Iterator[None]:
 def save(path: Path, options_key: dict[str, Any], state: State) -> str:
     """Write the cache atomically; "" or why it could not be written (never fatal)."""
     with _gc_paused():
-        try:
-            body = encode_state(state)
-        except (TypeError, ValueError) as exc:  # a value the codec does not know
-            return f"{type(exc).__name__}: {exc}"
-    return write_signed(path, options_key, body)
+        return write_signed(path, options_key, encode_state(state))
 
 
-def write_signed(path: Path, options_key: dict[str, Any], body: bytes) -> str:
-    """Write `body` under this machine's signature, atomically ("" or why not)."""
+def write_signed(path: Path, options_key: dict[str, Any], body: Iterable[bytes]) -> str:
+    """Write the pieces of `body` under this machine's signature, atomically, one at a
+    time (the signature goes before them: its place is filled in at the end)."""
     key = machine_key()
     if key is None:
         return "no key to sign it with (no writable ~/.cache)"
     temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    signature = hmac.new(key, body, digestmod=hashlib.sha256).hexdigest()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(temporary, "wb") as file:
-            file.write(_header(options_key) + signature.encode("ascii") + b"\n" + body)
+            file.write(_header(options_key))
+            signature_at = file.tell()
+            file.write(b"0" * 64 + b"\n")
+            digest = hmac.new(key, digestmod=hashlib.sha256)
+            for piece in body:
+                digest.update(piece)
+                file.write(piece)
+            file.seek(signature_at)
+            file.write(digest.hexdigest().encode("ascii"))
         os.replace(temporary, path)
         _prune(path.parent)
         return ""
