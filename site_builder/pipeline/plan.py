@@ -19,9 +19,11 @@ from site_builder.incremental.state import BuildState
 from site_builder.pipeline.output import FileStamp, scan_folder
 from site_builder.render import feeds
 from site_builder.render.search import BUNDLE_DIR
+from site_builder.render.share_card import FOLDER as CARDS_DIR
 
 GENERATED = (feeds.SITEMAP_FILE, feeds.FEED_FILE, "robots.txt", ".nojekyll")
 SEARCH_PREFIX = BUNDLE_DIR + "/"  # output/pagefind/ is written by Pagefind, not planned
+CARDS_PREFIX = CARDS_DIR + "/"  # output/share/: the share cards the pages name, not planned
 
 
 @dataclass
@@ -54,8 +56,8 @@ def output_on_disk(output: Path, state: BuildState) -> dict[str, FileStamp] | No
     if not state.outputs:
         return None
     found = scan_folder(output)
-    # The search index is made from the pages, not planned file by file.
-    return {k: v for k, v in found.items() if not k.startswith(SEARCH_PREFIX)}
+    # The search index and the share cards are made from the pages, not planned file by file.
+    return {k: v for k, v in found.items() if not k.startswith((SEARCH_PREFIX, CARDS_PREFIX))}
 
 
 def plan_outputs(

@@ -41,7 +41,8 @@ from site_builder.pipeline.plan import Plan
 from site_builder.pipeline.timer import Timer
 from site_builder.render import feeds
 from site_builder.render.search import BUNDLE_DIR, build_search_index
-from site_builder.render.templates import Templates
+from site_builder.render.share_card import card_name, render_card
+from site_builder.render.templates import Templates, share_card_text
 
 ENV_READ = ("SOURCE_DATE_EPOCH",)  # the environment variables outputs depend on (feeds.py)
 
@@ -209,6 +210,7 @@ class Writer:
                 outcome.add(asset.output_name, record, written, rendered=False)
             for path in plan.keep:
                 staging.reuse(path)
+            write_share_cards(job.site, staging.path, self.output)
             t = timer.step("write", t)
             if self.search:
                 # Pagefind reads the staged pages, so the index is swapped in with them.
@@ -248,6 +250,7 @@ class Writer:
                 outcome.add(asset.output_name, record, True, False)
         for path in plan.remove:
             remove_in_place(self.output, path)
+        write_share_cards(job.site, self.output, self.output, in_place=True)
         timer.step("write", t)
 
 
@@ -262,3 +265,33 @@ def refresh_search_index(output: Path, log: Callable[[str], None]) -> list[Diagn
         return problems
     replace_folder(output / BUNDLE_DIR, fresh)
     return problems
+
+
+def write_share_cards(site: Site, folder: Path, previous: Path, *, in_place: bool = False) -> None:
+    """Draw into `folder` the share card of every page whose HTML there names it.
+
+    A card's file name is a digest of what it shows (render/share_card.py), so a card
+    already in `previous` (the output folder) is reused as it is, and only new or changed
+    text is drawn. Templates decide whether a site has cards: a page whose template does
+    not name its card gets none."""
+    for page in site.pages:
+        html_file = folder / page.output_path
+        if page.is_404 or not html_file.is_file():
+            continue
+        name = card_name(share_card_text(site.config, page.title, page.summary))
+        if name not in html_file.read_text(encoding="utf-8"):
+            continue
+        target = folder / name
+        if target.is_file():
+            continue
+        old = previous / name
+        data = (
+            old.read_bytes()
+            if old.is_file()
+            else render_card(share_card_text(site.config, page.title, page.summary))
+        )
+        if in_place:
+            write_in_place(folder, name, data)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
