@@ -18,6 +18,7 @@ import unicodedata
 from pathlib import Path
 
 from site_builder.content.schema import FrontMatter, read_front_matter
+from site_builder.content.urls import data_url_problems
 from site_builder.content.yamlsafe import load_yaml
 from site_builder.errors import Diagnostic, SiteError
 from site_builder.project import DATA_DIR, DATA_SUFFIXES, is_leftover
@@ -27,11 +28,14 @@ MAX_FRONT_MATTER_BYTES = 64 * 1024
 FENCE = "---"
 
 
-def discover(project: Path, folder: str) -> tuple[list[Path], list[Diagnostic]]:
+def discover(
+    project: Path, folder: str, skip: str | None = None
+) -> tuple[list[Path], list[Diagnostic]]:
     """Every regular file under project/folder, sorted, with symlinks checked.
 
     Symlinks are followed only when they stay inside the project. Hidden files
-    and editor leftovers (`.#x`, `x~`, `.swp`: project.is_leftover) are skipped."""
+    and editor leftovers (`.#x`, `x~`, `.swp`: project.is_leftover) are skipped, and so
+    is the subfolder `skip` (another stage walks it)."""
     root = project / folder
     found: list[Path] = []
     problems: list[Diagnostic] = []
@@ -39,8 +43,10 @@ def discover(project: Path, folder: str) -> tuple[list[Path], list[Diagnostic]]:
         return found, problems
     project_real = project.resolve()
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         here = Path(dirpath)
+        dirnames[:] = sorted(
+            d for d in dirnames if not d.startswith(".") and not (here == root and d == skip)
+        )
         for name in list(dirnames):
             if (here / name).is_symlink():
                 dirnames.remove(name)
@@ -147,4 +153,6 @@ def load_data(project: Path) -> tuple[dict[str, object], list[Diagnostic]]:
             data[path.stem] = load_yaml(read_text(path, rel), rel)
         except SiteError as exc:
             diagnostics.append(exc.diagnostic)
+            continue
+        diagnostics += data_url_problems(data[path.stem], rel)
     return data, diagnostics

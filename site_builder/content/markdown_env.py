@@ -7,14 +7,13 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import unquote
 
 from markdown_it.token import Token
 
+from site_builder.content.sources import unknown_source_message
 from site_builder.errors import Diagnostic
 from site_builder.model import Heading, LinkRef
 
-UNSAFE_SCHEMES = ("javascript:", "vbscript:", "data:", "file:")
 # Ids that would shadow built-in properties when looked up by name in scripts.
 RESERVED_IDS = frozenset(
     {
@@ -40,6 +39,10 @@ class PageEnv:
     page_url: Callable[[str], str | None]  # content-relative .md path -> URL, None if no page
     source_ids: frozenset[str]
     check_quote: Callable[[str, str | None, str], str | None]  # (text, speaker, id) -> problem
+    # (id, quote or None) -> the error for a citation of an id with no record
+    unknown_source: Callable[[str, str | None], str] = lambda source_id, quote: (
+        unknown_source_message(source_id, {}, quote)
+    )
 
 
 @dataclass
@@ -80,13 +83,6 @@ def plain_text(inline: Token) -> str:
     return "".join(
         child.content for child in inline.children or () if child.type in ("text", "code_inline")
     )
-
-
-def is_unsafe(url: str) -> bool:
-    """True for javascript:/vbscript:/data:/file: URLs, however they are disguised."""
-    cleaned = unquote(unquote(url))
-    cleaned = "".join(ch for ch in cleaned if ch > " " and ch not in "\u200b\u200c\u200d\ufeff")
-    return cleaned.lower().startswith(UNSAFE_SCHEMES)
 
 
 def file_line(page: PageEnv, line: int | None) -> int:

@@ -129,10 +129,10 @@ def number_citation_once(env: dict, source_id: str) -> None:
 
 def _check(env: dict, line: int | None, quote: str, speaker: str | None, source_id: str) -> None:
     page: PageEnv = env["page"]
-    if source_id not in page.source_ids:
-        report(env, line, f"unknown source '{source_id}': no content/sources/{source_id}.yaml")
-        return
     quote = quote.strip().strip(QUOTE_MARKS).strip()
+    if source_id not in page.source_ids:
+        report(env, line, page.unknown_source(source_id, quote))
+        return
     problem = page.check_quote(quote, speaker, source_id)
     if problem:
         report(env, line, problem)

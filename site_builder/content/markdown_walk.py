@@ -19,11 +19,11 @@ from site_builder.content.markdown_env import (
     PageEnv,
     Rendered,
     file_line,
-    is_unsafe,
     plain_text,
     report,
     safe_id,
 )
+from site_builder.content.urls import url_problem
 from site_builder.model import Heading, LinkRef
 
 
@@ -96,17 +96,19 @@ def _number_citation(token: Token, line: int | None, env: dict) -> None:
     numbers: dict[str, int] = env["numbers"]
     source_id = token.meta["id"]
     if source_id not in page.source_ids:
-        report(env, line, f"unknown source '{source_id}': no content/sources/{source_id}.yaml")
+        report(env, line, page.unknown_source(source_id, None))
     elif source_id not in numbers:
         numbers[source_id] = len(numbers) + 1
         env["result"].citations.append(source_id)
 
 
 def _check_link(token: Token, attr: str, line: int | None, env: dict) -> None:
-    """Refuse an unsafe URL, warn about plain http, resolve a link to a page."""
+    """Refuse a URL outside the allowlist (urls.url_problem), warn about plain http,
+    resolve a link to a page."""
     url = str(token.attrGet(attr) or "")
-    if is_unsafe(url):
-        report(env, line, f"link to {url[:40]!r} refused: only http(s), mailto and site links")
+    problem = url_problem(url)
+    if problem:
+        report(env, line, f"link to {problem}")
         token.attrSet(attr, "#")
         return
     if url.lower().startswith("http:"):

@@ -102,7 +102,9 @@ class Assembler:
         looked_at = [inputs.pages.get(rel) for rel in changed] if only_changed else pages
         for page in looked_at:
             if page is not None:
-                self.source_problems[page.rel] = check_page_sources([page], inputs.sources)
+                self.source_problems[page.rel] = check_page_sources(
+                    [page], inputs.sources, inputs.source_fps
+                )
         for rel in changed - inputs.pages.keys():
             self.source_problems.pop(rel, None)
         return [d for found in self.source_problems.values() for d in found]

@@ -23,7 +23,7 @@ from site_builder.content.assets import Asset, collect_assets
 from site_builder.content.files import discover, load_data, read_text, relpath, split_front_matter
 from site_builder.content.markdown import make_parser
 from site_builder.content.sources import SourceRecord, load_sources
-from site_builder.errors import BuildFailed, Diagnostic, SiteError
+from site_builder.errors import Diagnostic, SiteError
 from site_builder.incremental.facts import digest_text, fingerprint
 from site_builder.incremental.records import PageInput
 from site_builder.incremental.state import BuildState
@@ -136,13 +136,12 @@ class Inputs:
         self.md = make_parser(config.raw_html)
 
     def read_sources(self) -> None:
-        self.problems["sources"] = []
-        try:
-            self.sources = load_sources(self.project / CONTENT_DIR / SOURCES_DIR, self.project)
-        except BuildFailed as exc:
-            self.problems["sources"] = exc.diagnostics
-            self.sources = {}
+        loaded = load_sources(self.project / CONTENT_DIR / SOURCES_DIR, self.project)
+        self.problems["sources"] = loaded.problems
+        self.sources = loaded.records
+        # A record that failed to load is known, without a record (markdown_phase.py).
         self.source_fps = {sid: fingerprint(record) for sid, record in self.sources.items()}
+        self.source_fps |= {sid: "broken" for sid in loaded.broken}
 
     def markdown_context(self) -> MarkdownContext:
         assert self.config is not None
@@ -192,7 +191,8 @@ class Inputs:
         content = self.project / CONTENT_DIR
         paths: dict[str, Path] = {}
         if scope.everything or scope.rescan_content:
-            files, self.problems["content"] = discover(self.project, CONTENT_DIR)
+            # content/sources/ is load_sources' to walk (and report).
+            files, self.problems["content"] = discover(self.project, CONTENT_DIR, skip=SOURCES_DIR)
             prefix = len(str(content)) + 1  # discover() lists paths under `content`
             listed: dict[str, Path] = {}
             for path in files:

@@ -7,7 +7,7 @@ from pathlib import Path
 from site_builder.content.files import discover, parse_page, read_text, relpath
 from site_builder.errors import Diagnostic, SiteError
 from site_builder.model import Page
-from site_builder.project import CONTENT_DIR, Kind, classify
+from site_builder.project import CONTENT_DIR, SOURCES_DIR, Kind, classify
 
 
 def load_page(project: Path, path: Path, diagnostics: list[Diagnostic]) -> Page | None:
@@ -27,7 +27,7 @@ def load_page(project: Path, path: Path, diagnostics: list[Diagnostic]) -> Page 
 
 def load_pages(project: Path) -> tuple[list[Page], list[Diagnostic]]:
     """Every page under content/ (source records under content/sources/ excluded)."""
-    files, diagnostics = discover(project, CONTENT_DIR)
+    files, diagnostics = discover(project, CONTENT_DIR, skip=SOURCES_DIR)
     pages = []
     for path in files:
         if classify(relpath(path, project)) is not Kind.PAGE:
