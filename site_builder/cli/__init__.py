@@ -7,10 +7,7 @@ traceback (unless --debug), and the exit status is 1.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import difflib
 import math
-import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -20,17 +17,6 @@ from site_builder import __version__
 from site_builder.cli import init as init_command
 from site_builder.errors import BuildFailed, Diagnostic, SiteError, printable, sorted_diagnostics
 from site_builder.pipeline.output import UnsafeOutput
-
-ARCHETYPE_DIR = "archetypes"
-DEFAULT_ARCHETYPE = """---
-title: {title}
-summary: {summary}
-date: {date}
-draft: true
----
-
-## {title}
-"""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -226,122 +212,9 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def run_new(args: argparse.Namespace) -> int:
-    from site_builder.content.files import split_front_matter
-    from site_builder.content.yamlsafe import load_yaml
+    from site_builder.cli.new import run_new as new
 
-    target = Path(args.path)
-    if not target.is_absolute():
-        target = args.source / target
-    content = (args.source / "content").resolve()
-    resolved = target.resolve()
-    if not resolved.is_relative_to(content) or target.suffix != ".md":
-        print(f"error: {args.path}: a new page must be a .md file under content/", file=sys.stderr)
-        return 1
-    if problem := new_page_problem(resolved.relative_to(content).as_posix()):
-        print(f"error: {args.path}: {problem}", file=sys.stderr)
-        return 1
-    if target.exists() and not args.force:
-        print(f"error: {args.path} already exists; use --force to replace it", file=sys.stderr)
-        return 1
-    record = None
-    if args.from_source:
-        from site_builder.cli.new_from import find_record
-        from site_builder.content.sources import load_sources
-
-        try:
-            loaded = load_sources(args.source / "content" / "sources", args.source)
-            if args.from_source in loaded.broken:
-                raise BuildFailed(loaded.problems)  # the record's own errors, said once
-            record = find_record(loaded.records, args.from_source)
-        except SiteError as exc:
-            print(exc.diagnostic.format(), file=sys.stderr)
-            return 1
-        args.title = args.title or record.title
-    if not args.title:
-        print("error: --title is required (or --from SOURCE_ID)", file=sys.stderr)
-        return 1
-    for option, value in (("--title", args.title), ("--summary", args.summary or "")):
-        if any(ord(char) < 32 or ord(char) == 127 for char in value):
-            print(f"error: {option} must be one line of text", file=sys.stderr)
-            return 1
-    archetype = args.source / ARCHETYPE_DIR / "default.md"
-    shown = f"{ARCHETYPE_DIR}/default.md"
-    template = archetype.read_text(encoding="utf-8") if archetype.is_file() else DEFAULT_ARCHETYPE
-    summary = args.summary or f"What {args.title} covers, in one or two sentences."
-    slots = {"title": args.title, "summary": summary, "date": _today()}
-    try:
-        if record is not None:
-            from site_builder.cli.new_from import draft_from
-
-            text = draft_from(record, args.title, args.summary, _yaml_text)
-        else:
-            text = fill_archetype(template, slots, shown)
-        front, _, _ = split_front_matter(text, shown)
-        load_yaml(front, shown, 1)  # the scaffold itself must be valid
-    except SiteError as exc:
-        print(exc.diagnostic.format(), file=sys.stderr)
-        return 1
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # Mode "x" fails if the file appeared since the check above: never clobber a writer's file.
-    with target.open("w" if args.force else "x", encoding="utf-8") as handle:
-        handle.write(text)
-    if not args.quiet:
-        print(f"created {args.path} (draft: true; preview with --drafts)")
-    return 0
-
-
-def new_page_problem(rel: str) -> str | None:
-    """Why the build would refuse a page at content/`rel`, or None."""
-    from types import SimpleNamespace
-
-    from site_builder.content.files import SOURCES_DIR
-    from site_builder.content.urls import page_location
-
-    if rel.split("/")[0] == SOURCES_DIR:
-        return f"content/{SOURCES_DIR}/ holds source records, not pages; choose another folder"
-    stub = SimpleNamespace(
-        rel=rel, is_404=rel == "404.md", front=SimpleNamespace(slug=None), source_path=rel
-    )
-    location = page_location(stub)  # type: ignore[arg-type]
-    return location.message if isinstance(location, Diagnostic) else None
-
-
-def fill_archetype(template: str, slots: dict[str, str], shown: str) -> str:
-    """The archetype with its `{title}`, `{summary}` and `{date}` filled: as YAML strings
-    in the front matter, as written in the body. Plain replacement, never str.format
-    (the archetype is a writer's file); an unknown `{name}` is an error at its line."""
-    from site_builder.theme.strings import fill_slots, slot_names
-
-    for name, line, column in slot_names(template):
-        # Other braces stay as written; one that looks like a misspelt placeholder is
-        # a mistake to point out, not text to copy into every new page.
-        close = difflib.get_close_matches(name, list(slots), n=1, cutoff=0.6)
-        if name not in slots and close:
-            known = ", ".join(f"{{{key}}}" for key in slots)
-            raise SiteError(
-                shown, line, column,
-                f"unknown placeholder {{{name}}}; did you mean {{{close[0]}}}? (known: {known})",
-            )  # fmt: skip
-    lines = template.split("\n")
-    end = next((i for i in range(1, len(lines)) if lines[i].rstrip() == "---"), 0)
-    front = "\n".join(lines[: end + 1])
-    body = "\n".join(lines[end + 1 :])
-    # The date is ours (YYYY-MM-DD) and stays a YAML date; the writer's words are quoted.
-    quoted = {key: value if key == "date" else _yaml_text(value) for key, value in slots.items()}
-    return fill_slots(front, quoted) + ("\n" if end else "") + fill_slots(body, slots)
-
-
-def _yaml_text(value: str) -> str:
-    """A YAML double-quoted scalar (safe for colons, quotes, #)."""
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{escaped}"'
-
-
-def _today() -> str:
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.isdigit():
-        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).date().isoformat()
-    return dt.date.today().isoformat()
+    return new(args)
 
 
 def run_ingest(args: argparse.Namespace) -> int:

@@ -18,12 +18,11 @@ from pathlib import Path, PurePosixPath
 
 from site_builder.content.files import discover, relpath
 from site_builder.errors import Diagnostic
+from site_builder.project import CONTENT_DIR, STATIC_DIR
 from site_builder.theme import STATIC as THEME_STATIC
 
-STATIC_DIR = "static"
 FINGERPRINTED = (".css", ".js")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".svg")
-CONTENT_DIR = "content"
 SOURCES_FOLDER = "content/sources/"  # source records, never copied
 
 
