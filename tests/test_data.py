@@ -50,6 +50,8 @@ def test_json_and_csv_are_data_beside_yaml(tmp_path: Path) -> None:
         ({"data/figures.csv": "place,count\nNorth,1\nSouth\n"}, "data/figures.csv:3: 1 values for 2 columns (place, count)"),
         ({"data/figures.csv": "place,place\nNorth,1\n"}, "data/figures.csv:1: the header line has the column 'place' twice"),
         ({"data/figures.csv": 'place,count\n"North,1\n'}, "data/figures.csv:2: not valid CSV"),
+        ({"data/people.yaml": "- name: 'Ana\n  role: x\n- name: B\n"}, "data/people.yaml:1:9: this quote (') is never closed"),
+        ({"data/people.yaml": "- name: A\n  roles: [a, b\n- name: B\n"}, "data/people.yaml:2:10: this '[' is never closed"),
         ({"data/meta.yaml": "title: x\n", "data/meta.json": "{}"}, "data/meta.yaml: data/meta.json is also data.meta; keep one of them"),
     ],
 )  # fmt: skip

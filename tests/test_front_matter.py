@@ -22,6 +22,45 @@ CASES = {
         "---\ntitle: A\nsummary: x\ntags:\n\t- a\n---\n",
         "content/bad.md:5:1: a tab character is not allowed in YAML indentation; indent with spaces",
     ),
+    "unclosed quote": (
+        '---\ntitle: "Talks in Stockholm\nsummary: x\n---\nBody\n',
+        'content/bad.md:2:8: this quote (") is never closed; end the value with a matching " '
+        "on the same line",
+    ),
+    "unclosed single quote": (
+        "---\ntitle: A\nsummary: 'About it\ndate: 2025-07-01\n---\n",
+        "content/bad.md:3:10: this quote (') is never closed; end the value with a matching ' "
+        "on the same line",
+    ),
+    "unclosed bracket": (
+        "---\ntitle: A\nsummary: x\nsources: [a, b\ndate: 2025-07-01\n---\n",
+        "content/bad.md:4:10: this '[' is never closed; close it with ']' on the same line, "
+        "or put the value in quotes",
+    ),
+    "unclosed brace": (
+        "---\ntitle: A\nsummary: x\ntemplate: {a: 1\n---\n",
+        "content/bad.md:4:11: this '{' is never closed; close it with '}' on the same line, "
+        "or put the value in quotes",
+    ),
+    "indented too far": (
+        "---\ntitle: A\nsummary: x\n  date: 2025-07-01\n---\n",
+        "content/bad.md:4:3: this line is indented more than the line before it; line its key "
+        "up with the key above, or quote the value above if it goes on here",
+    ),
+    "uneven indentation": (
+        "---\ntitle: A\nsummary: x\nkey_facts:\n  - text: a\n   source: b\n---\n",
+        "content/bad.md:6:4: this line's indentation does not match the lines above it; "
+        "indent items of one list or mapping by the same number of spaces",
+    ),
+    "tab before a key": (
+        "---\ntitle: A\n\tsummary: x\n---\n",
+        "content/bad.md:3:1: a tab character is not allowed in YAML indentation; indent with spaces",
+    ),
+    "missing colon": (
+        "---\ntitle: A\nsummary x\ndate: 2025-07-01\n---\n",
+        "content/bad.md:3:1: expected 'key: value' here; a line may be missing its colon or a "
+        "quote is unclosed",
+    ),
     "anchor": (
         "---\ntitle: &t A\nsummary: x\n---\n",
         "content/bad.md:2:8: YAML anchor '&t' is not allowed; write each value out in full",

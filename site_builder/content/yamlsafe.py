@@ -20,7 +20,9 @@ What differs from `yaml.safe_load`, and why:
   escapes (`"\\0"`, `"\\ud800"`): they could not be written out as UTF-8 HTML.
 - Errors are `SiteError`s with the line counted in the whole file and a
   message a writer can act on, including the ones PyYAML raises without a
-  position (a forbidden character, a number too long to convert).
+  position (a forbidden character, a number too long to convert). A parser
+  error is placed where the mistake starts (the quote or bracket never closed,
+  the line indented too far), not where PyYAML gave up.
 
 Speed: every page has front matter, and PyYAML's pure-Python scanner and parser
 cost a build about as much as a tenth of its Markdown. Plain front matter (no
@@ -264,8 +266,8 @@ def load_yaml(text: str, path: str | Path, line_offset: int = 0) -> Any:
     except SiteError:
         raise
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise loader._error(mark, _friendly(exc, text, mark)) from None
+        mark, message = _plain_words(exc, text)
+        raise loader._error(mark, message) from None
     except ConstructorError as exc:  # pragma: no cover - MarkedYAMLError covers it
         raise SiteError(str(path), None, None, str(exc)) from None
     except (ValueError, OverflowError, RecursionError) as exc:
@@ -328,14 +330,86 @@ def _reader_error(exc: ReaderError, text: str, path: str, line_offset: int) -> S
     )
 
 
-def _friendly(exc: yaml.MarkedYAMLError, text: str, mark: yaml.Mark | None) -> str:
+def _plain_words(exc: yaml.MarkedYAMLError, text: str) -> tuple[yaml.Mark | None, str]:
+    """PyYAML's parser error as advice, placed where the mistake starts.
+
+    PyYAML notices most mistakes only where it gives up (an unclosed quote at the
+    end of the front matter), so the error is moved back to what the writer must
+    fix: the opening quote or bracket, the line indented too far.
+    """
+    problem = exc.problem or ""
+    context = exc.context or ""
+    start = exc.context_mark
+    if "quoted scalar" in context and start is not None:
+        quote = _char_at(text, start)
+        return start, (
+            f"this quote ({quote}) is never closed; end the value with a matching {quote} "
+            "on the same line"
+        )
+    if "flow sequence" in context or "flow mapping" in context:
+        opening, closing = ("[", "]") if "sequence" in context else ("{", "}")
+        return start or exc.problem_mark, (
+            f"this '{opening}' is never closed; close it with '{closing}' on the same line, "
+            "or put the value in quotes"
+        )
+    mark = exc.problem_mark or start
+    line_text, previous = _line_and_previous(text, mark)
+    if "mapping values are not allowed" in problem and _indented_more(line_text, previous):
+        return _first_word(mark, line_text), (
+            "this line is indented more than the line before it; "
+            "line its key up with the key above, or quote the value above if it goes on here"
+        )
+    if "expected <block end>" in problem:
+        return _first_word(mark, line_text), (
+            "this line's indentation does not match the lines above it; "
+            "indent items of one list or mapping by the same number of spaces"
+        )
+    if "could not find expected ':'" in problem and start is not None:
+        return start, (
+            "expected 'key: value' here; a line may be missing its colon or a quote is unclosed"
+        )
+    return mark, _friendly(exc, line_text)
+
+
+def _char_at(text: str, mark: yaml.Mark) -> str:
+    lines = text.splitlines()
+    if mark.line < len(lines) and mark.column < len(lines[mark.line]):
+        return lines[mark.line][mark.column]
+    return '"'
+
+
+def _line_and_previous(text: str, mark: yaml.Mark | None) -> tuple[str, str | None]:
+    """The text of the mark's line and of the nearest non-blank line before it."""
+    if mark is None:
+        return "", None
+    lines = text.splitlines()
+    line_text = lines[mark.line] if mark.line < len(lines) else ""
+    before = [ln for ln in lines[: mark.line] if ln.strip() and not ln.lstrip().startswith("#")]
+    return line_text, before[-1] if before else None
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _indented_more(line_text: str, previous: str | None) -> bool:
+    """True if a `key: value` line sits deeper than the plain `key: value` line before it."""
+    if previous is None or _indent(line_text) <= _indent(previous):
+        return False
+    return not previous.rstrip().endswith(":") and not previous.lstrip().startswith("- ")
+
+
+def _first_word(mark: yaml.Mark | None, line_text: str) -> yaml.Mark | None:
+    """The mark moved to the first character of its line (where the indentation ends)."""
+    if mark is None:
+        return None
+    column = _indent(line_text)
+    return yaml.Mark(mark.name, mark.index - mark.column + column, mark.line, column, None, None)
+
+
+def _friendly(exc: yaml.MarkedYAMLError, line_text: str) -> str:
     """Turn PyYAML's parser wording into advice."""
     problem = exc.problem or ""
-    line_text = ""
-    if mark is not None:
-        lines = text.splitlines()
-        if mark.line < len(lines):
-            line_text = lines[mark.line]
     if "mapping values are not allowed" in problem:
         key, _, value = line_text.partition(":")
         hint = f'{key.strip()}: "{value.strip()}"' if value else 'key: "value: with colon"'
@@ -347,7 +421,5 @@ def _friendly(exc: yaml.MarkedYAMLError, text: str, mark: yaml.Mark | None) -> s
         return "a tab character is not allowed in YAML indentation; indent with spaces"
     if "found duplicate anchor" in problem or "found undefined alias" in problem:
         return "YAML anchors and aliases are not allowed; write each value out in full"
-    if "could not find expected ':'" in problem:
-        return "expected 'key: value' here; a line may be missing its colon or a quote is unclosed"
     context = f"{exc.context}, " if exc.context else ""
     return f"invalid YAML: {context}{problem}".strip()
