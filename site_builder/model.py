@@ -85,10 +85,6 @@ class Page:
         return self.front.draft
 
     @property
-    def tags(self) -> tuple[str, ...]:
-        return self.front.tags
-
-    @property
     def order(self) -> int | None:
         return self.front.order
 

@@ -86,11 +86,11 @@ def test_new_uses_the_project_archetype(tmp_path: Path) -> None:
     project = make_site(
         tmp_path,
         {
-            "archetypes/default.md": "---\ntitle: {title}\nsummary: {summary}\ndraft: true\ntags: [explainer]\n---\n"
+            "archetypes/default.md": "---\ntitle: {title}\nsummary: {summary}\ndraft: true\nnav_title: Ex\n---\n"
         },
     )
     assert run_cli("new", "content/x.md", "--title", "X", "--source", project).returncode == 0
-    assert "tags: [explainer]" in (project / "content" / "x.md").read_text(encoding="utf-8")
+    assert "nav_title: Ex" in (project / "content" / "x.md").read_text(encoding="utf-8")
 
 
 def test_new_never_uses_the_archetype_as_a_format_string(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ CASES = {
         "content/bad.md:4:1: duplicate key 'title' (first given on line 2); keep only one",
     ),
     "tab indentation": (
-        "---\ntitle: A\nsummary: x\ntags:\n\t- a\n---\n",
+        "---\ntitle: A\nsummary: x\nsources:\n\t- a\n---\n",
         "content/bad.md:5:1: a tab character is not allowed in YAML indentation; indent with spaces",
     ),
     "unclosed quote": (
@@ -60,6 +60,12 @@ CASES = {
         "---\ntitle: A\nsummary x\ndate: 2025-07-01\n---\n",
         "content/bad.md:3:1: expected 'key: value' here; a line may be missing its colon or a "
         "quote is unclosed",
+    ),
+    "tags": (
+        "---\ntitle: A\nsummary: x\ntags: [trade]\n---\n",
+        "content/bad.md:4:1: 'tags' is not supported: this generator makes no tag pages, so "
+        "the tags would never be shown; remove the key (pages in one folder get a section "
+        "page listing them)",
     ),
     "anchor": (
         "---\ntitle: &t A\nsummary: x\n---\n",
@@ -163,7 +169,7 @@ def test_yaml_1_1_values_are_read_as_documented(tmp_path: Path) -> None:
     """Text fields keep what was written: `slug: no` is the slug "no", `1.10` stays "1.10"."""
     project = make_site(
         tmp_path,
-        {"content/v.md": page("1.10", slug="no", tags="[2025-07-27, yes]")},
+        {"content/v.md": page("1.10", slug="no", nav_title="yes")},
     )
     result = run_cli("build", "--source", project, "--output", tmp_path / "out")
     assert result.returncode == 0, result.stderr

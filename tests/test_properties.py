@@ -183,7 +183,7 @@ def test_page_loader_reports_every_problem_at_a_line(yaml: str, body: str, crlf:
     assert all(d.path == "content/page.md" for d in diagnostics)
     if page is not None:
         assert page.front.title and isinstance(page.front.title, str)
-        assert all(isinstance(tag, str) for tag in page.front.tags)
+        assert all(isinstance(source, str) for source in page.front.sources)
         assert page.front.order is None or isinstance(page.front.order, int)
 
 

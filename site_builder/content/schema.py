@@ -186,10 +186,17 @@ FRONT_MATTER_KEYS = (
     "template",
     "nav_title",
     "order",
-    "tags",
     "sources",
     "key_facts",
 )
+# Keys other generators know that this one refuses, and why: accepting them silently
+# would let a writer believe they do something.
+REFUSED_KEYS = {
+    "tags": (
+        "'tags' is not supported: this generator makes no tag pages, so the tags would "
+        "never be shown; remove the key (pages in one folder get a section page listing them)"
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -211,7 +218,6 @@ class FrontMatter:
     template: str | None
     nav_title: str | None
     order: int | None
-    tags: tuple[str, ...]
     sources: tuple[str, ...]
     key_facts: tuple[KeyFact, ...]
     source_lines: dict[str, int]  # where each source id was named, for errors
@@ -223,7 +229,11 @@ def read_front_matter(
     """Check one page's front matter; None if it had errors (already recorded)."""
     before = len([d for d in diagnostics if d.is_error])
     f = Fields(data, path, diagnostics, start)
-    f.check_keys(FRONT_MATTER_KEYS, "front matter")
+    f.check_keys(FRONT_MATTER_KEYS + tuple(REFUSED_KEYS), "front matter")
+    for key, reason in REFUSED_KEYS.items():
+        if key in f.data:
+            line, _ = f.where(key)
+            f.error((line, 1), reason)
     title = f.text("title", required=True, max_len=200)
     summary = f.text("summary", required=True, max_len=600)
     date = f.date("date")
@@ -246,7 +256,6 @@ def read_front_matter(
         template=template,
         nav_title=f.text("nav_title", max_len=60),
         order=f.integer("order"),
-        tags=f.text_list("tags"),
         sources=sources,
         key_facts=tuple(key_facts),
         source_lines=source_lines,
