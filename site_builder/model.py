@@ -105,6 +105,16 @@ class Page:
         return self.rel == "404.md"
 
     @property
+    def is_section(self) -> bool:
+        """A generated section page (pipeline/sections.py): its rel is its folder + "/"."""
+        return self.rel.endswith("/")
+
+    @property
+    def folder(self) -> str:
+        """The content folder the page is in ("" for the top); for a section page, its own."""
+        return self.rel[:-1] if self.is_section else self.rel.rpartition("/")[0]
+
+    @property
     def template(self) -> str:
         if self.front.template:
             return self.front.template
@@ -142,6 +152,7 @@ class Site:
     data: dict[str, Any]  # data file name -> parsed YAML
     nav: list[NavItem]
     as_of: dt.date | None
+    sections: list[Page] = field(default_factory=list)  # generated section pages
 
 
 @dataclass

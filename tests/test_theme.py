@@ -165,6 +165,7 @@ def test_every_name_docs_templates_md_lists_is_there(tmp_path: Path) -> None:
         "data": "{{ data.rows[0].name }}",
         "sources": "{{ sources|length }}",
         "source_pages": "{{ 'x' in source_pages }}",
+        "section_pages": "{{ section_pages|length }}",
         "url": "{{ url('feed.xml') }}",
         "abs_url": "{{ abs_url('feed.xml') }}",
         "asset": "{{ asset('favicon.svg') }}",

@@ -61,6 +61,7 @@ class FileScan:
     ids: set[str] = field(default_factory=set)
     problems: list[tuple[int, int, str]] = field(default_factory=list)
     has_citation: bool = False
+    lists_pages: bool = False  # a page that only lists others (data-lists-pages): no claims
     main_at: tuple[int, int] | None = None
 
 
@@ -116,6 +117,8 @@ class _PageScanner(HTMLParser):
             self.in_body = True
         elif tag == "main" and self.scan.main_at is None:
             self.scan.main_at = self.where()
+        if "data-lists-pages" in values:
+            self.scan.lists_pages = True
         elif tag == "title" and self.title is None and not self.in_body:
             self.title, self.title_at = [], self.where()
         elif tag == "meta" and values.get("name", "").lower() == "description":

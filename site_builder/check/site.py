@@ -198,4 +198,5 @@ def needs_citation(scan: FileScan) -> bool:
         and scan.main_at is not None
         and scan.rel not in PAGES_WITHOUT_SOURCES
         and not scan.has_citation
+        and not scan.lists_pages
     )

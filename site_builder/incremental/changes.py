@@ -9,7 +9,7 @@ the outputs whose traces mention one of them need to be looked at.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from site_builder.incremental.facts import ALL, MISSING, Subject, World
@@ -33,6 +33,8 @@ class Summary:
     templates: dict[str, str]
     assets: dict[str, str]
     env: dict[str, str | None]
+    folders: dict[str, tuple[str, ...]] = field(default_factory=dict)  # folder -> its pages
+    sections: tuple[str, ...] = ()  # the generated section pages
 
 
 def place(page: Page) -> tuple[str, str, str, str | None, str | None]:
@@ -79,6 +81,8 @@ def summarize(
         templates=dict(world.template_fps),
         assets=dict(world.assets),
         env=dict(world.env),
+        folders={name: tuple(p.rel for p in found) for name, found in world.folders.items()},
+        sections=world.section_rels(),
     )
 
 
@@ -104,6 +108,9 @@ def touched(old: Summary | None, new: Summary, pages: set[str] | None = None) ->
         found.add(("list", "pages"))
     if old.all_pages != new.all_pages:
         found.add(("list", "all"))
+    if old.sections != new.sections:
+        found.add(("list", "sections"))
+    found |= {("section", name) for name in _changed(old.folders, new.folders)}
     if old.nav != new.nav:
         found.add(("nav", ""))
     for kind, before, after in (

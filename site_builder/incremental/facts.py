@@ -7,6 +7,8 @@ fact they hand out, as a key and the value it had:
     ("page", "a.md", "url")     → "/a/"          also what page_url('a.md') answered
     ("list", "pages", "")       → ("a.md", …)    the listed pages, in order
     ("list", "all", "")         → ("a.md", …)    every page, the not-found page too
+    ("list", "sections", "")    → ("d/", …)      the generated section pages
+    ("section", "d", "")        → ("d/a.md", …)  the pages of folder d (section_pages)
     ("nav", "", "")             → (NavItem, …)
     ("data", "people", "")      → fingerprint    data/people.yaml ("*": the names)
     ("source", ID, "")          → fingerprint    a source record ("*": all of them)
@@ -169,6 +171,8 @@ class World:
     # loaded only when a template reads them; and how to fingerprint each cheaply.
     lazy: dict[str, Callable[[Page], str]] = field(default_factory=dict)
     lazy_fps: dict[str, Callable[[Page], str]] = field(default_factory=dict)
+    sections: dict[str, Page] = field(default_factory=dict)  # output path -> section page
+    folders: dict[str, list[Page]] = field(default_factory=dict)  # folder -> its pages
     _memo: dict[Key, Any] = field(default_factory=dict, repr=False)
     _listed_rels: tuple[str, ...] | None = field(default=None, repr=False)
     _all_rels: tuple[str, ...] | None = field(default=None, repr=False)
@@ -193,20 +197,32 @@ class World:
             self._all_rels = tuple(p.rel for p in self.all_pages)
         return self._all_rels
 
+    def _listing(self, key: Key) -> Any:
+        """A list or the navigation: the same for every render of a build, worked out once."""
+        found = self._memo.get(key)
+        if found is None:
+            kind, name, _ = key
+            if kind == "nav":
+                found = norm(self.nav)
+            elif name == "sections":
+                found = norm(self.section_rels())
+            else:
+                found = norm(self.listed_rels() if name == "pages" else self.all_rels())
+            self._memo[key] = found
+        return found
+
+    def section_rels(self) -> tuple[str, ...]:
+        return tuple(sorted(p.rel for p in self.sections.values()))
+
     def value(self, key: Key) -> Any:
         kind, name, attr = key
         if kind == "page":
             page = self.pages.get(name)
             return MISSING if page is None else page_attribute(page, attr, self)
-        if kind in ("list", "nav"):  # the same for every render of a build: worked out once
-            found = self._memo.get(key)
-            if found is None:
-                if kind == "nav":
-                    found = norm(self.nav)
-                else:
-                    found = norm(self.listed_rels() if name == "pages" else self.all_rels())
-                self._memo[key] = found
-            return found
+        if kind in ("list", "nav"):
+            return self._listing(key)
+        if kind == "section":
+            return norm([p.rel for p in self.folders.get(name, ())])
         if kind == "data":
             if name == "*":
                 return norm(sorted(self.data_fps))

@@ -194,6 +194,9 @@ def recording_context(recorder: Recorder, page: Page) -> dict[str, Any]:
     return {
         "page": recorder.view(page),
         "pages": PagesView(world.listed, recorder, ("list", "pages", "")),
+        "section_pages": PagesView(
+            world.folders.get(page.folder, []), recorder, ("section", page.folder, "")
+        ),
         "data": RecordingMapping(world.data, recorder, "data"),
         "sources": RecordingMapping(world.sources, recorder, "source"),
         "source_pages": RecordingMapping(world.cites, recorder, "cites", recorder.views),

@@ -29,8 +29,10 @@ from site_builder.pipeline.load_phase import (
 from site_builder.pipeline.markdown_phase import unpack_text
 from site_builder.pipeline.plan import GENERATED, SEARCH_PREFIX
 from site_builder.pipeline.read import Inputs
+from site_builder.pipeline.sections import folder_pages, make_sections
 from site_builder.pipeline.write_phase import ENV_READ
 from site_builder.render import feeds
+from site_builder.theme.strings import Strings
 
 PARTS = ("toc", "anchors", "links", "key_facts")  # of a page's Markdown, kept encoded
 
@@ -71,11 +73,14 @@ class Assembler:
         moved = {p.rel for p in pages if not p.output_path} if same_config else None
         origin = feeds.absolute_origin(config.base_url)
         problems += place_pages(pages, config.base_path, origin, moved)
-        made = {p.output_path for p in pages} | set(GENERATED)
+        folders = folder_pages([p for p in pages if not p.is_404])
+        sections = make_sections(pages, folders, Strings(config.language, dict(config.strings)))
+        made = {p.output_path for p in pages} | set(GENERATED) | set(sections)
         problems += check_collisions(inputs.assets, made, (SEARCH_PREFIX,))
         problems += self._check_sources(inputs, pages, changed, only_changed)
         drafts = {rel for rel, page in inputs.pages.items() if page.draft}
-        nav, nav_problems = make_nav(config, pages, drafts, inputs.listed - inputs.pages.keys())
+        unreadable = inputs.listed - inputs.pages.keys()
+        nav, nav_problems = make_nav(config, pages, drafts, unreadable, sections.values())
         problems += nav_problems
         if reordered:
             link_neighbours(pages)
@@ -90,8 +95,11 @@ class Assembler:
             data=inputs.data,
             nav=nav,
             as_of=config.as_of,
+            sections=list(sections.values()),
         )
-        return Assembly(site, make_world(inputs, state, pages, nav), problems, reordered)
+        world = make_world(inputs, state, pages, nav)
+        world.sections, world.folders = sections, folders
+        return Assembly(site, world, problems, reordered)
 
     def _check_sources(
         self, inputs: Inputs, pages: list[Page], changed: set[str], only_changed: bool
@@ -157,11 +165,16 @@ def make_world(inputs: Inputs, state: BuildState, pages: list[Page], nav: list) 
     assert inputs.templates is not None
 
     def content(page: Page) -> str:
-        return unpack_text(state.markdown[page.rel].html)
+        return "" if page.is_section else unpack_text(state.markdown[page.rel].html)
 
     def part(index: int, page: Page) -> Any:
+        if page.is_section:  # no Markdown: no headings, anchors, links or key facts
+            return set() if PARTS[index] == "anchors" else []
         # Copied: a template may change what it gets.
         return copy.copy(state.parts(page.rel)[index])
+
+    def body(page: Page) -> str:
+        return "" if page.is_section else inputs.body(page, state=state)
 
     return World(
         pages={p.rel: p for p in pages},
@@ -178,12 +191,15 @@ def make_world(inputs: Inputs, state: BuildState, pages: list[Page], nav: list) 
         env={name: os.environ.get(name) for name in ENV_READ},
         lazy={
             "content": content,
-            "body": partial(inputs.body, state=state),
+            "body": body,
             **{name: partial(part, index) for index, name in enumerate(PARTS)},
         },
         lazy_fps={
-            "content": lambda page: state.markdown[page.rel].html_digest,
-            "body": lambda page: state.inputs[page.rel].digest,
-            **{name: lambda page: state.markdown[page.rel].parts_digest for name in PARTS},
+            "content": lambda page: "" if page.is_section else state.markdown[page.rel].html_digest,
+            "body": lambda page: "" if page.is_section else state.inputs[page.rel].digest,
+            **{
+                name: lambda page: "" if page.is_section else state.markdown[page.rel].parts_digest
+                for name in PARTS
+            },
         },
     )

@@ -10,7 +10,7 @@ after a few saves only those that changed.
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Container
+from collections.abc import Collection, Container, Iterable
 from pathlib import Path
 
 from site_builder.config import CONFIG_FILE, Config
@@ -82,10 +82,13 @@ def make_nav(
     pages: list[Page],
     drafts: Collection[str] = (),
     unreadable: Collection[str] = (),
+    sections: Iterable[Page] = (),
 ) -> tuple[list[NavItem], list[Diagnostic]]:
     """The navigation of `site.yaml`. An entry for a draft left out of the build says
-    so; one for a page whose file has its own error adds none (that error is reported)."""
-    by_rel = {page.rel: page for page in pages}
+    so; one for a page whose file has its own error adds none (that error is reported).
+    A generated section page is named as its folder's `index.md` would be."""
+    by_rel = {f"{section.folder}/index.md": section for section in sections}
+    by_rel |= {page.rel: page for page in pages}
     nav: list[NavItem] = []
     problems: list[Diagnostic] = []
     for rel, line in zip(config.nav, config.nav_lines, strict=False):

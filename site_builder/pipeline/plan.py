@@ -76,7 +76,7 @@ def plan_outputs(
     if pages is None:
         for page in world.all_pages:
             plan.owners[page.output_path] = page.rel
-        for name in GENERATED:
+        for name in (*GENERATED, *world.sections):
             plan.owners[name] = ""
         looked_at = list(plan.owners)
     else:
@@ -116,6 +116,9 @@ def _owners(state: BuildState, world: World, pages: set[str], suspects: set[str]
         page = world.pages.get(owner)
         if path in GENERATED or (page is not None and page.output_path == path):
             owners[path] = owner
+    # Section pages, even new ones: those up to date are kept (their traces unchanged).
+    for path in world.sections:
+        owners.setdefault(path, "")
     return owners
 
 
@@ -126,13 +129,29 @@ def _removed(
     become drafts, or moved to another URL), and assets renamed or deleted."""
     assert state.summary is not None
     made = {page.output_path for page in world.pages.values()} if pages else set()
+    made |= world.sections.keys()  # a section page may take a removed index page's place
     gone = set()
     for rel in pages:
         place = state.summary.places.get(rel)
         if place is not None and place[2] not in made:
             gone.add(place[2])
     names = {asset.output_name for asset in assets.values()}
+    pages_made = {page.output_path for page in world.pages.values()}
     for path, record in state.outputs.items():
         if record.trace is None and path not in names and path not in made:
             gone.add(path)
+        elif _section_gone(path, record, world, pages_made):
+            gone.add(path)
     return sorted(gone)
+
+
+def _section_gone(path: str, record: OutputRecord, world: World, pages_made: set[str]) -> bool:
+    """A section page made before (a generated output with a trace) that is no longer
+    made: its folder has no page left, or an `index.md` took its place."""
+    return (
+        record.owner == ""
+        and record.trace is not None
+        and path not in GENERATED
+        and path not in world.sections
+        and path not in pages_made
+    )

@@ -135,6 +135,9 @@ class RenderJob:
     def render_generated(self, path: str, recorder: Recorder) -> str:
         if path == ".nojekyll":
             return ""
+        section = self.world.sections.get(path)
+        if section is not None:
+            return self.render_page(section, recorder)
         site = FeedSite(self.site, recorder)
         if path == "robots.txt":
             return feeds.robots(site)  # type: ignore[arg-type]
@@ -152,6 +155,7 @@ class FeedSite:
         self.config = site.config
         self.as_of = site.as_of
         self.pages = PagesView(recorder.world.all_pages, recorder, ("list", "all", ""))
+        self.sections = PagesView(site.sections, recorder, ("list", "sections", ""))
 
 
 @dataclass
@@ -274,7 +278,7 @@ def write_share_cards(site: Site, folder: Path, previous: Path, *, in_place: boo
     already in `previous` (the output folder) is reused as it is, and only new or changed
     text is drawn. Templates decide whether a site has cards: a page whose template does
     not name its card gets none."""
-    for page in site.pages:
+    for page in [*site.pages, *site.sections]:
         html_file = folder / page.output_path
         if page.is_404 or not html_file.is_file():
             continue

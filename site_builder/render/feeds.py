@@ -70,7 +70,7 @@ def sitemap(site: Site) -> str:
         '<?xml version="1.0" encoding="UTF-8"?>',
         '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
     ]
-    for page in listed_pages(site):
+    for page in [*listed_pages(site), *site.sections]:
         lines.append(f"  <url><loc>{escape(page.permalink)}</loc>")
         if page.updated:
             lines.append(f"    <lastmod>{page.updated.isoformat()}</lastmod>")
