@@ -13,7 +13,7 @@ there is one, it measures — each as the median of several runs, with min and m
 - `Builder.rebuild` after a one-page edit and after a template edit: what the
   preview server runs on a save, in a process that has built once already;
 - write → reload: from writing the file to the browser being told to reload, as a
-  tab connected to `site-builder serve` sees it (site_builder.preview.server's hook);
+  tab connected to `site-builder serve` sees it (bench/reload_latency.py);
 - peak RSS of the cold build (the largest process, as GNU time reports), and pages
   per second (cold).
 
@@ -167,10 +167,8 @@ def server(site: Path, output: Path) -> Iterator[str]:
 
 
 def reload_latency(site: Path, output: Path, edits: int) -> dict[str, list[float]] | None:
-    try:
-        from site_builder.preview.server import measure_reload_latency
-    except ImportError:
-        return None
+    from reload_latency import measure_reload_latency  # bench/reload_latency.py
+
     times: dict[str, list[float]] = {}
     with server(site, output) as url:
         for name, editor in (("page", page_editor(site)), ("template", template_editor(site))):

@@ -28,11 +28,12 @@ from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
 from watchfiles import Change
 
-from site_builder.preview.server import measure_reload_latency
+from bench.reload_latency import measure_reload_latency
 from site_builder.preview.watch import EditorFilter
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "serve"
+PREVIEW_DIR = ".site-builder-preview"  # where `serve` builds (never output/)
 SECRET = "SECRET-7f3a9c"  # planted outside the output folder; must never be served
 START_TIMEOUT = 20.0
 
@@ -280,7 +281,7 @@ def test_raw_nul_and_backslashes_are_refused(site: Server, request_line: bytes) 
 
 
 def test_symlinks_are_not_followed(site: Server) -> None:
-    output = site.project / "output"
+    output = site.project / PREVIEW_DIR
     (output / "leak.txt").symlink_to(site.project / "site.yaml")
     (output / "leak-dir").symlink_to(site.project.parent)
     (output / "home.html").symlink_to(output / "index.html")  # even inside the output
@@ -339,7 +340,7 @@ def test_a_tab_that_missed_a_reload_is_reloaded_when_it_connects(site: Server) -
     """A page served just before a build finished, whose tab connects just after that
     build's reload went out, is told to reload as soon as it says which build it shows."""
     page = get(site.url, "/repo/")[2].decode()
-    current = int(re.search(r"generation:(\d+)", page).group(1))
+    current = int(re.search(r"\"generation\": (\d+)", page).group(1))
     assert _websocket(site, site.origin, generation=current) == "hello"
     assert _websocket(site, site.origin, generation=current - 1) == "hello reload"
 
@@ -401,7 +402,7 @@ def test_reload_latency_hook_and_log(serve: Callable[..., Server], project: Path
     latency = measure_reload_latency(server.url, save)
     assert 0 < latency < 10
     assert b"Measured edit." in get(server.url, "/repo/about/")[2]
-    wait_until(lambda: re.search(r"reload sent after \d+ ms", server.err()), what="the log")
+    wait_until(lambda: re.search(r"update \d+ sent after \d+ ms", server.err()), what="the log")
 
 
 def test_errors_are_shown_and_the_site_recovers(serve: Callable[..., Server], project: Path):
@@ -434,19 +435,21 @@ def test_errors_are_shown_and_the_site_recovers(serve: Callable[..., Server], pr
 def test_output_and_editor_files_never_trigger_builds(
     serve: Callable[..., Server], project: Path
 ) -> None:
-    server = serve()
-    time.sleep(1.0)  # long enough for a build loop to show itself
-    assert server.builds() == 1
+    server = serve("-v")
     content = project / "content"
     for name in (".#about.md", "about.md~", ".about.md.swp", "4913", "about.md.tmp"):
         (content / name).write_text("junk", encoding="utf-8")
-    (project / "output" / "stray.html").write_text("x", encoding="utf-8")
+    for folder in (project / "output", project / PREVIEW_DIR):
+        folder.mkdir(exist_ok=True)
+        (folder / "stray.html").write_text("x", encoding="utf-8")
     (project / ".site-builder-cache").mkdir(exist_ok=True)
     (project / ".site-builder-cache" / "x").write_text("x", encoding="utf-8")
-    time.sleep(1.0)
-    assert server.builds() == 1, server.out()
-    write_page(project, "new.md", "New", "A new page.")  # the watcher is alive
-    wait_until(lambda: server.builds() == 2, what="the rebuild")
+    # A real save after the junk: the watcher reports events in order, so once its build
+    # is done, any build the junk (or writing the output) had caused would have been too.
+    write_page(project, "new.md", "New", "A new page.")
+    wait_until(lambda: server.builds() >= 2, what="the rebuild")
+    assert server.builds() == 2, server.out()
+    assert re.search(r"^built \(content/new\.md\) in", server.out(), re.M), server.out()
 
 
 def test_a_folder_created_later_is_watched(serve: Callable[..., Server], project: Path) -> None:
@@ -454,9 +457,14 @@ def test_a_folder_created_later_is_watched(serve: Callable[..., Server], project
     data = project / "data"
     data.mkdir()
     wait_until(lambda: server.builds() == 2, what="the build for the new folder")
-    time.sleep(0.3)  # the watch on data/ starts
-    (data / "facts.yaml").write_text("- one\n", encoding="utf-8")
-    wait_until(lambda: server.builds() == 3, what="the build for a file in it")
+    saves = iter(range(1_000_000))
+
+    def save_and_look() -> bool:
+        # The watch on data/ starts a moment after the folder's build: save until it sees one.
+        (data / "facts.yaml").write_text(f"- {next(saves)}\n", encoding="utf-8")
+        return server.builds() >= 3
+
+    wait_until(save_and_look, what="the build for a file in it")
 
 
 def test_a_new_base_path_in_site_yaml_is_served(
@@ -476,8 +484,10 @@ def test_a_burst_of_saves_is_one_rebuild(serve: Callable[..., Server], project: 
     for number in range(20):
         write_page(project, f"burst-{number}.md", f"Burst {number}", "Burst page.")
     wait_until(lambda: b"Burst 19" in get(server.url, "/repo/")[2], what="all 20 pages")
-    time.sleep(0.5)
-    assert server.builds() <= 5, server.out()  # not one per file
+    # One more save, after the burst: once it is built, every build the burst caused is.
+    write_page(project, "after.md", "After", "After the burst.")
+    wait_until(lambda: b"/repo/after/" in get(server.url, "/repo/")[2], what="the last save")
+    assert server.builds() <= 6, server.out()  # not one per file
 
 
 def test_a_flood_of_saves_leaves_the_last_content(
@@ -551,20 +561,20 @@ def _alive(pid: int) -> bool:
 
 
 def test_ctrl_c_stops_cleanly(serve: Callable[..., Server], project: Path) -> None:
-    server = serve()
+    server = serve("-v")
     helpers = _descendants(server.process.pid)
     write_page(project, "late.md", "Late", "Saved just before Ctrl-C.")
-    time.sleep(0.1)  # let the rebuild start
+    wait_until(lambda: "rebuilding (content/late.md)" in server.err(), what="the rebuild")
     helpers |= _descendants(server.process.pid)  # e.g. build workers, if any
     server.process.send_signal(signal.SIGINT)
     assert server.process.wait(timeout=15) == 0, server.err()
     assert "stopped" in server.out() and "Traceback" not in server.err()
-    time.sleep(0.2)
-    assert [pid for pid in helpers if _alive(pid)] == []
+    wait_until(lambda: not [pid for pid in helpers if _alive(pid)], what="helpers to end")
     # No staging or temporary folders left beside the output, nor temporary files in it.
-    expected = {"site.yaml", "content", "templates", "static", "output", ".site-builder-cache"}
+    expected = {"site.yaml", "content", "templates", "static", PREVIEW_DIR, ".site-builder-cache"}
     assert {p.name for p in project.iterdir()} <= expected
-    assert [p for p in (project / "output").rglob("*") if "tmp" in p.name] == []
-    assert (project / "output" / "index.html").is_file()
+    preview = project / PREVIEW_DIR
+    assert [p for p in preview.rglob("*") if "tmp" in p.name] == []
+    assert (preview / "index.html").is_file()
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", server.port), timeout=2).close()

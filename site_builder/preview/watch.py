@@ -165,12 +165,23 @@ class Rebuilder:
             self._pending |= changed
             if self._first_seen is None:
                 self._first_seen = time.perf_counter()
-            self._wake.notify()
+            self._wake.notify_all()
 
     def has_pending(self) -> bool:
         """Whether changes are waiting for the next build."""
         with self._wake:
             return bool(self._pending)
+
+    def wait_for_quiet(self, seconds: float) -> bool:
+        """Wait `seconds` for no new change to arrive: True if none did."""
+        deadline = time.monotonic() + seconds
+        with self._wake:
+            while not self._pending and not self._stopping:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return True
+                self._wake.wait(left)
+            return False
 
     def stop(self) -> None:
         """Drop pending changes and wait for a running build to finish, so it never leaves
@@ -178,7 +189,7 @@ class Rebuilder:
         with self._wake:
             self._stopping = True
             self._pending.clear()
-            self._wake.notify()
+            self._wake.notify_all()
         if self._thread.is_alive():
             self._thread.join()
 
