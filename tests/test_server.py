@@ -414,7 +414,7 @@ def test_errors_are_shown_and_the_site_recovers(serve: Callable[..., Server], pr
     status, _, body = get(server.url, "/repo/")
     page = body.decode()
     assert status == 503
-    assert "content/about.md:5:8: &#x27;draft&#x27; must be true or false" in page
+    assert "content/about.md:5:8: &#39;draft&#39; must be true or false" in page
     assert "draft: yes &lt;script&gt;x&lt;/script&gt;" in page and "<script>x" not in page
     assert "content/about.md:5:8: 'draft' must be true or false" in server.err()
 
