@@ -21,6 +21,7 @@ from site_builder.errors import Diagnostic, sorted_diagnostics
 
 MAX_SHOWN = 50
 EXCERPT_WIDTH = 100  # characters of a line shown around the column
+MAX_EXCERPT_WIDTH = 240  # wider for a long quotation, shown whole up to this
 NEIGHBOUR_WIDTH = 100  # characters of the lines above and below
 
 _environment = Environment(
@@ -33,7 +34,9 @@ _environment = Environment(
 _RENDERING = re.compile(r" \(rendering (?P<page>[^()]+)\)$")
 _MISQUOTE = re.compile(r"misquote of [^:]+: closest passage is “(?P<passage>.+)”")
 _NAMED = re.compile(r"[“'\"‘](?P<name>[^“”'\"‘’]{1,200})[”'\"’]")
-_QUOTED = re.compile(r"“(?P<a>[^”]+)”|\"(?P<b>[^\"]+)\"|\[(?P<c>[^\]]+)\]\{[^}]*\.quote")
+_QUOTED = re.compile(
+    r"“(?P<a>[^”]+)”|\"(?P<b>[^\"]+)\"|\[[“\"]?(?P<c>[^\]]+?)[”\"]?\]\{[^}]*\.quote"
+)
 _PATH = re.compile(r"(?:content|templates|data|static)/[\w./-]+")
 
 
@@ -50,6 +53,7 @@ class Problem:
 
     diagnostic: Diagnostic
     column: int | None = None  # 1-based, found in the source when the build gave none
+    span: int = 1  # characters from the column that the error is about
     pages: int = 1  # how many pages it broke (template errors)
     rows: list[Row] = field(default_factory=list)
     caret: int | None = None  # offset of the caret in the marked row's text
@@ -70,8 +74,9 @@ def distinct(diagnostics: Iterable[Diagnostic]) -> list[tuple[Diagnostic, int]]:
     """Each error once, with how many pages it was reported for; an error in a file
     that has errors of its own is not repeated where another file mentions it (a
     page with broken front matter is not also "no page" in site.yaml's nav)."""
-    counts: dict[Diagnostic, int] = {}
+    pages: dict[Diagnostic, set[str]] = {}
     for diagnostic in sorted_diagnostics(list(diagnostics)):
+        rendering = _RENDERING.search(diagnostic.message)
         key = Diagnostic(
             diagnostic.path,
             diagnostic.line,
@@ -79,11 +84,13 @@ def distinct(diagnostics: Iterable[Diagnostic]) -> list[tuple[Diagnostic, int]]:
             _RENDERING.sub("", diagnostic.message),
             diagnostic.severity,
         )
-        counts[key] = counts.get(key, 0) + 1
-    broken = {d.path for d in counts if d.is_error}
+        pages.setdefault(key, set())
+        if rendering:
+            pages[key].add(rendering.group("page"))
+    broken = {d.path for d in pages if d.is_error}
     return [
-        (d, count)
-        for d, count in counts.items()
+        (d, max(1, len(rendered)))
+        for d, rendered in pages.items()
         if not any(path in broken and path != d.path for path in _PATH.findall(d.message))
     ]
 
@@ -126,6 +133,7 @@ def _problem(diagnostic: Diagnostic, pages: int, project: Path) -> Problem:
     if quote is not None:
         start, words = quote
         problem.column = problem.column or start + 1
+        problem.span = len(words)
         problem.diff = word_diff(words, misquote.group("passage"))
     elif problem.column is None:
         problem.column = _find_named(text, diagnostic.message)
@@ -144,15 +152,18 @@ def _source_lines(project: Path, path: str) -> list[str]:
 
 
 def _excerpt(problem: Problem, lines: list[str], line: int) -> None:
-    """The marked line as a window centred on the column, one line either side."""
+    """The marked line as a window centred on what the error is about (from its column,
+    `span` characters), one line either side."""
     column = problem.column or 1
-    start = max(0, min(column - 1 - EXCERPT_WIDTH // 2, len(lines[line - 1]) - EXCERPT_WIDTH))
+    width = min(MAX_EXCERPT_WIDTH, max(EXCERPT_WIDTH, problem.span + 40))
+    middle = column - 1 + problem.span // 2
+    start = max(0, min(middle - width // 2, len(lines[line - 1]) - width))
     numbers = range(max(1, line - 1), min(len(lines), line + 1) + 1)
     problem.gutter = len(str(numbers[-1]))
     for number in numbers:
         text = lines[number - 1]
         if number == line:
-            shown = _window(text, start, EXCERPT_WIDTH)
+            shown = _window(text, start, width)
             lead = 1 if start > 0 else 0  # the "…" standing for the cut start
             problem.caret = column - 1 - start + lead if problem.column else None
         else:

@@ -157,6 +157,7 @@ class Session:
         # must still see them.
         self._unbuilt: set[Path] = set()
         self._need_full_build = True
+        self._untidy = 0  # builds since memory.tidy()
         self.rebuilder = Rebuilder(self.rebuild)
 
     # -- builds --
@@ -181,9 +182,18 @@ class Session:
                 update = self._publish(self._guarded_build(set()))
         self.announce(update)
         self._log_latency(update, first_seen, outcome.seconds)
-        memory.give_back()
         if not self.rebuilder.has_pending():
             self._refresh_search()
+        self._tidy()
+
+    def _tidy(self) -> None:
+        """Free each build's garbage once the saves pause (memory.py says why)."""
+        self._untidy += 1
+        if self._untidy >= memory.TIDY_EVERY or self.rebuilder.wait_for_quiet(
+            memory.TIDY_AFTER_QUIET_S
+        ):
+            memory.tidy()
+            self._untidy = 0
 
     def _guarded_build(self, changed: set[Path]) -> Outcome:
         try:
