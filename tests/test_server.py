@@ -578,3 +578,112 @@ def test_ctrl_c_stops_cleanly(serve: Callable[..., Server], project: Path) -> No
     assert (preview / "index.html").is_file()
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", server.port), timeout=2).close()
+
+
+# -- what the overlay says -------------------------------------------------------------
+
+
+def overlay_of(page: bytes) -> str:
+    text = page.decode()
+    start = text.find('<div id="site-builder-errors"')
+    assert start >= 0, text[:500]
+    return text[start : text.index("</details></div>", start)]
+
+
+def test_a_template_error_is_listed_once_with_the_pages_it_broke(
+    serve: Callable[..., Server], project: Path
+) -> None:
+    server = serve()
+    base = project / "templates" / "base.html"
+    base.write_text(base.read_text().replace("<footer>", "<footer>{% if %}"), encoding="utf-8")
+    wait_until(lambda: b"site-builder-errors" in get(server.url, "/repo/")[2], what="overlay")
+    overlay = overlay_of(get(server.url, "/repo/")[2])
+    assert overlay.count("templates/base.html:") == 1, overlay
+    assert "The build failed: 1 error(s)" in overlay
+    assert re.search(r"\(broke [5-9] pages\)", overlay), overlay  # every page uses base.html
+    assert "Under this box is the last good build" in overlay
+    # The terminal says it once too.
+    wait_until(lambda: "build failed" in server.err(), what="the terminal")
+    assert server.err().count("templates/base.html:") == 1, server.err()
+
+
+def test_broken_front_matter_has_no_knock_on_nav_error(
+    serve: Callable[..., Server], project: Path
+) -> None:
+    config = project / "site.yaml"
+    config.write_text(config.read_text() + "nav:\n  - index.md\n  - about.md\n", "utf-8")
+    server = serve()
+    about = project / "content" / "about.md"
+    about.write_text(about.read_text().replace("title: About", "title: [About"), "utf-8")
+    wait_until(lambda: b"site-builder-errors" in get(server.url, "/repo/")[2], what="overlay")
+    overlay = overlay_of(get(server.url, "/repo/")[2])
+    assert "content/about.md:" in overlay
+    assert "site.yaml" not in overlay and "nav:" not in overlay, overlay
+
+
+def test_no_good_build_is_not_called_the_last_good_one(
+    serve: Callable[..., Server], project: Path
+) -> None:
+    about = project / "content" / "about.md"
+    about.write_text(about.read_text().replace("order: 1", "draft: yes"), encoding="utf-8")
+    server = serve()
+    status, _, body = get(server.url, "/repo/about/")
+    assert status == 503
+    assert "Nothing has been built successfully yet" in overlay_of(body)
+    assert "last good build" not in body.decode()
+    assert "last good build" not in server.err()
+
+
+# -- where the preview writes ----------------------------------------------------------
+
+
+def test_serve_leaves_the_deployed_output_alone(project: Path) -> None:
+    """`serve` builds drafts and local URLs into its own folder; only `build` writes
+    output/, the folder that gets deployed."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    build = [sys.executable, "-m", "site_builder", "build", "--source", str(project)]
+    subprocess.run(build, cwd=ROOT, env=env, check=True, capture_output=True)
+    output = project / "output"
+    before = {p: p.read_bytes() for p in sorted(output.rglob("*")) if p.is_file()}
+
+    server = start(project)
+    assert get(server.url, "/repo/draft/")[0] == 200  # the preview shows the draft
+    write_page(project, "later.md", "Later", "Saved while previewing.", draft="true")
+    wait_until(lambda: get(server.url, "/repo/later/")[0] == 200, what="the new draft")
+    assert server.stop() == 0
+
+    after = {p: p.read_bytes() for p in sorted(output.rglob("*")) if p.is_file()}
+    assert after == before
+    assert not (output / "draft").exists() and not (output / "later").exists()
+    for path, data in after.items():
+        assert b"127.0.0.1" not in data and b"localhost" not in data, path
+    assert (project / PREVIEW_DIR / "draft" / "index.html").is_file()
+
+
+# -- memory ----------------------------------------------------------------------------
+
+
+def _rss_kib(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1))
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads RSS from /proc")
+def test_500_saves_keep_memory_flat(serve: Callable[..., Server], project: Path) -> None:
+    """Before the fix the server grew ~8 kB per save on this fixture (~4 MB over 500),
+    never levelling off (session.py's tidy, memory.py). After 100 saves to warm up
+    (caches, arenas and the cycle collector's generations settle), 400 more may add
+    at most 1.5 MB: under 4 kB a save, half the old rate, with room for the garbage
+    of the up to 20 builds between two collections when saves never pause."""
+    server = serve("-q")
+    about = project / "content" / "about.md"
+    text = about.read_text(encoding="utf-8")
+    warm = 0
+    for number in range(500):
+        about.write_text(text + f"\nSave {number}.\n" + "word " * (number % 40), "utf-8")
+        marker = f"Save {number}.".encode()
+        wait_until(lambda m=marker: m in get(server.url, "/repo/about/")[2], what=f"save {number}")
+        if number == 99:
+            warm = _rss_kib(server.process.pid)
+    grown = _rss_kib(server.process.pid) - warm
+    assert grown < 1536, f"RSS grew {grown} KiB over 400 saves"
