@@ -169,7 +169,11 @@ class Session:
     def rebuild(self, changed: set[Path], first_seen: float) -> None:
         """One burst of saves (on the rebuild thread)."""
         if self.settings.verbose:
-            print(f"rebuilding{_describe(frozenset(changed), self.project)}", file=sys.stderr)
+            print(
+                f"rebuilding{_describe(frozenset(changed), self.project)}",
+                file=sys.stderr,
+                flush=True,
+            )
         with self.gate.building():
             outcome = self._guarded_build(changed)
             held = self._maybe_half_written(outcome)

@@ -13,6 +13,7 @@ output can never trigger another build.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -20,7 +21,7 @@ import traceback
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from watchfiles import DefaultFilter, watch
+from watchfiles import Change, DefaultFilter, watch
 
 WATCHED_DIRS = ("content", "templates", "static", "data")
 WATCHED_FILES = ("site.yaml",)
@@ -96,7 +97,7 @@ class ProjectWatcher:
                     stop_event=self._tree_restart,
                     raise_interrupt=False,
                 ):
-                    self._report(Path(path) for _, path in changes)
+                    self._report(changes)
             except (RuntimeError, OSError) as exc:
                 # Usually a watched folder removed under the watcher: the root watch sees
                 # the removal too, and we restart with the folders that exist now.
@@ -121,10 +122,9 @@ class ProjectWatcher:
                     raise_interrupt=False,
                     recursive=False,
                 ):
-                    paths = {Path(path) for _, path in changes}
-                    if any(path.name in WATCHED_DIRS for path in paths):
+                    if any(Path(path).name in WATCHED_DIRS for _, path in changes):
                         self._tree_restart.set()
-                    self._report(paths)
+                    self._report(changes)
             except (RuntimeError, OSError) as exc:
                 self._trouble(exc)
 
@@ -136,10 +136,29 @@ class ProjectWatcher:
             print(message, file=sys.stderr, flush=True)
         time.sleep(QUIET_MS / 1000)
 
-    def _report(self, paths: Iterable[Path]) -> None:
-        changed = set(paths)
+    def _report(self, changes: Iterable[tuple[Change, str]]) -> None:
+        changed = set()
+        for change, path in changes:
+            changed.add(Path(path))
+            if change == Change.added:
+                changed |= self._files_in(Path(path))
         if changed and not self._stop.is_set():
             self.on_change(changed)
+
+    def _files_in(self, path: Path) -> set[Path]:
+        """The files already in a folder that just appeared: the watch on a new folder
+        starts a moment after the folder does, so files written into it at once (a
+        `git checkout`, `mkdir x && cp … x/`) raise no event of their own."""
+        if not path.is_dir() or path.is_symlink():
+            return set()
+        found = set()
+        for folder, folders, names in os.walk(path):
+            folders[:] = [name for name in folders if name not in self._filter.ignore_dirs]
+            for name in names:
+                file = Path(folder) / name
+                if self._filter(Change.added, str(file)):
+                    found.add(file)
+        return found
 
 
 class Rebuilder:
