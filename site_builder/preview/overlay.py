@@ -135,8 +135,8 @@ def _problem(diagnostic: Diagnostic, pages: int, project: Path) -> Problem:
         problem.column = problem.column or start + 1
         problem.span = len(words)
         problem.diff = word_diff(words, misquote.group("passage"))
-    elif problem.column is None:
-        problem.column = _find_named(text, diagnostic.message)
+    elif problem.column in (None, 1):  # none, or the line's start for a whole-line check
+        problem.column = _find_named(text, diagnostic.message) or problem.column
     _excerpt(problem, lines, line)
     return problem
 
@@ -195,9 +195,12 @@ def _find_quote(text: str, passage: str) -> tuple[int, str] | None:
 def _find_named(text: str, message: str) -> int | None:
     """The column of the first thing the message names in quotes that the line holds."""
     for match in _NAMED.finditer(message):
-        at = text.find(match.group("name"))
-        if at >= 0:
-            return at + 1
+        name = match.group("name")
+        # `about.md#nope` is written `#nope` on the page it is on.
+        for written in (name, "#" + name.partition("#")[2] if "#" in name else ""):
+            at = text.find(written) if written else -1
+            if at >= 0:
+                return at + 1
     return None
 
 
