@@ -76,10 +76,15 @@
       });
   }
 
-  // The page's own scripts (ours left out): a change there needs a real reload.
+  // The page's own scripts (ours, and data such as JSON-LD, left out): a change there
+  // needs a real reload.
   function scripts(doc) {
-    return Array.prototype.map
+    return Array.prototype.filter
       .call(doc.querySelectorAll("script"), function (script) {
+        var type = (script.getAttribute("type") || "").trim().toLowerCase();
+        return !type || type === "module" || /(java|ecma)script/.test(type);
+      })
+      .map(function (script) {
         return script.src ? script.getAttribute("src") : script.textContent;
       })
       .filter(function (text) {
