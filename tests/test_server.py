@@ -687,3 +687,43 @@ def test_500_saves_keep_memory_flat(serve: Callable[..., Server], project: Path)
             warm = _rss_kib(server.process.pid)
     grown = _rss_kib(server.process.pid) - warm
     assert grown < 1536, f"RSS grew {grown} KiB over 400 saves"
+
+
+def test_the_error_goes_in_the_same_step_as_the_fixed_page_comes(
+    serve: Callable[..., Server], project: Path
+) -> None:
+    """While a reader keeps asking for a page, errors come and go: every answer from
+    one build (its generation) is the same page with the same error or none, never
+    the fixed page under the old error or a new error over the page from before it."""
+    server = serve()
+    about = project / "content" / "about.md"
+    good = about.read_text(encoding="utf-8")
+    about.write_text(good.replace("title: About", "title: [About"), encoding="utf-8")
+    wait_until(lambda: b"site-builder-errors" in get(server.url, "/repo/about/")[2], what="error")
+    answers: list[bytes] = []
+    reading = threading.Event()
+    reading.set()
+
+    def read() -> None:
+        while reading.is_set():
+            answers.append(get(server.url, "/repo/about/")[2])
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for number in range(5):  # several fixes and breaks, each seen by the reader
+            about.write_text(good.replace("says hello", f"says hello {number}"), "utf-8")
+            fixed = f"says hello {number}".encode()
+            wait_until(lambda f=fixed: f in answers[-1] if answers else False, what="fix")
+            about.write_text(good.replace("title: About", "title: [About"), "utf-8")
+            wait_until(lambda: b"site-builder-errors" in answers[-1], what="error again")
+    finally:
+        reading.clear()
+        reader.join()
+    seen: dict[int, set[tuple[bytes, bool]]] = {}
+    for answer in answers:
+        generation = int(re.search(rb'"generation": (\d+)', answer).group(1))
+        version = re.search(rb"says hello( \d)?", answer).group(0)
+        seen.setdefault(generation, set()).add((version, b"site-builder-errors" in answer))
+    assert len(seen) >= 10  # five fixes and five errors, at least
+    assert {generation: states for generation, states in seen.items() if len(states) > 1} == {}
