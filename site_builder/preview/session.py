@@ -176,7 +176,7 @@ class Session:
             )
         with self.gate.building():
             outcome = self._guarded_build(changed)
-            held = self._maybe_half_written(outcome)
+            held = self._maybe_half_written(outcome, changed)
             if not held:
                 update = self._publish(outcome)
         if held:
@@ -206,11 +206,12 @@ class Session:
             failure = [self._internal_problem(exc)]
             return Outcome(None, failure, self._built_base_path, 0.0, frozenset(changed))
 
-    def _maybe_half_written(self, outcome: Outcome) -> bool:
-        """Whether the build failed on a file saved in this very burst."""
-        if outcome.failure is None or not outcome.changed:
+    def _maybe_half_written(self, outcome: Outcome, changed: set[Path]) -> bool:
+        """Whether the build failed on a file saved in this very burst (not on one that
+        was broken before: that failure is no surprise, and is shown at once)."""
+        if outcome.failure is None or not changed:
             return False
-        saved = {_project_relative(str(path), self.project) for path in outcome.changed}
+        saved = {_project_relative(str(path), self.project) for path in changed}
         return any(d.is_error and d.path in saved for d in outcome.failure)
 
     def _build(self, changed: set[Path]) -> Outcome:
