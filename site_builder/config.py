@@ -22,7 +22,11 @@ CONFIG_KEYS = (
     "nav",
     "raw_html",
     "search",
+    "byline",
+    "corrections",
+    "status_line",
 )
+AS_OF_MARK = "{as_of}"  # where status_line shows the as-of date (a plain replace, never a format)
 RAW_HTML_MODES = ("escape", "sanitize")
 
 
@@ -30,6 +34,7 @@ RAW_HTML_MODES = ("escape", "sanitize")
 class Publisher:
     name: str
     url: str | None
+    logo: str | None = None  # a file under static/, for structured data
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,9 @@ class Config:
     nav_lines: tuple[int, ...]
     raw_html: str
     search: bool
+    byline: str | None = None  # who wrote the pages, shown on every page
+    corrections: str | None = None  # where to report an error: URL, mailto: or a content path
+    status_line: str | None = None  # e.g. "Current to {as_of}; later events are not covered."
 
     @property
     def base_path(self) -> str:
@@ -99,8 +107,10 @@ def load_config(project: Path) -> Config:
         f.error(f.where("base_url"), problem)
     publisher = Publisher(name=title or "", url=None)
     if (p := f.mapping("publisher")) is not None:
-        p.check_keys(("name", "url"), "publisher")
-        publisher = Publisher(name=p.text("name", required=True) or "", url=p.text("url"))
+        p.check_keys(("name", "url", "logo"), "publisher")
+        publisher = Publisher(
+            name=p.text("name", required=True) or "", url=p.text("url"), logo=p.text("logo")
+        )
     nav = f.text_list("nav")
     nav_value = f.data.get("nav")
     nav_lines = tuple(line for line, _ in getattr(nav_value, "positions", [])) or tuple(
@@ -120,6 +130,9 @@ def load_config(project: Path) -> Config:
         nav_lines=nav_lines,
         raw_html=raw_html,
         search=f.flag("search", True),
+        byline=f.text("byline"),
+        corrections=f.text("corrections"),
+        status_line=f.text("status_line"),
     )
     if any(d.is_error for d in diagnostics):
         raise BuildFailed(diagnostics)

@@ -93,6 +93,25 @@ def test_new_uses_the_project_archetype(tmp_path: Path) -> None:
     assert "tags: [explainer]" in (project / "content" / "x.md").read_text(encoding="utf-8")
 
 
+def test_new_never_uses_the_archetype_as_a_format_string(tmp_path: Path) -> None:
+    # The archetype is the writer's text: braces other than the three fields stay as written,
+    # format-field syntax is not run, and a title holding "{date}" is not filled in again.
+    body = "Braces { alone, {x}, {0.__class__}, {title!r:>9}, {{doubled}} and }.\n"
+    project = make_site(
+        tmp_path,
+        {
+            "archetypes/default.md": "---\ntitle: {title}\nsummary: {summary}\ndraft: true\n---\n"
+            + body
+        },
+    )
+    result = run_cli("new", "content/x.md", "--title", "On {date} {0}", "--source", project)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    text = (project / "content" / "x.md").read_text(encoding="utf-8")
+    assert 'title: "On {date} {0}"' in text
+    assert text.endswith(body)
+
+
 def test_new_refuses_paths_outside_content(tmp_path: Path) -> None:
     project = make_site(tmp_path)
     for target in ("../x.md", "templates/x.md", "content/x.txt"):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from site_builder.content.markdown import PageEnv, Rendered, make_parser, render, safe_id, slugify
 
 PAGES = {"other.md": "/repo/other/", "index.md": "/repo/", "sub/deep.md": "/repo/sub/deep/"}
@@ -142,11 +144,20 @@ def test_quote_attributes_never_reach_the_page() -> None:
     assert '<span class="quote">b</span>' in html and '<span class="note">d</span>' in html
 
 
+def test_each_citation_mark_has_its_own_id_for_back_links() -> None:
+    html = md("One[@src-a]. Two[@src-b]. Three[@src-a].").html
+    assert re.findall(r'<sup class="cite" id="([^"]+)"><a href="#source-(\d)">', html) == [
+        ("cite-1-1", "1"),
+        ("cite-2-1", "2"),
+        ("cite-1-2", "1"),
+    ]
+
+
 def test_inline_quote_span_becomes_q_with_citation() -> None:
     result = md('He spoke of [a bright future]{.quote by="A. Person" cite="src-a"}.')
     assert (
-        '<q class="quote">a bright future</q><sup class="cite"><a href="#source-1">[1]</a></sup>'
-        in result.html
+        '<q class="quote">a bright future</q>'
+        '<sup class="cite" id="cite-1-1"><a href="#source-1">[1]</a></sup>' in result.html
     )
     assert result.citations == ["src-a"]
     assert messages(md('[words]{.quote by="X" cite="src-a"}', quote_ok=False)) == [

@@ -223,24 +223,72 @@ def test_pages_have_canonical_open_graph_and_twitter_meta(
     assert checked == set(expected), "pages the build should have written"
 
 
-def test_json_ld_describes_each_page_as_an_article(pages: list[HtmlPage], expected: dict) -> None:
+# What each page is, for structured data: the explainer's pages are news articles; the
+# home page (a hub), search and the sources page are not.
+PAGE_TYPES = {
+    "index.html": "CollectionPage",
+    "search/index.html": "SearchResultsPage",
+    "sources/index.html": "WebPage",
+}
+
+
+def test_json_ld_describes_each_page_by_its_type(
+    pages: list[HtmlPage], expected: dict, built_site: Path
+) -> None:
+    seen = set()
     for page in pages:
         if page.rel not in expected:
             continue
         assert len(page.json_ld) == 1, f"{page.rel}: {len(page.json_ld)} JSON-LD blocks"
         data = json.loads(page.json_ld[0])
         assert data["@context"] == "https://schema.org"
-        assert data["@type"] in ("NewsArticle", "Article"), page.rel
+        kind = PAGE_TYPES.get(page.rel, "NewsArticle")
+        seen.add(kind)
+        assert data["@type"] == kind, page.rel
         assert data["url"] == expected[page.rel].permalink
+        assert data["name"] == page.meta["og:title"]
+        assert data["image"] == page.meta["og:image"], page.rel
+        publisher = data["publisher"]
+        assert publisher["@type"] == "Organization" and publisher["name"], page.rel
+        logo = publisher["logo"]["url"]
+        assert logo.startswith(SITE_BASE_URL), page.rel
+        assert (built_site / logo.removeprefix(SITE_BASE_URL)).is_file(), logo
+        if kind != "NewsArticle":
+            assert "author" not in data and "headline" not in data, page.rel
+            continue
         assert data["headline"] == page.meta["og:title"]
+        assert data["author"]["@type"] == "Organization" and data["author"]["name"], page.rel
         published = dt.date.fromisoformat(data["datePublished"])
         modified = dt.date.fromisoformat(data["dateModified"])
         assert published <= modified, page.rel
         lastmod = expected[page.rel].lastmod
         if lastmod:
             assert data["dateModified"] == lastmod, f"{page.rel}: sitemap and JSON-LD disagree"
-        publisher = data["publisher"]
-        assert publisher["@type"] == "Organization" and publisher["name"], page.rel
+    assert seen == {"NewsArticle", "CollectionPage", "SearchResultsPage", "WebPage"}
+
+
+def test_every_indexable_page_has_a_1200_by_630_share_card(
+    pages: list[HtmlPage], expected: dict, built_site: Path
+) -> None:
+    from PIL import Image
+
+    cards = set()
+    for page in pages:
+        if page.rel not in expected:
+            assert "og:image" not in page.meta, f"{page.rel}: a card for a page nobody shares"
+            continue
+        image = page.meta.get("og:image", "")
+        assert image.startswith(SITE_BASE_URL), f"{page.rel}: og:image {image!r} not absolute"
+        assert page.meta.get("twitter:card") == "summary_large_image", page.rel
+        assert page.meta.get("twitter:image") == image, page.rel
+        assert page.meta.get("og:image:alt"), page.rel
+        file = built_site / image.removeprefix(SITE_BASE_URL)
+        with Image.open(file) as card:
+            assert (card.format, card.size) == ("PNG", (1200, 630)), page.rel
+        cards.add(file.name)
+    assert len(cards) == len(expected), "every page has a card of its own"
+    on_disk = {f.name for f in (built_site / "share").iterdir()}
+    assert on_disk == cards, "no card that no page names"
 
 
 # -- the 404 page, served at any depth ----------------------------------------------------------
@@ -269,3 +317,24 @@ def test_404_page_links_and_assets_work_from_a_deep_path(built_site: Path) -> No
     assert not failures, "from /a/b/c/missing the 404 page's links break:\n" + "\n".join(failures)
     assert "text/css" in types.values(), "the 404 page's stylesheet was not among its links"
     assert len(types) >= 3, f"expected the 404 page to link to the site, got {sorted(types)}"
+
+
+# -- citation marks --------------------------------------------------------------------------------
+
+
+def test_citation_marks_are_few_and_each_is_linked_back_from_the_sources_list(
+    built_site: Path, expected: dict
+) -> None:
+    import re
+
+    for rel in expected:
+        html = (built_site / rel).read_text(encoding="utf-8")
+        marks = re.findall(r'<sup class="cite" id="([^"]+)"><a href="#source-(\d+)">', html)
+        for paragraph in re.findall(r"<p>.*?</p>", html, flags=re.S):
+            assert paragraph.count('class="cite"') <= 1, f"{rel}: {paragraph[:120]}"
+        if not marks:
+            continue
+        start = html.index('<section class="citations"')
+        back = re.findall(r'<a href="#(cite-[^"]+)">', html[start:])
+        assert sorted(back) == sorted(anchor for anchor, _ in marks), rel
+        assert len(marks) <= 12, f"{rel}: {len(marks)} citation marks"

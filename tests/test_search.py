@@ -132,11 +132,43 @@ def test_typing_a_query_shows_the_right_page(
     assert not errors
 
 
+def test_search_box_is_labelled_and_results_look_like_links_in_dark_mode(
+    browser: Browser, server: StaticServer
+) -> None:
+    context = browser.new_context(color_scheme="dark")
+    try:
+        page = context.new_page()
+        page.goto(_search_page_url(server))
+        box = page.get_by_role("textbox", name="Search this site", exact=True)
+        expect(box).to_be_visible()
+        expect(page.locator(".search-label")).to_be_visible()  # a label one can see
+        assert box.evaluate("b => b.classList.contains('pagefind-ui__search-input')")
+        assert box.get_attribute("title") is None  # named by the label, not by a title
+        box.press_sequentially("Huawei")
+        assert _top_result(page) == SITE_PREFIX + QUERIES["Huawei"]
+        style = "a => [getComputedStyle(a).color, getComputedStyle(a).textDecorationLine]"
+        result = page.locator(RESULT_TITLES).first.evaluate(style)
+        link = page.locator(".every-page a").first.evaluate(style)
+        assert result == link and "underline" in result[1], (result, link)
+        violations = run_axe(page)
+        assert not violations, format_violations(violations)
+    finally:
+        context.close()
+
+
 def test_header_search_box_works_from_the_keyboard(browser: Browser, server: StaticServer) -> None:
     page = browser.new_page()
     try:
         page.goto(server.url + "timeline/")
         expect(page.locator(".site-search-link")).to_be_hidden()
+        # The box is in the header's menu: Tab to "Menu", open it with Enter, Tab on.
+        for _ in range(MAX_TABS):
+            page.keyboard.press("Tab")
+            if page.evaluate("() => document.activeElement.tagName") == "SUMMARY":
+                break
+        else:
+            pytest.fail(f"{MAX_TABS} Tab presses did not reach the header's menu")
+        page.keyboard.press("Enter")
         for _ in range(MAX_TABS):
             page.keyboard.press("Tab")
             if page.evaluate("() => document.activeElement.id") == "site-search-q":
@@ -159,6 +191,7 @@ def test_without_javascript_a_link_leads_to_a_list_of_every_page(
         page = context.new_page()
         page.goto(server.url)
         expect(page.locator(".site-search-form")).to_be_hidden()
+        page.get_by_text("Menu", exact=True).click()  # a <details>: opens without scripts
         link = page.locator(".site-search-link")
         expect(link).to_be_visible()
         link.click()

@@ -474,3 +474,93 @@ def test_home_page_screenshot(
     # A full-page shot is at least as wide as the viewport (wider only if the page overflows,
     # which test_no_horizontal_overflow reports).
     assert _png_width(target) >= width
+
+
+# --- the header, the status line and the timeline picture at phone width ------------------------
+
+_HEADER_JS = """() => {
+    const header = document.querySelector('.site-header');
+    const box = (el) => el ? el.getBoundingClientRect() : null;
+    const title = box(document.querySelector('.site-title'));
+    const menu = box(document.querySelector('.site-menu > summary'));
+    const status = document.querySelector('.status-line');
+    return {
+        height: box(header).height,
+        oneRow: !title || !menu || (title.top < menu.bottom && menu.top < title.bottom),
+        siteTitle: document.querySelector('.site-title')?.innerText ?? null,
+        h1: document.querySelector('h1')?.innerText ?? null,
+        status: status ? status.innerText.trim() : null,
+    };
+}"""
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_header_is_one_short_row_of_the_same_height_on_every_page(
+    browser: Browser, site: Site, width: int
+) -> None:
+    context = _new_context(browser, width)
+    heights, failures = {}, []
+    try:
+        page = context.new_page()
+        for site_page in site.pages:
+            _goto(page, site.url_of(site_page))
+            found = page.evaluate(_HEADER_JS)
+            where = site_page.path or "/"
+            heights[where] = found["height"]
+            if width == 375 and found["height"] > 120:
+                failures.append(f"  {where}: header {found['height']}px tall (at most 120)")
+            if not found["oneRow"]:
+                failures.append(f"  {where}: the site title and the menu are not on one row")
+            if found["siteTitle"] and found["siteTitle"] == found["h1"]:
+                failures.append(f"  {where}: the header repeats the h1 {found['h1']!r}")
+            if found["status"] != "Current to 27 July 2025; later events are not covered.":
+                failures.append(f"  {where}: status line is {found['status']!r}")
+    finally:
+        context.close()
+    if len(set(heights.values())) != 1:
+        failures.append(f"  header heights differ from page to page: {heights}")
+    assert not failures, f"at {width}px:\n" + "\n".join(failures)
+
+
+def test_menu_opens_without_javascript_and_keeps_the_header_height(
+    browser: Browser, site: Site
+) -> None:
+    context = _new_context(browser, 375, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        _goto(page, site.url + "timeline/")
+        before = page.evaluate(_HEADER_JS)["height"]
+        assert not page.get_by_role("link", name="Delegations").is_visible()
+        page.get_by_text("Menu", exact=True).click()
+        link = page.get_by_role("navigation", name="Sections").get_by_role(
+            "link", name="Delegations"
+        )
+        assert link.is_visible()
+        assert page.evaluate(_HEADER_JS)["height"] == before  # the panel floats over the page
+        link.click()
+        page.wait_for_url(site.url + "delegations/")
+    finally:
+        context.close()
+
+
+def test_timeline_picture_text_is_at_least_14_px_at_375(browser: Browser, site: Site) -> None:
+    context = _new_context(browser, 375)
+    try:
+        page = context.new_page()
+        _goto(page, site.url + "timeline/")
+        # The font size on screen: the SVG's own size times its scale to the page.
+        sizes = page.evaluate(
+            """() => { const svg = document.querySelector('.timeline-svg');
+                const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+                return [...svg.querySelectorAll('text')].map(
+                    (t) => parseFloat(getComputedStyle(t).fontSize) * scale); }"""
+        )
+        assert sizes and min(sizes) >= 14, sorted(sizes)[:3]
+        boxes = page.evaluate(
+            """() => [...document.querySelectorAll('.timeline-svg text.tl-date, .timeline-svg text.tl-meta')]
+                .map((t) => { const r = t.getBoundingClientRect(); return [r.top, r.bottom, r.left, r.right]; })"""
+        )
+        for a, b in zip(boxes, boxes[1:], strict=False):
+            assert a[1] <= b[0] + 1, f"timeline texts overlap: {a} and {b}"
+    finally:
+        context.close()

@@ -627,7 +627,11 @@ RECORD = SourceRecord(
     ("text", "speaker"),
     [
         ("This is a fragile ceasefire,", "Scott Bessent"),  # verbatim
-        ("“This is a fragile ceasefire.”", "Scott Bessent"),  # marks and final stop of the page
+        ("“This is a fragile ceasefire,”", "Scott Bessent"),  # the page's own marks
+        ("“This is a fragile ceasefire”", "Scott Bessent"),  # ends where the words end
+        ("China holds significant cards", "Wu Xinbo"),  # ends where the words end
+        ("is willing to play them when necessary…", "Wu Xinbo"),  # the cut marked
+        ("is willing to play them when necessary ...", "Wu Xinbo"),
         ('"in the not too  distant\nfuture"', "Donald Trump"),  # straight marks, whitespace
         ("fragile ceasefire", "Bessent"),  # an excerpt; the surname alone
         ("This is a fragile ceasefire", None),  # no speaker given: the words only
@@ -666,6 +670,40 @@ def test_check_quote_misquote_shows_the_closest_passage() -> None:
     assert check_quote("fragile cease", "Scott Bessent", RECORD) is not None
     # An ellipsis stands for text within one quotation, not across two.
     assert check_quote("This is a fragile … good place with China", "Scott Bessent", RECORD)
+
+
+@pytest.mark.parametrize(
+    ("text", "ends", "reads"),
+    [
+        (
+            "“This is a fragile ceasefire.”",
+            "This is a fragile ceasefire.",
+            "This is a fragile ceasefire,",
+        ),
+        ("play them when necessary.", "play them when necessary.", "play them when necessary,"),
+        (
+            "China holds significant cards.",
+            "China holds significant cards.",
+            "China holds significant cards",
+        ),
+        ("fragile ceasefire;", "fragile ceasefire;", "fragile ceasefire,"),
+        (
+            "… in a very good place with China;",
+            "…a very good place with China;",
+            "…a very good place with China.",
+        ),
+    ],
+)
+def test_check_quote_refuses_punctuation_the_source_does_not_have(
+    text: str, ends: str, reads: str
+) -> None:
+    # A full stop where the article has a comma tells the reader the sentence ended there.
+    message = check_quote(text, None, RECORD)
+    assert message == (
+        f"misquote of {STOCKHOLM_ID}: the quotation ends “{ends}” but the source reads "
+        f"“{reads}”: end it where the source's words end, keep the source's punctuation, "
+        "or mark the cut with “…”"
+    )
 
 
 def test_check_quote_wrong_speaker() -> None:

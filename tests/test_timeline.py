@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import re
 import xml.etree.ElementTree as ET
 from datetime import date
+from pathlib import Path
 
 import pytest
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from site_builder.content.timeline import TimelineEvent, timeline_events, timeline_svg
+from tests.sitefactory import SITE_YAML, make_site, page, run_cli
 
 AS_OF = date(2025, 7, 27)
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -167,10 +170,10 @@ def test_svg_responsive_no_fixed_width() -> None:
 
 
 def test_svg_escapes_text() -> None:
-    svg = str(timeline_svg(sample()))
-    assert "<unless" not in svg
-    assert "&lt;unless" in svg
-    assert "&amp; more" in svg
+    events = timeline_events([ev(category="Tariffs <b> & more")], AS_OF)
+    svg = str(timeline_svg(events))
+    assert "<b>" not in svg
+    assert "Tariffs &lt;b&gt; &amp; more" in svg
 
 
 def test_svg_colours_come_from_css_and_currentcolor() -> None:
@@ -178,12 +181,15 @@ def test_svg_colours_come_from_css_and_currentcolor() -> None:
     # no hard-coded colours: everything is currentColor, none, or a CSS class
     fills = set(re.findall(r'(?:fill|stroke)="([^"]+)"', svg))
     assert fills <= {"currentColor", "none"}
-    assert 'class="tl-bar tl-us"' in svg
+    assert 'class="tl-month-mark tl-us"' in svg
     assert 'class="tl-dot tl-both tl-expected"' in svg
 
 
 def marks(root: ET.Element) -> list[ET.Element]:
-    return root.findall(f"{SVG_NS}circle") + root.findall(f"{SVG_NS}rect")
+    lines = [
+        ln for ln in root.findall(f"{SVG_NS}line") if "tl-month-mark" in (ln.get("class") or "")
+    ]
+    return root.findall(f"{SVG_NS}circle") + lines
 
 
 def test_svg_marks_expected_events() -> None:
@@ -192,27 +198,52 @@ def test_svg_marks_expected_events() -> None:
     hollow = [c for c in marks(root) if "tl-expected" in (c.get("class") or "")]
     assert len(hollow) == 2
     assert all(c.get("fill") == "none" for c in hollow)
-    dashed = [ln for ln in root.findall(f"{SVG_NS}line") if ln.get("stroke-dasharray")]
-    assert len(dashed) == 1
-    texts = "".join(root.itertext())
-    assert texts.count("expected") >= 2
+    dashed = [ln for ln in root.findall(f"{SVG_NS}line") if "tl-axis" in (ln.get("class") or "")]
+    assert [bool(ln.get("stroke-dasharray")) for ln in dashed] == [False, True]
+    metas = [t.text or "" for t in root.findall(f"{SVG_NS}text") if t.get("class") == "tl-meta"]
+    assert sum(m.startswith("Expected") for m in metas) == 2
 
 
-def test_svg_day_events_are_dots_and_month_events_span_their_month() -> None:
+def test_svg_day_events_are_dots_and_month_events_are_ticks_at_the_month_start() -> None:
+    events = timeline_events(
+        [ev(date="2025-04", actor="us"), ev(date="2025-05"), ev(date="2025-05-01")], AS_OF
+    )
+    root = parse(timeline_svg(events))
+    assert root.findall(f"{SVG_NS}rect") == []  # no bar that would read as a duration
+    ticks = [ln for ln in marks(root) if ln.tag == f"{SVG_NS}line"]
+    [dot] = root.findall(f"{SVG_NS}circle")
+    assert len(ticks) == 2
+    # a tick is short and horizontal, at the first day of its month: May's tick is level
+    # with the dot of 1 May
+    for tick in ticks:
+        assert tick.get("y1") == tick.get("y2")
+        assert float(tick.get("x2") or 0) - float(tick.get("x1") or 0) < 30
+    assert ticks[1].get("y1") == dot.get("cy")
+
+
+def test_svg_labels_are_in_the_list_not_drawn_again() -> None:
     root = parse(timeline_svg(sample()))
-    bars = root.findall(f"{SVG_NS}rect")
-    dots = root.findall(f"{SVG_NS}circle")
-    assert len(bars) == 2 and len(dots) == 2
-    # April has 30 days and May 31: the bars' heights are in that ratio.
-    april, may = (float(b.get("height") or 0) for b in bars)
-    assert abs(may / april - 31 / 30) < 0.01
+    drawn = " ".join(t.text or "" for t in root.iter(f"{SVG_NS}text"))
+    desc = root.find(f"{SVG_NS}desc")
+    assert desc is not None
+    for e in sample():
+        assert e.label not in drawn and e.label not in (desc.text or "")
+        assert e.date_label in drawn and e.category in drawn
+
+
+def test_svg_text_is_at_least_14_px_in_a_375_px_phone() -> None:
+    root = parse(timeline_svg(sample()))
+    width = float((root.get("viewBox") or "").split()[2])
+    drawn_width = 375 - 2 * 16  # the page's side padding
+    sizes = [float(t.get("font-size") or 0) for t in root.iter(f"{SVG_NS}text")]
+    assert sizes and min(sizes) * drawn_width / width >= 14
 
 
 def test_svg_drawn_to_scale_and_text_never_overlaps() -> None:
     events = timeline_events(
         [
             ev(date="2025-07-01", label="a"),
-            ev(date="2025-07-02", label="b " * 30),
+            ev(date="2025-07-02", label="b"),
             ev(date="2025-07-30", label="c"),
         ],
         AS_OF,
@@ -221,14 +252,13 @@ def test_svg_drawn_to_scale_and_text_never_overlaps() -> None:
     ys = [float(c.get("cy") or 0) for c in root.findall(f"{SVG_NS}circle")]
     # dots at day 0, 1 and 29: equal spacing per day
     assert abs((ys[2] - ys[0]) / (ys[1] - ys[0]) - 29) < 0.01
-    dates = [
-        float(t.get("y") or 0) for t in root.findall(f"{SVG_NS}text") if t.get("class") == "tl-date"
-    ]
-    assert dates == sorted(dates)
-    # the long label of b pushes c's text below it
     texts = root.findall(f"{SVG_NS}text")
-    b_bottom = max(float(t.get("y") or 0) for t in texts if (t.text or "").startswith("b b"))
-    assert dates[2] > b_bottom
+    dates = [float(t.get("y") or 0) for t in texts if t.get("class") == "tl-date"]
+    metas = [float(t.get("y") or 0) for t in texts if t.get("class") == "tl-meta"]
+    assert dates == sorted(dates)
+    # each event's text block ends before the next one's starts (17 px date text)
+    for meta, next_date in zip(metas, dates[1:], strict=False):
+        assert next_date - 17 > meta
     # every text line fits inside the viewBox height
     height = float((root.get("viewBox") or "").split()[3])
     assert all(float(t.get("y") or 0) < height for t in texts)
@@ -249,16 +279,55 @@ def test_svg_deterministic_and_ids_depend_on_content() -> None:
     assert id_a != id_b
 
 
-def test_svg_wraps_long_labels() -> None:
-    long = "word " * 40
-    [e] = timeline_events([ev(label=long)], AS_OF)
-    root = parse(timeline_svg([e]))
-    labels = [t for t in root.findall(f"{SVG_NS}text") if t.get("class") == "tl-label"]
-    assert len(labels) > 1
-    assert all(len(t.text or "") <= 40 for t in labels)
+# --- hostile labels through the real command line ---------------------------------------
+
+# Labels a writer (or an attacker with write access to data/) might put in timeline.yaml.
+# Under the old code the SVG's opening tag was a format string holding the escaped labels,
+# so format fields in a label were expanded after escaping: the first rebuilt <script>,
+# the others crashed the build.
+HOSTILE_LABELS = (
+    "{height:<<1.0}script{height:><1.0}alert(1){height:<<1.0}/script{height:><1.0}",
+    "An opening brace { alone",
+    "A field {x} by name",
+    "{0.__class__} and {0.__class__.__mro__}",
+    "{height} {} {{ doubled }} }",
+    "<script>alert(2)</script> & {!r}",
+)
 
 
-def test_svg_empty_events() -> None:
-    root = parse(timeline_svg([]))
-    assert root.get("role") == "img"
-    assert marks(root) == []
+def hostile_site(root: Path) -> Path:
+    events = "".join(
+        f'- date: "2025-07-{10 + i:02d}"\n  label: {json.dumps(label)}\n'
+        f"  actor: other\n  category: {json.dumps(label)}\n  source: src\n"
+        for i, label in enumerate(HOSTILE_LABELS)
+    )
+    template = (
+        '{% extends "base.html" %}{% block main %}'
+        "{% set events = timeline_events(data.timeline, site.as_of) %}"
+        '<ol>{% for e in events %}<li class="label">{{ e.label }}</li>{% endfor %}</ol>'
+        "{{ timeline_svg(events) }}{% endblock %}"
+    )
+    return make_site(
+        root,
+        {
+            "site.yaml": SITE_YAML + "as_of: 2025-07-27\n",
+            "data/timeline.yaml": events,
+            "templates/timeline.html": template,
+            "content/timeline.md": page("Timeline", template="timeline.html"),
+        },
+    )
+
+
+def test_hostile_labels_are_shown_as_written_never_run(tmp_path: Path) -> None:
+    project = hostile_site(tmp_path / "site")
+    result = run_cli("build", "--source", project, "--output", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    text = (tmp_path / "out" / "timeline" / "index.html").read_text(encoding="utf-8")
+    assert "<script" not in text.lower()
+    svg = text[text.index("<svg") :]
+    root = ET.fromstring(svg[: svg.index("</svg>") + len("</svg>")])
+    drawn = [t.text or "" for t in root.iter(f"{SVG_NS}text") if t.get("class") == "tl-meta"]
+    for label in HOSTILE_LABELS:
+        assert escape(label) in text  # the list shows it, escaped, braces and all
+        assert f"{label} · Other" in drawn  # the picture draws it (as a category) as written

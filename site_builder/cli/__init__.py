@@ -10,6 +10,7 @@ import argparse
 import datetime as dt
 import math
 import os
+import re
 import sys
 import traceback
 from collections.abc import Sequence
@@ -222,7 +223,8 @@ def run_new(args: argparse.Namespace) -> int:
     template = archetype.read_text(encoding="utf-8") if archetype.is_file() else DEFAULT_ARCHETYPE
     summary = args.summary or f"What {args.title} covers, in one or two sentences."
     date = _today()
-    text = template.format(title=_yaml_text(args.title), summary=_yaml_text(summary), date=date)
+    values = {"title": _yaml_text(args.title), "summary": _yaml_text(summary), "date": date}
+    text = fill_archetype(template, values)
     front, _, _ = split_front_matter(text, args.path)
     load_yaml(front, args.path, 1)  # the scaffold itself must be valid
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -232,6 +234,18 @@ def run_new(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"created {args.path} (draft: true; preview with --drafts)")
     return 0
+
+
+_ARCHETYPE_FIELD = re.compile(r"\{(title|summary|date)\}")
+
+
+def fill_archetype(template: str, values: dict[str, str]) -> str:
+    """The archetype with `{title}`, `{summary}` and `{date}` filled in, in one pass.
+
+    Not `str.format`: an archetype is the writer's text, and no such text is ever used as a
+    format string. Any other brace is kept as written, and a value holding "{date}" is not
+    filled in again."""
+    return _ARCHETYPE_FIELD.sub(lambda match: values[match.group(1)], template)
 
 
 def _yaml_text(value: str) -> str:

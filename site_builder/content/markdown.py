@@ -353,11 +353,20 @@ def _citation_rule(state: StateInline, silent: bool) -> bool:
 
 def _render_citation(self: Any, tokens: list[Token], idx: int, options: Any, env: dict) -> str:
     number = env["numbers"].get(tokens[idx].meta["id"], 0)
-    return citation_html(number)
+    uses = env.setdefault("citation_uses", {})
+    uses[number] = uses.get(number, 0) + 1
+    return citation_html(number, citation_anchor(number, str(uses[number])))
 
 
-def citation_html(number: int) -> str:
-    return f'<sup class="cite"><a href="#source-{number}">[{number}]</a></sup>'
+def citation_anchor(number: int, use: str) -> str:
+    """The id of one citation mark, so that the list of sources can link back to it:
+    "cite-1-2" is the second mark of source 1 in the body (templates add "cite-1-t1"…)."""
+    return f"cite-{number}-{use}"
+
+
+def citation_html(number: int, anchor: str | None = None) -> str:
+    where = f' id="{anchor}"' if anchor else ""
+    return f'<sup class="cite"{where}><a href="#source-{number}">[{number}]</a></sup>'
 
 
 # -- core rules -----------------------------------------------------------------

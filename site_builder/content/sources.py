@@ -406,11 +406,53 @@ def _describe_closest(text: str, quotations: Iterable[Quotation]) -> str:
     return f"closest passage is “{passage}” ({said_by})"
 
 
+_STOPS = ",;:.!?"  # punctuation that ends or joins a sentence: a page may not change it
+
+
+def _ending_problem(text: str, matches: Iterable[Quotation]) -> str | None:
+    """None when the quote's closing punctuation is the source's own; otherwise why not.
+
+    A quote may end where the source's words end, with none of the punctuation after them
+    (“a fragile ceasefire”), with the source's punctuation (“a fragile ceasefire,”), or
+    with `…` marking a cut; it may not put its own stop where the source has a comma
+    (“a fragile ceasefire.”), which would tell the reader the sentence ended there.
+    Runs after the words were matched, in time linear in the quotation's length."""
+    quote = _normalise(text).strip(' "')
+    words = quote.rstrip(_STOPS + ' "')
+    stops = quote[len(words) :].replace(" ", "").replace('"', "")
+    if not stops or words.endswith("…"):
+        return None
+    last = words.rsplit("…", 1)[-1].strip(_EDGE)
+    source_reads = None
+    for quotation in matches:
+        recorded = _normalise(quotation.text)
+        if last + stops in recorded:
+            return None
+        at = recorded.find(last)
+        if source_reads is None and at >= 0:
+            after = recorded[at + len(last) :]
+            source_reads = last + after[: len(after) - len(after.lstrip(_STOPS))]
+    if source_reads is None:
+        return None  # the matcher found the words another way; nothing to compare
+    return (
+        f"the quotation ends “{_tail(last)}{stops}” but the source reads “{_tail(source_reads)}”: "
+        "end it where the source's words end, keep the source's punctuation, "
+        "or mark the cut with “…”"
+    )
+
+
+def _tail(text: str, words: int = 6) -> str:
+    """The last few words of a passage, `…` first when some were left off."""
+    kept = text.split()[-words:]
+    return ("…" if len(kept) < len(text.split()) else "") + " ".join(kept)
+
+
 def check_quote(text: str, speaker: str | None, record: SourceRecord) -> str | None:
     """None when `text` is verbatim from one of the record's quotations (or part of one, `…`
     marking omissions) and `speaker` is who said it; otherwise what is wrong, in one line.
 
-    A quote given without a speaker is checked for its words only.
+    A quote given without a speaker is checked for its words only. Its closing
+    punctuation must be the source's (`_ending_problem`).
     """
     pattern = _quote_pattern(text)
     if pattern is None:
@@ -418,6 +460,9 @@ def check_quote(text: str, speaker: str | None, record: SourceRecord) -> str | N
     matches = [q for q in record.quotations if pattern.search(_normalise(q.text))]
     if not matches:
         return f"misquote of {record.id}: {_describe_closest(text, record.quotations)}"
+    ending = _ending_problem(text, matches)
+    if ending is not None:
+        return f"misquote of {record.id}: {ending}"
     if speaker is None or any(_same_speaker(speaker, q.speaker) for q in matches):
         return None
     recorded = next((q.speaker for q in matches if q.speaker), None)

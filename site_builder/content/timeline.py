@@ -22,6 +22,7 @@ ACTORS: dict[str, str] = {
     "china": "China",
     "both": "Both sides",
     "other": "Other",
+    "unstated": "Not stated",  # the source does not say who acted
 }
 REQUIRED_FIELDS: tuple[str, ...] = ("date", "label", "actor", "category", "source")
 
@@ -144,44 +145,34 @@ def timeline_events(raw: list[dict], as_of: date) -> list[TimelineEvent]:
 # --- drawing -------------------------------------------------------------------------
 #
 # A vertical time axis drawn to scale: a day event is a dot at its date, a month-only event
-# a bar spanning its month, so the picture never claims more precision than the data has.
-# Each event's text sits to the right of the axis, as close to its date as the text above
-# it allows, joined to its mark by a leader line. The axis is solid up to the last event
-# that has happened and dashed beyond it; expected events have hollow markers.
+# a tick across the axis at the start of its month (a bar spanning the month would read as
+# a duration), so the picture never claims more precision than the data has. Beside each
+# mark is its date and, on a second line, its category and who acted: the events' labels
+# are in the list the picture accompanies, so they are not drawn twice. Each text sits as
+# close to its date as the text above it allows, joined to its mark by a leader line. The
+# axis is solid up to the last event that has happened and dashed beyond it; expected
+# events have hollow dots or dashed ticks.
+#
+# Sizes are for a picture about 343 px wide (a 375 px phone): the viewBox is WIDTH wide, so
+# every text is drawn at no less than 14 px there (MIN_FONT * 343 / WIDTH).
 
-WIDTH = 420
+WIDTH = 360
 PAD_TOP = 20
-PAD_BOTTOM = 20
-TICK_X = 34  # right edge of the month names
-BAR_X = 44  # centre of the lane for month-only events, left of the axis
-AXIS_X = 60  # day events sit on the axis...
+PAD_BOTTOM = 16
+TICK_X = 50  # right edge of the month names
+AXIS_X = 70  # day events sit on the axis...
 LANE = 15  # ...or this far to its right when a neighbour's dot is in the way
 DOT_R = 6
-TEXT_X = 100
+MONTH_MARK = 11  # half the length of a month-only event's tick
+TEXT_X = 118
+DATE_FONT = 17
+META_FONT = 15
+MIN_FONT = 15
 DATE_LINE = 24  # height of an event's date line
-LINE = 22  # line height of the label text
-META_LINE = 22
-GAP = 14  # least space between two events' text
-WRAP = 36  # characters per label line at the label's font size
-MIN_SCALE = 2.5  # pixels per day
+META_LINE = 22  # height of its category line
+GAP = 12  # least space between two events' text
+MIN_SCALE = 3.0  # pixels per day
 MAX_SCALE = 6.0
-
-
-def _wrap(text: str, width: int = WRAP) -> list[str]:
-    """Greedy word wrap; a word longer than the width gets a line of its own."""
-    lines: list[str] = []
-    current = ""
-    for word in text.split():
-        if not current:
-            current = word
-        elif len(current) + 1 + len(word) <= width:
-            current += " " + word
-        else:
-            lines.append(current)
-            current = word
-    if current:
-        lines.append(current)
-    return lines or [""]
 
 
 def _span(event: TimelineEvent) -> tuple[date, date]:
@@ -202,46 +193,55 @@ def _fmt(value: float) -> str:
 
 
 def _describe(events: list[TimelineEvent]) -> str:
+    """The picture's description: what it shows, not the events again (they are in the
+    list beside it, which a screen reader reads anyway)."""
     if not events:
         return "No events."
     count = len(events)
     noun = "event" if count == 1 else "events"
-    parts = [
-        f"A timeline drawn to scale with {count} {noun}, "
+    text = (
+        f"The {count} {noun} of the list, drawn to scale on a vertical time axis "
         f"from {events[0].date_label} to {events[-1].date_label}."
-    ]
-    for e in events:
-        flag = " (expected)" if e.expected else ""
-        parts.append(f"{e.date_label}{flag}: {e.label} ({e.actor_label}).")
-    if any(e.expected for e in events):
-        parts.append("Expected events, after the as-of date, have hollow markers on a dashed line.")
-    return " ".join(parts)
+    )
+    expected = sum(e.expected for e in events)
+    if expected:
+        text += f" {expected} of them expected, drawn hollow on a dashed stretch of the axis."
+    return text
 
 
 def timeline_svg(events: list[TimelineEvent]) -> Markup:
     """Draw the events as an accessible, responsive inline SVG (deterministic)."""
     title = "Timeline of events, drawn to scale"
     desc = _describe(events)
-    digest = hashlib.sha256(desc.encode("utf-8")).hexdigest()[:8]
+    digest = hashlib.sha256(
+        "\x00".join(f"{e.iso}\x01{e.label}\x01{e.actor}\x01{e.category}" for e in events).encode()
+    ).hexdigest()[:8]
     title_id = f"timeline-{digest}-title"
     desc_id = f"timeline-{digest}-desc"
-    head = (
-        f'<svg class="timeline-svg" xmlns="http://www.w3.org/2000/svg" '
-        f'viewBox="0 0 {WIDTH} {{height}}" width="100%" role="img" '
-        f'aria-labelledby="{title_id}" aria-describedby="{desc_id}">'
-        f'<title id="{title_id}">{escape(title)}</title>'
-        f'<desc id="{desc_id}">{escape(desc)}</desc>'
-    )
+    # The height is known only after layout, so the opening tag is built last. Text from
+    # the data is escaped and only ever concatenated, never used as a format string: a
+    # label or category holding "{" or "{0}" is shown as written.
+    title_text = str(escape(title))
+    desc_text = str(escape(desc))
+
+    def opening(height: str) -> str:
+        return (
+            '<svg class="timeline-svg" xmlns="http://www.w3.org/2000/svg" '
+            f'viewBox="0 0 {WIDTH} {height}" width="100%" role="img" '
+            f'aria-labelledby="{title_id}" aria-describedby="{desc_id}">'
+            f'<title id="{title_id}">' + title_text + "</title>"
+            f'<desc id="{desc_id}">' + desc_text + "</desc>"
+        )
+
     if not events:
-        return Markup(head.format(height=PAD_TOP + PAD_BOTTOM) + "</svg>")
+        return Markup(opening(_fmt(PAD_TOP + PAD_BOTTOM)) + "</svg>")
 
     spans = [_span(e) for e in events]
     first = min(start for start, _ in spans)
     last = max(end for _, end in spans)
-    labels = [_wrap(e.label) for e in events]
-    heights = [DATE_LINE + LINE * len(lines) + META_LINE for lines in labels]
+    height_each = DATE_LINE + META_LINE
     days = max(1, (last - first).days)
-    scale = min(MAX_SCALE, max(MIN_SCALE, (sum(heights) + GAP * len(events)) / days))
+    scale = min(MAX_SCALE, max(MIN_SCALE, (height_each + GAP) * len(events) / days))
 
     def y_of(day: date) -> float:
         return PAD_TOP + 10 + (day - first).days * scale
@@ -260,14 +260,14 @@ def timeline_svg(events: list[TimelineEvent]) -> Markup:
             f'y2="{_fmt(ty)}" stroke="currentColor" stroke-width="1.5"/>'
         )
         ticks.append(
-            f'<text class="tl-month" x="{TICK_X - 6}" y="{_fmt(ty + 5)}" text-anchor="end" '
-            f'font-size="14" fill="currentColor">{MONTHS[month.month - 1][:3]}</text>'
+            f'<text class="tl-month" x="{TICK_X - 4}" y="{_fmt(ty + 5)}" text-anchor="end" '
+            f'font-size="{MIN_FONT}" fill="currentColor">{MONTHS[month.month - 1][:3]}</text>'
         )
         month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
 
     bottom = PAD_TOP
     lanes: list[float] = []  # the y of the last dot in each lane beside the axis
-    for e, (start, end), lines, height in zip(events, spans, labels, heights, strict=True):
+    for e, (start, end) in zip(events, spans, strict=True):
         anchor = y_of(start)
         cls = f"tl-{e.actor}" + (" tl-expected" if e.expected else "")
         if start == end:
@@ -281,14 +281,13 @@ def timeline_svg(events: list[TimelineEvent]) -> Markup:
             )
             start_x = x + DOT_R + 2
         else:
-            bar_end = y_of(end) + scale  # to the end of the month's last day
-            fill = 'fill="none" stroke-width="2.5"' if e.expected else 'fill="currentColor"'
+            dash = ' stroke-dasharray="4 3"' if e.expected else ""
             marks.append(
-                f'<rect class="tl-bar {cls}" x="{BAR_X - 4}" y="{_fmt(anchor + 1.5)}" width="8" '
-                f'height="{_fmt(bar_end - anchor - 3)}" rx="4" stroke="currentColor" {fill}/>'
+                f'<line class="tl-month-mark {cls}" x1="{AXIS_X - MONTH_MARK}" '
+                f'y1="{_fmt(anchor)}" x2="{AXIS_X + MONTH_MARK}" y2="{_fmt(anchor)}" '
+                f'stroke="currentColor" stroke-width="5" stroke-linecap="butt"{dash}/>'
             )
-            anchor += 6
-            start_x = BAR_X + 6
+            start_x = AXIS_X + MONTH_MARK + 2
         top = max(anchor - DATE_LINE + 7, bottom)
         date_y = top + DATE_LINE - 7
         bend = max(start_x + 4, TEXT_X - 22)
@@ -297,26 +296,18 @@ def timeline_svg(events: list[TimelineEvent]) -> Markup:
             f'{bend},{_fmt(anchor)} {TEXT_X - 6},{_fmt(date_y - 5)}" '
             f'fill="none" stroke="currentColor" stroke-width="1"/>'
         )
-        flag = ""
+        texts.append(
+            f'<text class="tl-date" x="{TEXT_X}" y="{_fmt(date_y)}" font-size="{DATE_FONT}" '
+            f'font-weight="700" fill="currentColor">' + str(escape(e.date_label)) + "</text>"
+        )
+        meta = f"{e.category} · {e.actor_label}"
         if e.expected:
-            flag = '<tspan class="tl-flag" font-weight="400"> · expected</tspan>'
+            meta = "Expected · " + meta
         texts.append(
-            f'<text class="tl-date" x="{TEXT_X}" y="{_fmt(date_y)}" font-size="17" '
-            f'font-weight="700" fill="currentColor">{escape(e.date_label)}{flag}</text>'
+            f'<text class="tl-meta" x="{TEXT_X}" y="{_fmt(top + height_each - 6)}" '
+            f'font-size="{META_FONT}" fill="currentColor">' + str(escape(meta)) + "</text>"
         )
-        y = top + DATE_LINE
-        for line in lines:
-            y += LINE
-            texts.append(
-                f'<text class="tl-label" x="{TEXT_X}" y="{_fmt(y - 6)}" font-size="16" '
-                f'fill="currentColor">{escape(line)}</text>'
-            )
-        y += META_LINE
-        texts.append(
-            f'<text class="tl-meta" x="{TEXT_X}" y="{_fmt(y - 6)}" font-size="14" '
-            f'fill="currentColor">{escape(e.actor_label)} · {escape(e.category)}</text>'
-        )
-        bottom = top + height + GAP
+        bottom = top + height_each + GAP
 
     # The axis: solid to the last event that has happened, dashed beyond it.
     axis_top = y_of(first) - 10
@@ -333,7 +324,7 @@ def timeline_svg(events: list[TimelineEvent]) -> Markup:
 
     height = max(bottom - GAP, axis_end) + PAD_BOTTOM
     return Markup(
-        head.format(height=_fmt(height))
+        opening(_fmt(height))
         + "".join(axis)
         + "".join(ticks)
         + "".join(leaders)

@@ -115,12 +115,20 @@ from site_builder.pipeline.parallel import fork_map, usable_jobs
 from site_builder.pipeline.write_phase import ENV_READ, Outcome, Plan, RenderJob
 from site_builder.render import feeds
 from site_builder.render.search import BUNDLE_DIR, build_search_index
-from site_builder.render.templates import TEMPLATES_DIR, Templates, read_templates
+from site_builder.render.share_card import FOLDER as CARDS_DIR
+from site_builder.render.share_card import card_name, render_card
+from site_builder.render.templates import (
+    TEMPLATES_DIR,
+    Templates,
+    read_templates,
+    share_card_text,
+)
 
 DATA_DIR = "data"
 GENERATED = (feeds.SITEMAP_FILE, feeds.FEED_FILE, "robots.txt", ".nojekyll")
 SOURCES_PREFIX = SOURCES_DIR + "/"  # content/sources/ holds source records, not pages
 SEARCH_PREFIX = BUNDLE_DIR + "/"  # output/pagefind/ is written by Pagefind, not planned
+CARDS_PREFIX = CARDS_DIR + "/"  # output/share/: the share cards the pages name, not planned
 
 
 @dataclass
@@ -814,7 +822,9 @@ class Builder:
         on_disk = None if in_place or not state.outputs else scan_folder(self.options.output)
         if on_disk is not None:
             # The search index is made from the pages, not planned file by file.
-            on_disk = {k: v for k, v in on_disk.items() if not k.startswith(SEARCH_PREFIX)}
+            on_disk = {
+                k: v for k, v in on_disk.items() if not k.startswith((SEARCH_PREFIX, CARDS_PREFIX))
+            }
         plan = Plan(on_disk=on_disk)
         suspects = self.out_index.owners(changes)
         if pages is None:
@@ -950,6 +960,7 @@ class Builder:
                 outcome.add(asset.output_name, record, written, rendered=False)
             for path in plan.keep:
                 staging.reuse(path)
+            write_share_cards(job.site, staging.path, self.options.output)
             t = timer.step("write", t)
             if self._wants_search():
                 # Pagefind reads the staged pages, so the index is swapped in with them.
@@ -992,7 +1003,41 @@ class Builder:
                 outcome.add(asset.output_name, record, True, False)
         for path in plan.remove:
             remove_in_place(output, path)
+        write_share_cards(job.site, output, output, in_place=True)
         timer.step("write", t)
+
+
+# -- share cards ------------------------------------------------------------------------
+
+
+def write_share_cards(site: Site, folder: Path, previous: Path, *, in_place: bool = False) -> None:
+    """Draw into `folder` the share card of every page whose HTML there names it.
+
+    A card's file name is a digest of what it shows (render/share_card.py), so a card
+    already in `previous` (the output folder) is reused as it is, and only new or changed
+    text is drawn. Templates decide whether a site has cards: a page whose template does
+    not name its card gets none."""
+    for page in site.pages:
+        html_file = folder / page.output_path
+        if page.is_404 or not html_file.is_file():
+            continue
+        name = card_name(share_card_text(site.config, page.title, page.summary))
+        if name not in html_file.read_text(encoding="utf-8"):
+            continue
+        target = folder / name
+        if target.is_file():
+            continue
+        old = previous / name
+        data = (
+            old.read_bytes()
+            if old.is_file()
+            else render_card(share_card_text(site.config, page.title, page.summary))
+        )
+        if in_place:
+            write_in_place(folder, name, data)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
 
 
 # -- between the phases ---------------------------------------------------------------

@@ -9,6 +9,7 @@ A template error names `templates/x.html:LINE` and the page being rendered.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,13 +20,17 @@ import jinja2.bccache
 from jinja2.loaders import split_template_path
 from markupsafe import Markup
 
+from site_builder.config import AS_OF_MARK, Config
 from site_builder.content.files import discover, read_text, relpath
-from site_builder.content.markdown import citation_html
+from site_builder.content.markdown import citation_anchor, citation_html
 from site_builder.content.sources import SourceRecord
 from site_builder.content.timeline import timeline_events, timeline_svg
 from site_builder.errors import Diagnostic, SiteError
 from site_builder.incremental.deps import Recorder, digest_text, nav_of, recording_context
 from site_builder.model import Citation, NavItem, Page, Site
+from site_builder.render.share_card import HEIGHT as CARD_HEIGHT
+from site_builder.render.share_card import WIDTH as CARD_WIDTH
+from site_builder.render.share_card import CardText, card_name
 
 TEMPLATES_DIR = "templates"
 MONTHS = (
@@ -41,6 +46,31 @@ def format_date(value: dt.date | str | None) -> str:
     if isinstance(value, str):
         value = dt.date.fromisoformat(value[:10])
     return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+
+
+def status_text(config: Config) -> str:
+    """`status_line` from site.yaml with the as-of date put in. A literal replace: the
+    configured text is never used as a format string."""
+    if not config.status_line:
+        return ""
+    date = format_date(config.as_of) if config.as_of else ""
+    return config.status_line.replace(AS_OF_MARK, date)
+
+
+def share_card_text(config: Config, title: str, summary: str) -> CardText:
+    """What a page's share card shows (render/share_card.py); build.py draws the cards
+    whose names the templates used."""
+    return CardText(config.title, title, summary or config.description, status_text(config))
+
+
+@dataclass(frozen=True)
+class ShareCard:
+    """`share_card(page)` in templates: what og:image and twitter:image need."""
+
+    url: str  # absolute
+    width: int
+    height: int
+    alt: str
 
 
 class SourceLoader(jinja2.BaseLoader):
@@ -161,11 +191,18 @@ class Templates:
         citations = context["page"].own_citations()
         sources = world.sources
 
+        template_marks: dict[int, int] = {}  # citation number -> marks the templates made
+
+        def mark(number: int) -> Markup:
+            template_marks[number] = template_marks.get(number, 0) + 1
+            anchor = citation_anchor(number, f"t{template_marks[number]}")
+            return Markup(citation_html(number, anchor))
+
         def cite(source_id: str) -> Markup:
             """The citation mark, numbered on this page (a new citation is added)."""
             for citation in citations:
                 if citation.id == source_id:
-                    return Markup(citation_html(citation.number))
+                    return mark(citation.number)
             recorder.read(("source", source_id, ""))
             if source_id not in sources:
                 raise SiteError(
@@ -173,7 +210,17 @@ class Templates:
                 )
             citation = make_citation(len(citations) + 1, sources[source_id])
             citations.append(citation)
-            return Markup(citation_html(citation.number))
+            return mark(citation.number)
+
+        def cited_at(number: int) -> list[str]:
+            """The ids of every mark of citation `number` on this page, in the body and
+            from templates so far: the list of sources links back to each."""
+            body = re.findall(rf'id="(cite-{number}-\d+)"', context["page"].content)
+            made = [
+                citation_anchor(number, f"t{i}")
+                for i in range(1, 1 + template_marks.get(number, 0))
+            ]
+            return body + made
 
         asset_name = context.pop("asset_name")
 
@@ -183,8 +230,18 @@ class Templates:
                 raise SiteError("static/" + name, None, None, "asset not found in static/")
             return url(found)
 
+        def share_card(view: Any) -> ShareCard | None:
+            """The page's share card, None for the not-found page (never shared)."""
+            if view.is_404:
+                return None
+            text = share_card_text(config, view.title, view.summary)
+            alt = f"{text.title}: {text.site_title}"
+            return ShareCard(config.base_url + card_name(text), CARD_WIDTH, CARD_HEIGHT, alt)
+
         context["cite"] = cite
         context["asset"] = asset
+        context["share_card"] = share_card
+        context["cited_at"] = cited_at
         fingerprints = self.fingerprints
         self.env.on_load = lambda name: recorder.note(
             ("template", name, ""), fingerprints.get(name)
@@ -263,6 +320,9 @@ class SiteView:
         self.as_of = config.as_of
         self.publisher = config.publisher
         self.search = config.search
+        self.byline = config.byline
+        self.corrections = config.corrections
+        self.status_line = status_text(config)
         self._recorder = recorder
 
     @property
