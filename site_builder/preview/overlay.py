@@ -32,7 +32,8 @@ _environment = Environment(
 
 # `(rendering content/x.md)`: a template error is the same error on every page it breaks.
 _RENDERING = re.compile(r" \(rendering (?P<page>[^()]+)\)$")
-_MISQUOTE = re.compile(r"misquote of [^:]+: closest passage is “(?P<passage>.+)”")
+# A misquote, or a quote citing an unknown source, names the closest recorded passage.
+_MISQUOTE = re.compile(r"closest passage is “(?P<passage>.+)”", re.IGNORECASE)
 _NAMED = re.compile(r"[“'\"‘](?P<name>[^“”'\"‘’]{1,200})[”'\"’]")
 _QUOTED = re.compile(
     r"“(?P<a>[^”]+)”|\"(?P<b>[^\"]+)\"|\[[“\"]?(?P<c>[^\]]+?)[”\"]?\]\{[^}]*\.quote"
