@@ -30,8 +30,9 @@ from tornado.netutil import bind_sockets
 from site_builder.config import check_base_url
 from site_builder.preview.app import Preview, make_app
 from site_builder.preview.reload import close_all, send_update
-from site_builder.preview.session import PREVIEW_DIR, Session, Settings, Update
+from site_builder.preview.session import Session, Settings, Update
 from site_builder.preview.watch import ProjectWatcher
+from site_builder.project import PREVIEW_DIR
 
 
 def run_serve(args: argparse.Namespace) -> int:

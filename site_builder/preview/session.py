@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from site_builder.config import CONFIG_FILE, load_config, normalise_base_url
+from site_builder.config import load_config, normalise_base_url
 from site_builder.errors import BuildFailed, Diagnostic, SiteError, sorted_diagnostics
 from site_builder.model import BuildResult
 from site_builder.pipeline.build import Builder, BuildOptions
@@ -28,11 +28,7 @@ from site_builder.pipeline.output import UnsafeOutput
 from site_builder.preview import memory
 from site_builder.preview.overlay import error_overlay, summary_lines
 from site_builder.preview.watch import Rebuilder
-
-# The preview's own output folder (git-ignored by `.site-builder-*/`): only `build`
-# writes `output/`, the folder that gets deployed, so no draft and no local URL ends
-# up there.
-PREVIEW_DIR = ".site-builder-preview"
+from site_builder.project import CONFIG_FILE, Kind, classify
 
 # A file that fails to parse right after it changed may be half-written (autosave,
 # format-on-save): it is read again once no save has come for this long, and only
@@ -289,13 +285,16 @@ class Session:
 
     def _edited_url(self, changed: frozenset[Path]) -> str | None:
         """The URL of the one page saved in this burst that exists now, if there is one."""
-        pages = getattr(self.builder, "pages", {})
+        if self.builder is None:
+            return None
+        pages = self.builder.inputs.pages  # content rel -> page, as this build read them
         urls = set()
         for path in changed:
             relative = _project_relative(str(path), self.project)
-            content, _, rel = relative.partition("/")
-            page = pages.get(rel) if content == "content" and path.is_file() else None
-            if page is not None and getattr(page, "url", ""):
+            if classify(relative) is not Kind.PAGE or not path.is_file():
+                continue
+            page = pages.get(relative.partition("/")[2])
+            if page is not None and page.url:
                 urls.add(page.url)
         return urls.pop() if len(urls) == 1 else None
 
