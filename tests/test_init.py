@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
+from packaging.requirements import Requirement
 
+from site_builder.cli.requirement import generator_requirement, requirement_lines
 from tests.sitefactory import run_cli, snapshot
 
 EXPECTED_FILES = {
@@ -79,3 +82,52 @@ def test_init_refuses_a_file(tmp_path: Path) -> None:
     target.write_text("x")
     result = run_cli("init", target)
     assert result.returncode == 1 and "is a file, not a folder" in result.stderr
+
+
+# -- the requirement init writes (cli/requirement.py) ----------------------------------------
+
+VCS = {
+    "url": "https://github.com/newsroom/site_builder",
+    "vcs_info": {"vcs": "git", "commit_id": "a" * 40, "requested_revision": "v0.1.0"},
+}
+ARCHIVE = {
+    "url": "https://example.org/site_builder-0.1.0-py3-none-any.whl",
+    "archive_info": {"hashes": {"sha256": "b" * 64}},
+}
+LOCAL_WHEEL = {"url": "file:///tmp/dist/site_builder-0.1.0-py3-none-any.whl", "archive_info": {}}
+LOCAL_CLONE = {"url": "file:///home/me/site_builder", "dir_info": {"editable": True}}
+
+
+@pytest.mark.parametrize(
+    ("direct", "expected"),
+    [
+        (VCS, f"site-builder @ git+https://github.com/newsroom/site_builder@{'a' * 40}"),
+        (ARCHIVE, f"site-builder @ {ARCHIVE['url']}#sha256={'b' * 64}"),
+        (LOCAL_WHEEL, "site-builder==0.1.0"),
+        (LOCAL_CLONE, "site-builder==0.1.0"),
+        (None, "site-builder==0.1.0"),
+    ],
+    ids=["git", "archive", "local wheel", "local clone", "index"],
+)
+def test_the_requirement_says_where_the_generator_came_from(
+    direct: dict | None, expected: str
+) -> None:
+    lines = requirement_lines("0.1.0", direct).splitlines()
+    requirements = [line for line in lines if not line.startswith("#")]
+    assert requirements == [expected]
+    parsed = Requirement(expected)  # what pip reads from requirements.txt
+    assert parsed.name == "site-builder"
+    if direct is not None and str(direct["url"]).startswith("file:"):
+        # CI cannot reach a path on this machine: the file says so, and what to write.
+        assert any(direct["url"] in line for line in lines)
+        assert any("site-builder @ git+https://" in line for line in lines)
+
+
+def test_init_writes_the_installed_generators_requirement(tmp_path: Path) -> None:
+    """The checkout the tests run is installed from its folder (`pip install -e .`):
+    the requirement is the version pin, with the comment that CI cannot reach it."""
+    project = tmp_path / "site"
+    assert run_cli("init", project, "-q").returncode == 0
+    text = (project / "requirements.txt").read_text(encoding="utf-8")
+    assert text == generator_requirement()
+    assert Requirement(text.splitlines()[-1]).name == "site-builder"

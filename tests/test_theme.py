@@ -235,3 +235,19 @@ def test_dates_are_written_with_the_tables_words(tmp_path: Path) -> None:
     output = build(project)
     guide = read(output / "guide" / "index.html")
     assert "<p>27. Juli 2025|1. March 2025</p>" in guide
+
+
+def test_the_status_line_writes_its_date_in_the_sites_words(tmp_path: Path) -> None:
+    """`{as_of}` in `status_line` is the date as `format_date` writes it: the language's
+    `date` and `month_N` words, which `strings:` may replace."""
+    site_yaml = SITE_YAML + (
+        "as_of: 2025-07-27\n"
+        'status_line: "Current to {as_of}."\n'
+        "strings:\n"
+        '  date: "{month} {day}, {year}"\n'
+        '  month_7: "Jul."\n'
+    )
+    output = build(bare_site(tmp_path, {"site.yaml": site_yaml}))
+    assert '<div class="status-line"><p class="wrap">Current to Jul. 27, 2025.</p></div>' in read(
+        output / "guide" / "index.html"
+    )

@@ -2,8 +2,8 @@
 
 The files come from site_builder/scaffold/ (package data): site.yaml, a home page, a
 section page, the sources, search and 404 pages, an archetype for `new`, a README,
-`.gitignore`, `requirements.txt` pinning this generator's version, and a GitHub Pages
-workflow. Slots in them (`{title}`, `{version}`…) are filled by plain replacement.
+`.gitignore`, `requirements.txt` naming this generator as it is installed
+(cli/requirement.py), and a GitHub Pages workflow. Slots in them (`{title}`, `{version}`…) are filled by plain replacement.
 The theme is not copied: the project uses the packaged one until it overrides a file.
 """
 
@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from site_builder import __version__
+from site_builder.cli.requirement import generator_requirement
 from site_builder.theme.strings import fill_slots
 
 SCAFFOLD = Path(__file__).resolve().parent.parent / "scaffold"
@@ -54,6 +55,7 @@ def run_init(args: argparse.Namespace) -> int:
         "title_yaml": yaml_string(title),
         "name": url_name(target),
         "version": __version__,
+        "requirement": generator_requirement(),
     }
     written = []
     for source in sorted(SCAFFOLD.rglob("*")):

@@ -83,11 +83,13 @@ def format_date_in_words(context: Any, value: dt.date | str | None) -> str:
 
 
 def status_text(config: Config) -> str:
-    """`status_line` from site.yaml with the as-of date put in. A literal replace: the
-    configured text is never used as a format string."""
+    """`status_line` from site.yaml with the as-of date put in, in the words of the site's
+    language (its table and `strings:`, as `format_date` in templates). A literal
+    replace: the configured text is never used as a format string."""
     if not config.status_line:
         return ""
-    date = format_date(config.as_of) if config.as_of else ""
+    strings = Strings(config.language, dict(config.strings))
+    date = strings.format_date(config.as_of) if config.as_of else ""
     return config.status_line.replace(AS_OF_MARK, date)
 
 
