@@ -12,6 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from site_builder.content.translations import (
+    Language,
+    TranslationState,
+    freshness_warning,
+    record_version,
+    split_language,
+    version_of,
+)
 from tests.sitefactory import run_cli
 
 REPO = Path(__file__).resolve().parent.parent
@@ -98,3 +106,60 @@ def test_a_translated_quotation_whose_original_is_wrong_fails_the_build(
     assert f"content/zh/{page}:{line}:" in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
     assert (site / "output" / "index.html").read_text(encoding="utf-8") == "previous build"
+
+
+# -- content/translations.py ------------------------------------------------------------
+
+LANGUAGES = (
+    Language(code="en", folder="", name="English", locale="en-GB"),
+    Language(code="zh-Hans", folder="zh", name="中文", locale="zh-Hans"),
+)
+
+
+@pytest.mark.parametrize(
+    ("rel", "code", "original"),
+    [
+        ("tariff-truce.md", "en", "tariff-truce.md"),
+        ("zh/tariff-truce.md", "zh-Hans", "tariff-truce.md"),
+        ("zh/deep/x.md", "zh-Hans", "deep/x.md"),
+        ("zhx/a.md", "en", "zhx/a.md"),
+        ("zh.md", "en", "zh.md"),
+    ],
+)
+def test_a_content_path_names_its_language_and_original(rel: str, code: str, original: str) -> None:
+    language, path = split_language(rel, LANGUAGES)
+    assert (language.code, path) == (code, original)
+
+
+def test_a_version_is_a_short_digest_that_ignores_line_endings() -> None:
+    version = version_of("---\ntitle: A\n---\nText.\n")
+    assert re.fullmatch(r"sha256:[0-9a-f]{16}", version)
+    assert version_of("---\r\ntitle: A\r\n---\r\nText.\r\n") == version
+    assert version_of("---\ntitle: A\n---\nText!\n") != version
+
+
+def test_recording_a_version_adds_or_replaces_one_line_and_keeps_the_rest() -> None:
+    page = '---\ntitle: "甲"\nsummary: 乙\n---\n\n正文 --- 不变。\n'
+    recorded = record_version(page, "sha256:0123456789abcdef")
+    assert recorded == (
+        '---\ntitle: "甲"\nsummary: 乙\ntranslation_of: sha256:0123456789abcdef\n---\n\n'
+        "正文 --- 不变。\n"
+    )
+    again = record_version(recorded, "sha256:fedcba9876543210")
+    assert again == recorded.replace("0123456789abcdef", "fedcba9876543210")
+    with pytest.raises(ValueError, match="no front matter"):
+        record_version("no front matter\n", "sha256:0123456789abcdef")
+
+
+def test_a_stale_translation_is_a_warning_naming_both_files() -> None:
+    state = TranslationState(
+        "content/zh/x.md", "content/x.md", "sha256:0000000000000000", "sha256:1111111111111111", 4
+    )
+    warning = freshness_warning(state)
+    assert warning is not None and warning.severity == "warning"
+    assert warning.format().startswith("content/zh/x.md:4: warning: content/x.md has changed")
+    assert "site-builder translated content/zh/x.md" in warning.message
+    current = TranslationState("content/zh/x.md", "content/x.md", "sha256:1", "sha256:1", 4)
+    assert freshness_warning(current) is None
+    unrecorded = TranslationState("content/zh/x.md", "content/x.md", None, "sha256:1", None)
+    assert "no record of which version of content/x.md" in freshness_warning(unrecorded).message
