@@ -16,10 +16,12 @@ from site_builder.content.translations import (
     Language,
     TranslationState,
     freshness_warning,
+    mark_translated,
     record_version,
     split_language,
     version_of,
 )
+from site_builder.errors import SiteError
 from tests.sitefactory import run_cli
 
 REPO = Path(__file__).resolve().parent.parent
@@ -163,3 +165,45 @@ def test_a_stale_translation_is_a_warning_naming_both_files() -> None:
     assert freshness_warning(current) is None
     unrecorded = TranslationState("content/zh/x.md", "content/x.md", None, "sha256:1", None)
     assert "no record of which version of content/x.md" in freshness_warning(unrecorded).message
+
+
+def test_marking_a_translation_records_its_originals_version(tmp_path: Path) -> None:
+    (tmp_path / "content" / "zh").mkdir(parents=True)
+    original = "---\ntitle: A\n---\nText.\n"
+    (tmp_path / "content" / "a.md").write_text(original, encoding="utf-8")
+    zh = tmp_path / "content" / "zh" / "a.md"
+    zh.write_bytes('---\r\ntitle: "甲"\r\n---\r\n正文。\r\n'.encode())
+
+    version = mark_translated(tmp_path, "content/zh/a.md", LANGUAGES)
+
+    assert version == version_of(original)
+    assert zh.read_bytes() == (
+        f'---\r\ntitle: "甲"\r\ntranslation_of: {version}\r\n---\r\n正文。\r\n'.encode()
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        (
+            "content/a.md",
+            "not a translation: it is a en page (its translations live under content/zh/)",
+        ),
+        ("content/zh/missing.md", "there is no such file"),
+        ("content/zh/orphan.md", "there is no original content/orphan.md to follow"),
+        ("data/zh/a.yaml", "not a page"),
+        ("content/zh/bare.md", "no front matter"),
+    ],
+)
+def test_marking_what_is_not_a_translation_is_a_plain_error(
+    tmp_path: Path, path: str, message: str
+) -> None:
+    (tmp_path / "content" / "zh").mkdir(parents=True)
+    for name in ("a.md", "bare.md"):
+        (tmp_path / "content" / name).write_text("---\ntitle: A\n---\n", encoding="utf-8")
+    (tmp_path / "content" / "zh" / "orphan.md").write_text(
+        "---\ntitle: 甲\n---\n", encoding="utf-8"
+    )
+    (tmp_path / "content" / "zh" / "bare.md").write_text("甲\n", encoding="utf-8")
+    with pytest.raises(SiteError, match=re.escape(message)):
+        mark_translated(tmp_path, path, LANGUAGES)

@@ -17,15 +17,17 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
-from site_builder.errors import Diagnostic
+from site_builder.errors import Diagnostic, SiteError
 
+CONTENT_DIR = "content"
 VERSION_KEY = "translation_of"
 VERSION_PREFIX = "sha256:"
 VERSION_DIGITS = 16  # enough to tell versions of one page apart, short enough to read
 VERSION_RE = re.compile(rf"^{VERSION_PREFIX}[0-9a-f]{{{VERSION_DIGITS}}}$")
-_FRONT_MATTER_END = re.compile(r"^---[ \t]*$", re.M)
-_VERSION_LINE = re.compile(rf"^{VERSION_KEY}:.*$", re.M)
+_FRONT_MATTER_END = re.compile(r"^---[ \t]*\r?$", re.M)
+_VERSION_LINE = re.compile(rf"^{VERSION_KEY}:[^\r\n]*", re.M)
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,8 @@ def record_version(translation: str, version: str) -> str:
     if _VERSION_LINE.search(front):
         front = _VERSION_LINE.sub(line, front, count=1)
     else:
-        front = front + ("" if front.endswith("\n") or not front else "\n") + line + "\n"
+        newline = "\r\n" if "\r\n" in translation[:start] else "\n"
+        front = front + ("" if front.endswith("\n") or not front else newline) + line + newline
     return translation[:start] + front + translation[end.start() :]
 
 
@@ -112,3 +115,35 @@ def freshness_warning(state: TranslationState) -> Diagnostic | None:
             f"translation, then run `{command}`"
         )
     return Diagnostic(state.translation, state.line, None, message, "warning")
+
+
+def mark_translated(project: Path, path: str, languages: tuple[Language, ...]) -> str:
+    """`site-builder translated PATH`: record in the translation at `path` (relative to the
+    project, e.g. content/zh/x.md) the current version of its original. Returns the version;
+    raises SiteError when `path` is not a translation or its original is missing."""
+    rel = Path(path).as_posix().removeprefix("./")
+    if not rel.startswith(CONTENT_DIR + "/") or not rel.endswith(".md"):
+        raise SiteError(rel, None, None, f"not a page: give a path like {CONTENT_DIR}/zh/x.md")
+    language, original_rel = split_language(rel.removeprefix(CONTENT_DIR + "/"), languages)
+    if language.is_default:
+        folders = ", ".join(f"{CONTENT_DIR}/{lang.folder}/" for lang in languages[1:])
+        hint = f" (its translations live under {folders})" if folders else ""
+        raise SiteError(rel, None, None, f"not a translation: it is a {language.code} page{hint}")
+    translation = project / rel
+    original = project / CONTENT_DIR / original_rel
+    if not translation.is_file():
+        raise SiteError(rel, None, None, "there is no such file")
+    if not original.is_file():
+        raise SiteError(
+            rel, None, None, f"there is no original {CONTENT_DIR}/{original_rel} to follow"
+        )
+    version = version_of(original.read_text(encoding="utf-8-sig"))
+    with translation.open(encoding="utf-8-sig", newline="") as file:  # line endings kept
+        text = file.read()
+    try:
+        updated = record_version(text, version)
+    except ValueError as exc:
+        raise SiteError(rel, 1, None, str(exc)) from None
+    if updated != text:
+        translation.write_text(updated, encoding="utf-8", newline="")
+    return version
