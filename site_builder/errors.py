@@ -42,6 +42,11 @@ class SiteError(Exception):
         self.diagnostic = Diagnostic(str(path), line, col, message)
         super().__init__(self.diagnostic.format())
 
+    def __reduce__(self) -> tuple[type[SiteError], tuple[str, int | None, int | None, str]]:
+        # Pickled to and from worker processes (parallel.py), rebuilt from its parts.
+        d = self.diagnostic
+        return (SiteError, (d.path, d.line, d.col, d.message))
+
 
 class BuildFailed(Exception):
     """Raised with every diagnostic of a phase when at least one is an error."""

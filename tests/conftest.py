@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import filelock
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
@@ -50,8 +50,7 @@ def built_site(project_root: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     output = shared / "built-site"
     done = shared / "built-site.done"
     failed = shared / "built-site.failed"
-    with open(shared / "built-site.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with filelock.FileLock(shared / "built-site.lock"):
         if not done.exists() and not failed.exists():
             _build_site(project_root, output, done, failed)
     if failed.exists():

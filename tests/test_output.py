@@ -61,6 +61,20 @@ def test_without_an_atomic_exchange_two_renames_still_leave_a_whole_site(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["output"]
 
 
+def test_folders_are_swapped_in_one_step_where_the_system_can(tmp_path: Path) -> None:
+    """Linux (renameat2) and macOS (renamex_np) swap two folders atomically; Windows
+    cannot, and the two renames above stand in."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    for folder in (first, second):
+        folder.mkdir()
+        (folder / "name").write_text(folder.name)
+    swapped = output.exchange(first, second)
+    assert swapped == (sys.platform in ("linux", "darwin"))
+    if swapped:
+        assert (first / "name").read_text() == "second"
+        assert (second / "name").read_text() == "first"
+
+
 def test_recover_puts_back_a_site_left_between_two_renames(tmp_path: Path) -> None:
     folder = tmp_path / "output"
     old = tmp_path / ".output.old-123"
@@ -108,11 +122,12 @@ def test_recover_leaves_unmarked_folders_that_are_not_empty_or_still_in_use(
 
 
 HOLD_LOCK = """
-import fcntl, os, sys
-folder = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
-fcntl.flock(folder, fcntl.LOCK_EX)
-print("locked", flush=True)
-sys.stdin.readline()  # until the test says so
+import sys
+from pathlib import Path
+from site_builder.pipeline.output import output_lock
+with output_lock(Path(sys.argv[1]), print):
+    print("locked", flush=True)
+    sys.stdin.readline()  # until the test says so
 """
 
 
@@ -122,8 +137,8 @@ def test_a_build_waits_while_another_writes_into_the_same_output(tmp_path: Path)
     log = tmp_path / "build.err"
     waiting = f"waiting for another build writing into {tmp_path} to finish"
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_LOCK, str(tmp_path)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        [sys.executable, "-c", HOLD_LOCK, str(output)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=PROJECT_ROOT, env=cli_env(),
     )  # fmt: skip
     try:
         assert holder.stdout is not None and holder.stdout.readline() == "locked\n"

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -64,17 +66,23 @@ def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Count the forks; and fork even though the test runner has threads of its own
     (pytest-xdist, other tests' servers), which `usable_jobs` would refuse."""
     made: list[int] = []
-    real_fork = os.fork
+    real_fork = getattr(os, "fork", None)  # None on Windows
 
     def fork() -> int:
+        assert real_fork is not None
         pid = real_fork()
         if pid:
             made.append(pid)
         return pid
 
-    monkeypatch.setattr(parallel.os, "fork", fork)
+    if real_fork is not None:
+        monkeypatch.setattr(parallel.os, "fork", fork)
     monkeypatch.setattr(parallel.threading, "active_count", lambda: 1)
     return made
+
+
+# Forked workers are Linux's (macOS and Windows spawn them: the tests further down).
+forking = pytest.mark.skipif(sys.platform != "linux", reason="workers are forked on Linux only")
 
 
 def children() -> set[int]:
@@ -85,12 +93,14 @@ def children() -> set[int]:
     return found
 
 
+@forking
 def test_fork_map_keeps_the_order_of_the_items() -> None:
     items = list(range(101))
     assert fork_map(square, items, 3) == [n * n for n in items]
     assert fork_map(square, items, 1) == [n * n for n in items]
 
 
+@forking
 @pytest.mark.parametrize("work", [fail_in_a_child, die_in_a_child])
 def test_a_failing_worker_is_reported(work: object, forks: list[int]) -> None:
     with pytest.raises(WorkerFailed):
@@ -98,6 +108,7 @@ def test_a_failing_worker_is_reported(work: object, forks: list[int]) -> None:
     assert len(forks) == 2 and not set(forks) & children()
 
 
+@forking
 def test_an_error_in_this_process_waits_for_the_children(forks: list[int]) -> None:
     with pytest.raises(ValueError, match="failed in this process"):
         fork_map(fail_in_this_process, list(range(40)), 2)
@@ -105,6 +116,7 @@ def test_an_error_in_this_process_waits_for_the_children(forks: list[int]) -> No
     assert not set(forks) & children()  # reaped: not even a zombie is left
 
 
+@forking
 def test_a_slower_process_takes_fewer_runs() -> None:
     makers = fork_map(who_made_it, list(range(200)), 2)
     # Even shares would be 100 each; a child ten times slower takes far fewer.
@@ -112,6 +124,7 @@ def test_a_slower_process_takes_fewer_runs() -> None:
     assert len(set(makers)) == 2  # and the child took some
 
 
+@forking
 def test_forks_only_for_enough_work_and_without_other_threads(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -151,6 +164,7 @@ def build(project: Path, output: Path, jobs: int, cache: bool = False) -> list[s
     return Builder(options).build().rendered
 
 
+@forking
 def test_parallel_build_is_byte_identical_to_serial(
     big_site: Path, tmp_path: Path, forks: list[int]
 ) -> None:
@@ -196,3 +210,105 @@ def test_template_errors_from_workers_leave_the_output_alone(
     assert len(failed.value.diagnostics) == PAGES + 4
     assert snapshot(output) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "site"]  # no staging left
+
+
+# -- spawned workers (Windows, macOS, wherever os.fork is missing) ----------------------
+
+
+def fail_at_57(n: int) -> int:
+    if n == 57:
+        raise ValueError("failed at 57")
+    return n
+
+
+def die_at_57(n: int) -> int:
+    if n == 57:
+        os._exit(3)
+    return n
+
+
+@pytest.fixture
+def spawns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Start workers as Windows and macOS do, and for fewer items than it takes there,
+    so the test sites are big enough."""
+    monkeypatch.setattr(parallel, "start_method", lambda: "spawn")
+    monkeypatch.setattr(parallel, "MIN_ITEMS_PER_SPAWN", parallel.MIN_ITEMS_PER_JOB)
+
+
+def test_spawned_workers_keep_the_order_of_the_items(spawns: None, forks: list[int]) -> None:
+    items = list(range(101))
+    assert fork_map(square, items, 3) == [n * n for n in items]
+    assert not forks
+
+
+@pytest.mark.parametrize("work", [fail_at_57, die_at_57])
+def test_a_failing_spawned_worker_is_reported(work: object, spawns: None) -> None:
+    with pytest.raises(WorkerFailed) as failed:
+        fork_map(work, list(range(100)), 3)  # type: ignore[arg-type]
+    if work is fail_at_57:
+        assert "ValueError: failed at 57" in str(failed.value)
+    else:
+        assert "died" in str(failed.value)
+
+
+def test_spawning_takes_more_items_than_forking(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "start_method", lambda: "spawn")
+    assert usable_jobs(4, 10 * parallel.MIN_ITEMS_PER_JOB) == 1
+    assert usable_jobs(4, 4 * parallel.MIN_ITEMS_PER_SPAWN) == 4
+    monkeypatch.setattr(parallel, "start_method", lambda: None)  # other threads
+    assert usable_jobs(4, 4 * parallel.MIN_ITEMS_PER_SPAWN) == 1
+
+
+def test_spawned_build_is_byte_identical_to_serial(
+    big_site: Path, tmp_path: Path, spawns: None, forks: list[int]
+) -> None:
+    serial = build(big_site, tmp_path / "serial", jobs=1)
+    spawned = build(big_site, tmp_path / "spawned", jobs=3)
+    assert not forks
+    assert serial == spawned and len(serial) > PAGES
+    assert snapshot(tmp_path / "serial") == snapshot(tmp_path / "spawned")
+
+
+def test_warm_spawned_build_is_byte_identical_to_cold(
+    big_site: Path, tmp_path: Path, spawns: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in range(PAGES):  # every page links to p003
+        page = big_site / "content" / f"p{n:03d}.md"
+        page.write_text(page.read_text() + "\nAnd [the third](p003.md).\n")
+    build(big_site, tmp_path / "warm", jobs=3, cache=True)
+    jobs: list[str] = []
+    spawn_map = parallel.spawn_map
+
+    def noting_spawn_map(work: Any, items: Any, jobs_: int) -> Any:
+        jobs.append(type(work.__self__).__name__)
+        return spawn_map(work, items, jobs_)
+
+    monkeypatch.setattr(parallel, "spawn_map", noting_spawn_map)
+    # p003's URL changes: every page's Markdown is rendered again (MarkdownJob), and
+    # every page with the new template (RenderJob).
+    target = big_site / "content" / "p003.md"
+    target.write_text(target.read_text().replace("order: ", "slug: moved\norder: "))
+    template = big_site / "templates" / "base.html"
+    template.write_text(template.read_text().replace("<footer>", "<footer class='f'>"))
+    build(big_site, tmp_path / "warm", jobs=3, cache=True)
+    assert jobs == ["MarkdownJob", "RenderJob"]
+    build(big_site, tmp_path / "cold", jobs=1)
+    assert snapshot(tmp_path / "warm") == snapshot(tmp_path / "cold")
+    assert b"/moved/" in snapshot(tmp_path / "warm")["p000/index.html"]
+
+
+def test_errors_from_spawned_workers_are_reported_together(
+    big_site: Path, tmp_path: Path, spawns: None
+) -> None:
+    output = tmp_path / "out"
+    build(big_site, output, jobs=3)
+    before = snapshot(output)
+    for n in (0, 1, 2, 40, 41, 42):
+        page = big_site / "content" / f"p{n:03d}.md"
+        page.write_text(page.read_text().replace("[the next one](", "[gone](missing-"))
+    page = big_site / "templates" / "page.html"
+    page.write_text(page.read_text().replace("{{ page.title }}", "{{ page.title.nope() }}"))
+    with pytest.raises(BuildFailed) as failed:
+        build(big_site, output, jobs=3)
+    assert len(failed.value.diagnostics) == 6
+    assert snapshot(output) == before

@@ -31,6 +31,12 @@ from watchfiles import Change
 from site_builder.preview.server import measure_reload_latency
 from site_builder.preview.watch import EditorFilter
 
+# The preview reads the output folder with openat (os.open with dir_fd, O_DIRECTORY,
+# O_NOFOLLOW), which Windows lacks: serving there waits on preview/server.py (issue 18).
+pytestmark = pytest.mark.skipif(
+    sys.platform == "win32", reason="the preview server does not run on Windows yet"
+)
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "serve"
 SECRET = "SECRET-7f3a9c"  # planted outside the output folder; must never be served

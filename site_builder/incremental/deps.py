@@ -28,6 +28,7 @@ digest, pages as a `PageRef`, so traces stay small and cheap to pickle.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import pickle
@@ -168,6 +169,16 @@ class World:
     _listed_rels: tuple[str, ...] | None = field(default=None, repr=False)
     _all_rels: tuple[str, ...] | None = field(default=None, repr=False)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled for a spawned worker process (parallel.py), which shares no memory
+        with the build: the lazy attributes go along worked out for every page."""
+        state = dict(self.__dict__)
+        for name in ("lazy", "lazy_fps"):
+            state[name] = {
+                attr: Materialised(get, self.all_pages) for attr, get in state[name].items()
+            }
+        return state
+
     def listed_rels(self) -> tuple[str, ...]:
         if self._listed_rels is None:
             self._listed_rels = tuple(p.rel for p in self.listed)
@@ -214,6 +225,27 @@ class World:
         if kind == "env":
             return self.env.get(name)
         raise ValueError(f"unknown fact {key!r}")
+
+
+class Materialised:
+    """A lazy page attribute worked out for every page (what it raised, for a page
+    whose value could not be had, raised again when asked for)."""
+
+    def __init__(self, get: Callable[[Page], Any], pages: Iterable[Page]) -> None:
+        self.values: dict[str, Any] = {}
+        self.failures: dict[str, Exception] = {}
+        for page in pages:
+            try:
+                self.values[page.rel] = get(page)
+            except Exception as exc:  # noqa: BLE001 - raised again where it was asked for
+                self.failures[page.rel] = exc
+
+    def __call__(self, page: Page) -> Any:
+        if page.rel in self.failures:
+            raise self.failures[page.rel]
+        value = self.values[page.rel]
+        # A copy, as the lazy attribute gave: a template may change what it gets.
+        return value if isinstance(value, str) else copy.copy(value)
 
 
 def page_attribute(page: Page, attr: str, world: World) -> Any:

@@ -25,7 +25,7 @@ from typing import Any
 from markupsafe import Markup
 
 from site_builder.content.files import CONTENT_DIR, parse_page, read_text
-from site_builder.content.markdown import PageEnv, render, render_inline
+from site_builder.content.markdown import PageEnv, make_parser, render, render_inline
 from site_builder.content.sources import SourceRecord, check_quote
 from site_builder.content.urls import page_location
 from site_builder.errors import Diagnostic, SiteError
@@ -68,6 +68,15 @@ class MarkdownContext:
     raw_html: str
     sources: dict[str, SourceRecord]
     source_fps: dict[str, str]
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickled for a spawned worker process (parallel.py): the parser (which cannot
+        # be pickled) is made again there, with the same configuration.
+        return {**self.__dict__, "md": None}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.md = make_parser(self.raw_html)
 
     def render(
         self, page: Page, body: str, digest: str, url_of: Callable[[str], str | None]
@@ -124,7 +133,16 @@ class MarkdownJob:
     context: MarkdownContext
     world: World
     inputs: dict[str, PageInput]
-    body: Callable[[Page], str]
+    body: Callable[[Page], str]  # the world's lazy "body"
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickled for a spawned worker process (parallel.py): `body` reads through the
+        # build, which stays behind; the world carries every page's body instead.
+        return {**self.__dict__, "body": None}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.body = self.world.lazy["body"]
 
     def run(self, page: Page) -> MarkdownOut:
         def url_of(rel: str) -> str | None:

@@ -2,11 +2,14 @@
 
 The new site is written to `.NAME.tmp-PID` beside the output folder. Only when
 every file is written does it trade places with the old folder, in one atomic
-step (renameat2 RENAME_EXCHANGE), so a failed or killed build leaves the
-previous output as it was and the output folder never goes missing. Where the
-system cannot exchange, two renames are used; a build killed between them
-leaves the old site as `.NAME.old-PID`, and the next build puts it back before
-it starts. Only folders carrying our marker file are ever deleted.
+step where the system has one (Linux: renameat2 with RENAME_EXCHANGE; macOS:
+renamex_np with RENAME_SWAP), so a failed or killed build leaves the previous
+output as it was and the output folder never goes missing. Where the system or
+file system cannot exchange (Windows, or an old kernel), two renames are used:
+the old site becomes `.NAME.old-PID`, then the new one becomes the output. A
+build killed between them leaves no output folder but the whole old site under
+that name, and the next build puts it back before it starts (`recover`). Only
+folders carrying our marker file are ever deleted.
 
 An incremental build stages the same way, but takes each unchanged file from
 the current output as a hard link (a copy where links are not possible) instead
@@ -15,8 +18,10 @@ folder in place, one file at a time: each file is written beside its target and
 renamed over it, so a request gets either the old page or the new one, whole.
 
 Two builds never write into one output folder at once (a `make build` while
-`make serve` runs, say): each holds a lock on the folder's parent while it writes
-(`output_lock`), and one that finds it taken waits its turn.
+`make serve` runs, say): each holds a lock while it writes (`output_lock`), and
+one that finds it taken waits its turn. Where fcntl exists it is an flock on the
+folder's parent; elsewhere (Windows) a lock file beside the output folder,
+through filelock.
 """
 
 from __future__ import annotations
@@ -24,16 +29,29 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
-import fcntl
 import functools
 import os
 import posixpath
 import shutil
+import sys
+import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+with warnings.catch_warnings():
+    # Where neither fcntl nor msvcrt exists it warns that only its lock file with the
+    # owner's process id (which it breaks once that process is gone) is there: fine.
+    warnings.simplefilter("ignore", UserWarning)
+    import filelock
+
 from site_builder.content.urls import inside
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
 
 MARKER = ".site-builder-partial"
 
@@ -46,21 +64,47 @@ class UnsafeOutput(Exception):
 def output_lock(output: Path, waiting: Callable[[str], None]) -> Iterator[None]:
     """Hold the lock on `output` for as long as the block runs.
 
-    The lock is an flock on the output's parent folder: the output folder itself is
-    swapped for a new one by every build, and a lock file beside it would be one
-    more file to leave behind. (So builds into sibling folders take turns too.)
-    The lock goes with the process: a killed build never leaves it held."""
+    Where fcntl exists the lock is an flock on the output's parent folder: the
+    output folder itself is swapped for a new one by every build, and a lock file
+    beside it would be one more file to leave behind. (So builds into sibling
+    folders take turns too.) Elsewhere it is `lock_file(output)`, locked through
+    filelock (msvcrt on Windows). Either way the lock goes with the process: a
+    killed build never leaves it held."""
     output.parent.mkdir(parents=True, exist_ok=True)
+    message = f"waiting for another build writing into {output.parent} to finish"
+    if fcntl is None:
+        with _file_lock(output, lambda: waiting(message)):
+            yield
+        return
     folder = os.open(output.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         try:
             fcntl.flock(folder, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            waiting(f"waiting for another build writing into {output.parent} to finish")
+            waiting(message)
             fcntl.flock(folder, fcntl.LOCK_EX)
         yield
     finally:
         os.close(folder)  # releases the lock
+
+
+def lock_file(output: Path) -> Path:
+    """The lock file of `output` where there is no flock on folders."""
+    return output.parent / f".{output.name}.lock"
+
+
+@contextlib.contextmanager
+def _file_lock(output: Path, waiting: Callable[[], None]) -> Iterator[None]:
+    lock = filelock.FileLock(lock_file(output))
+    try:
+        lock.acquire(timeout=0)
+    except filelock.Timeout:
+        waiting()
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def folder_identity(folder: Path) -> tuple[int, int] | None:
@@ -109,7 +153,7 @@ def recover(output: Path) -> None:
             continue
         if leftover.name.startswith(f".{output.name}.old-") and not output.exists():
             (leftover / MARKER).unlink()
-            leftover.rename(output)
+            rename_folder(leftover, output)
         else:
             remove_marked(leftover)
 
@@ -128,6 +172,8 @@ def _remove_if_abandoned_and_empty(folder: Path) -> None:
 
 
 def _process_alive(pid: int) -> bool:
+    if sys.platform == "win32":  # there, os.kill(pid, 0) would send Ctrl-C to the process
+        return _windows_process_alive(pid)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -135,6 +181,21 @@ def _process_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _windows_process_alive(pid: int) -> bool:
+    query_limited_information, access_denied, still_active = 0x1000, 5, 259
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
+    handle = kernel32.OpenProcess(query_limited_information, False, pid)
+    if not handle:
+        return ctypes.get_last_error() == access_denied  # type: ignore[attr-defined]
+    try:
+        code = ctypes.c_ulong()
+        if not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)):
+            return True
+        return code.value == still_active
+    finally:
+        kernel32.CloseHandle(handle)
 
 
 def remove_marked(folder: Path) -> None:
@@ -202,14 +263,16 @@ class StagingFolder:
                 (self.output / MARKER).unlink()
                 remove_marked(self.path)
                 return
+            # No atomic exchange here (Windows): two renames, and recover() puts the
+            # old site back if a kill comes between them.
             old = self.output.parent / f".{self.output.name}.old-{os.getpid()}"
-            self.output.rename(old)  # no atomic exchange here: recover() undoes a kill
+            rename_folder(self.output, old)
             (self.path / MARKER).unlink()
-            self.path.rename(self.output)
+            rename_folder(self.path, self.output)
             remove_marked(old)
             return
         (self.path / MARKER).unlink()
-        self.path.rename(self.output)
+        rename_folder(self.path, self.output)
 
     def discard(self) -> None:
         if self.path.exists():
@@ -225,29 +288,61 @@ def replace_folder(target: Path, new: Path) -> None:
         return
     if target.exists():
         shutil.rmtree(target)
-    new.rename(target)
+    rename_folder(new, target)
+
+
+# What an exchange call returns when the file system cannot swap: fall back to renames.
+CANNOT_EXCHANGE = {errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP}
 
 
 def exchange(first: Path, second: Path) -> bool:
-    """Swap two folders atomically (Linux renameat2 with RENAME_EXCHANGE).
+    """Swap two folders atomically, with the call this system has for it.
 
     False where the system or file system cannot, so the caller falls back to
     two renames."""
-    renameat2 = getattr(_libc(), "renameat2", None)
-    if renameat2 is None:
+    swap = exchange_call()
+    if swap is None:
         return False
-    at_fdcwd, rename_exchange = -100, 2
-    if renameat2(at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second), rename_exchange) == 0:
+    if swap(os.fsencode(first), os.fsencode(second)) == 0:
         return True
     error = ctypes.get_errno()
-    if error in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+    if error in CANNOT_EXCHANGE:
         return False
     raise OSError(error, os.strerror(error), str(second))
 
 
 @functools.cache
-def _libc() -> ctypes.CDLL:
-    return ctypes.CDLL(None, use_errno=True)
+def exchange_call() -> Callable[[bytes, bytes], int] | None:
+    """The C library's atomic exchange of two paths, as f(first, second) -> 0 or -1
+    (the error in ctypes.get_errno()); None where the system has none (Windows)."""
+    if sys.platform not in ("linux", "darwin"):
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)
+    if sys.platform == "darwin":
+        renamex_np = getattr(libc, "renamex_np", None)  # macOS 10.12 and later
+        if renamex_np is None:
+            return None
+        rename_swap = 0x2
+        return lambda first, second: renamex_np(first, second, rename_swap)
+    renameat2 = getattr(libc, "renameat2", None)  # glibc 2.28 and later
+    if renameat2 is None:
+        return None
+    at_fdcwd, rename_exchange = -100, 2
+    return lambda first, second: renameat2(at_fdcwd, first, at_fdcwd, second, rename_exchange)
+
+
+def rename_folder(source: Path, target: Path) -> None:
+    """Rename a folder. On Windows a virus scanner or the search indexer may hold a
+    file in it open for a moment, which makes the rename fail: try again for a while."""
+    deadline = time.monotonic() + (5 if sys.platform == "win32" else 0)
+    while True:
+        try:
+            source.rename(target)
+            return
+        except PermissionError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
 
 
 def check_relative(relative: str) -> None:
@@ -290,7 +385,9 @@ def scan_folder(folder: Path) -> dict[str, FileStamp]:
                     stack.append((name + "/", entry.path))
                 elif entry.is_file(follow_symlinks=False):
                     st = entry.stat(follow_symlinks=False)
-                    found[name] = FileStamp(st.st_size, st.st_mtime_ns, st.st_ino)
+                    # On Windows a scan's stat has no inode (0); entry.inode() asks for it.
+                    inode = st.st_ino or entry.inode()
+                    found[name] = FileStamp(st.st_size, st.st_mtime_ns, inode)
     return found
 
 

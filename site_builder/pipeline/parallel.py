@@ -1,37 +1,59 @@
 """Work spread over the machine's cores, with the same results as one process.
 
-`fork_map(work, items, jobs)` forks `jobs - 1` children, and the parent works too.
-The items are cut into runs of a few each; every process takes the next run until
-none is left, so a process that is slower than the others (a forked child pays
-for copying the memory it touches) takes fewer, and all finish together. The runs
-are handed out as tickets in a pipe: each holds the start of a run, and a read
-of one ticket is atomic, so no run is taken twice. A child inherits the whole
-build state from the fork (pages, parsed templates, the Markdown parser) without
-pickling any of it, sends back only its results, pickled, and exits. The results
-are put back in the order of `items`, so a parallel build writes exactly what a
-serial one does, whichever process made each.
+`fork_map(work, items, jobs)` runs [work(item) for item in items] in `jobs`
+processes and returns the results in the order of `items`, so a parallel build
+writes exactly what a serial one does, whichever process made each. How the
+processes start depends on the system (`start_method`):
 
-Forking is used only where it is safe: on systems that have it, and in a process
-with no other threads (the preview server has several; its builds run serially).
+- "fork" (Linux and the other Unixes, in a process with no other threads): forks
+  `jobs - 1` children, and the parent works too. A child inherits the whole build
+  state from the fork (pages, parsed templates, the Markdown parser) without
+  pickling any of it, sends back only its results, pickled, and exits. The items
+  are cut into runs of a few each; every process takes the next run until none is
+  left, so a process that is slower than the others (a forked child pays for
+  copying the memory it touches) takes fewer, and all finish together. The runs
+  are handed out as tickets in a pipe: each holds the start of a run, and a read of
+  one ticket is atomic, so no run is taken twice.
+- "spawn" (Windows; macOS, where forking a process that has loaded the system's
+  frameworks is unsafe; wherever os.fork is missing): a pool of fresh interpreters
+  (multiprocessing), each handed `work` pickled once when it starts, then runs of
+  items. The build state pickles for this (deps.World, templates.Templates and
+  markdown_phase.MarkdownContext say how); a fresh interpreter costs a fraction of
+  a second, so it takes more items to be worth one (`MIN_ITEMS_PER_SPAWN`).
+
+A process with other threads (the preview server) does not fork (a thread holding
+a lock at the fork would leave it held in the child) and does not spawn either (a
+rebuild is too small to be worth the start-up): its builds run serially.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
 import gc
+import io
+import multiprocessing
 import os
 import pickle
+import signal
 import struct
 import sys
 import threading
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
+
+from site_builder.model import Page
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 # Below this many items a fork costs more than it saves.
 MIN_ITEMS_PER_JOB = 16
+# The same for a spawned process, which starts a fresh interpreter and unpickles
+# the build state.
+MIN_ITEMS_PER_SPAWN = 200
 # Runs per process: enough that the processes finish close together, few enough
 # that taking a ticket costs nothing next to the work.
 RUNS_PER_JOB = 16
@@ -51,19 +73,32 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
+def start_method() -> str | None:
+    """How worker processes start here: "fork", "spawn", or None (not at all: this
+    process has other threads)."""
+    if threading.active_count() > 1:
+        return None
+    if hasattr(os, "fork") and sys.platform != "darwin":
+        return "fork"
+    return "spawn"
+
+
 def usable_jobs(requested: int, items: int) -> int:
     """How many processes to use for `items` items (1: stay in this process)."""
-    jobs = requested if requested > 0 else available_cores()
-    jobs = min(jobs, items // MIN_ITEMS_PER_JOB)
-    if jobs <= 1 or not hasattr(os, "fork") or threading.active_count() > 1:
+    method = start_method()
+    if method is None:
         return 1
-    return jobs
+    jobs = requested if requested > 0 else available_cores()
+    jobs = min(jobs, items // (MIN_ITEMS_PER_JOB if method == "fork" else MIN_ITEMS_PER_SPAWN))
+    return max(jobs, 1)
 
 
 def fork_map(work: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
     """[work(item) for item in items], in `jobs` processes."""
     if jobs <= 1:
         return [work(item) for item in items]
+    if start_method() != "fork":
+        return spawn_map(work, items, jobs)
     runs = min(len(items), jobs * RUNS_PER_JOB, MAX_TICKETS)
     size = -(-len(items) // runs)  # items per run, rounded up
     tickets = _tickets(range(0, len(items), size))
@@ -155,3 +190,150 @@ def _collect(pid: int, read_end: int) -> Share:
     if kind != "ok":
         raise WorkerFailed(value)
     return value
+
+
+# -- spawned processes -----------------------------------------------------------------
+
+# What a spawned worker process runs, unpickled once when it starts (`_load_work`).
+_work: Callable[[Any], Any] | None = None
+
+
+def spawn_map(work: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
+    """[work(item) for item in items] in `jobs` fresh interpreters: `work` is pickled
+    once and handed to each as it starts, then each takes runs of items."""
+    payload = dump_state(work)
+    size = -(-len(items) // min(len(items), jobs * RUNS_PER_JOB))
+    runs = [(start, items[start : start + size]) for start in range(0, len(items), size)]
+    context = multiprocessing.get_context("spawn")
+    results: list[Any] = [None] * len(items)
+    with concurrent.futures.ProcessPoolExecutor(
+        jobs, mp_context=context, initializer=_load_work, initargs=(payload,)
+    ) as pool:
+        try:
+            with ctrl_c_held_back():
+                done = pool.map(_run, runs)  # submits every run: every worker starts here
+            for start, (kind, value) in zip((start for start, _ in runs), done, strict=True):
+                if kind != "ok":
+                    raise WorkerFailed(value)
+                results[start : start + len(value)] = value
+        except concurrent.futures.process.BrokenProcessPool as exc:
+            raise WorkerFailed(f"a build worker process died ({exc})") from exc
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+    return results
+
+
+@contextlib.contextmanager
+def ctrl_c_held_back() -> Iterator[None]:
+    """Hold back SIGINT while worker processes start, where the system can (POSIX).
+
+    Ctrl-C reaches every process of the terminal's group. A worker still starting up
+    would die of it with a traceback of its own; one that has started ignores it
+    (`_load_work`), and the parent stops the pool and reports it once. The signal mask
+    goes to the workers, so one they get now stays pending there, unheard, and one the
+    parent gets is delivered to it when this block ends."""
+    if not hasattr(signal, "pthread_sigmask"):  # Windows
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _load_work(payload: bytes) -> None:
+    global _work
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C (above)
+    _work = load_state(payload)
+    # Long-lived from here on: frozen, the cycle collector never walks it again.
+    gc.freeze()
+
+
+def _run(run: tuple[int, Sequence[Any]]) -> tuple[str, Any]:
+    """One run of items in a spawned worker: ("ok", results) or ("error", traceback)."""
+    assert _work is not None
+    try:
+        return ("ok", [_work(item) for item in run[1]])
+    except BaseException:  # noqa: BLE001 - the parent reports it
+        return ("error", traceback.format_exc())
+
+
+# -- the build state, pickled --------------------------------------------------------
+# Pages link their neighbours in reading order (prev/next). Pickled as they are, the
+# first page would take pickle down the whole chain, one level deeper per page: a
+# recursion as deep as the site is long, past Python's limit for a few hundred pages.
+# So each page is pickled with its neighbours as numbers, and linked again once loaded.
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    """A page's prev or next, by the number the pickler gave that page."""
+
+    number: int
+
+
+class StatePickler(pickle.Pickler):
+    def __init__(self, file: io.BytesIO) -> None:
+        super().__init__(file, pickle.HIGHEST_PROTOCOL)
+        self.numbers: dict[int, int] = {}  # id(page) -> its number
+        self.pages: list[Page] = []  # by number (alive until the end, so ids stay theirs)
+        self.pickled: set[int] = set()  # the numbers of the pages pickled so far
+
+    def number(self, page: Page) -> int:
+        found = self.numbers.get(id(page))
+        if found is None:
+            found = self.numbers[id(page)] = len(self.pages)
+            self.pages.append(page)
+        return found
+
+    def reducer_override(self, obj: Any) -> Any:
+        if type(obj) is not Page:
+            return NotImplemented
+        number = self.number(obj)
+        self.pickled.add(number)
+        state = dict(obj.__dict__)
+        for side in ("prev", "next"):
+            if state[side] is not None:
+                state[side] = Neighbour(self.number(state[side]))
+        return (_new_page, (number,), state)
+
+
+_loaded_pages: dict[int, Page] = {}  # while `load_state` runs: every page, by number
+
+
+def _new_page(number: int) -> Page:
+    page = Page.__new__(Page)
+    _loaded_pages[number] = page
+    return page
+
+
+def dump_state(obj: object) -> bytes:
+    """`obj` pickled, pages with their neighbours by number (`load_state` links them)."""
+    buffer = io.BytesIO()
+    pickler = StatePickler(buffer)
+    pickler.dump(obj)
+    # Neighbours that `obj` holds no other way to: pickled after it (their own
+    # neighbours by number too), until every page that is named has been pickled.
+    while missing := [p for n, p in enumerate(pickler.pages) if n not in pickler.pickled]:
+        pickler.dump(missing)
+    pickler.dump(None)
+    return buffer.getvalue()
+
+
+def load_state(data: bytes) -> Any:
+    _loaded_pages.clear()
+    try:
+        unpickler = pickle.Unpickler(io.BytesIO(data))
+        obj = unpickler.load()
+        while unpickler.load() is not None:
+            pass
+        for page in _loaded_pages.values():
+            for side in ("prev", "next"):
+                link = getattr(page, side)
+                if isinstance(link, Neighbour):
+                    setattr(page, side, _loaded_pages[link.number])
+        return obj
+    finally:
+        _loaded_pages.clear()

@@ -407,7 +407,10 @@ class Preview:
         server.add_sockets(sockets)
         stopping = asyncio.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
-            self.loop.add_signal_handler(signum, stopping.set)
+            try:
+                self.loop.add_signal_handler(signum, stopping.set)
+            except NotImplementedError:  # Windows: the event loop takes no signal handlers
+                signal.signal(signum, lambda *_: self.loop.call_soon_threadsafe(stopping.set))
         self.rebuilder.start()
         state = "" if self.failure is None else " (the build failed; the browser shows why)"
         drafts = "drafts shown" if self.drafts else "drafts hidden"
@@ -415,7 +418,10 @@ class Preview:
         await stopping.wait()
         for signum in (signal.SIGINT, signal.SIGTERM):
             # A second Ctrl-C while we finish a build ends the process at once.
-            self.loop.remove_signal_handler(signum)
+            try:
+                self.loop.remove_signal_handler(signum)
+            except NotImplementedError:
+                signal.signal(signum, signal.SIG_DFL)
         server.stop()
         for waiter in list(LiveReloadHandler.waiters):
             waiter.close()

@@ -135,6 +135,11 @@ class Templates:
         self.env.filters["format_date"] = format_date
         self.env.globals["format_date"] = format_date
 
+    def __reduce__(self) -> tuple[type[Templates], tuple[Path, dict[str, str]]]:
+        # Pickled for a spawned worker process (parallel.py): made again from the same
+        # sources there (a Jinja environment cannot be pickled).
+        return (Templates, (self.folder.parent, self.sources))
+
     def compile_all(self) -> None:
         """Compile every template now (before worker processes are forked, so that
         each of them does not compile them again). Errors show up when rendering."""

@@ -8,7 +8,7 @@ from typing import Any
 
 from playwright.sync_api import Page
 
-from tests.support import missing_tool
+from tests.support import linux_only, missing_tool
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 AXE_JS = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -39,6 +39,7 @@ def run_axe(page: Page, tags: list[str] = WCAG_TAGS, axe_js: Path = AXE_JS) -> l
     element, so a page's Content-Security-Policy (which should forbid inline scripts) does not
     stop the audit.
     """
+    linux_only("accessibility tests")
     if not axe_js.is_file():
         missing_tool(f"no {axe_js}; run `npm ci` (make test does)")
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):

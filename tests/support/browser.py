@@ -11,7 +11,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Playwright
 
-from tests.support import missing_tool
+from tests.support import linux_only, missing_tool
 
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
 
@@ -36,6 +36,7 @@ def chromium_path() -> Path:
 
 def launch_chromium(playwright: Playwright) -> Browser:
     """Launch headless chromium, or skip (fail under CI=true) when it is not installed."""
+    linux_only("browser tests")
     executable = chromium_path()
     if not os.access(executable, os.X_OK):
         missing_tool(f"no chromium at {executable}; install it with `apt-get install chromium`")

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import unquote, urlparse
 
-from tests.support import missing_tool
+from tests.support import linux_only, missing_tool
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VNU_JAR = REPO_ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
@@ -27,6 +27,7 @@ class VnuError(NamedTuple):
 
 def require_vnu(jar: Path = VNU_JAR) -> str:
     """Return the java executable, or skip (fail under CI=true) when java or the jar is missing."""
+    linux_only("HTML validity tests")
     java = shutil.which("java")
     if java is None:
         missing_tool("no `java` on PATH; install it with `apt-get install default-jre-headless`")
