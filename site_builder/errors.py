@@ -7,8 +7,22 @@ on its own line (`content/x.md:3:7: message`) and exits with status 1.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
+
+# Characters that would forge or hide part of a printed line: C0 and C1 controls (a newline
+# in a file name would start a fake diagnostic), line separators and bidi controls.
+_UNPRINTABLE_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """`text` with every control character written as an escape (`\\n`, `\\x1b`, `\\u202e`)."""
+    return _UNPRINTABLE_RE.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    return match.group().encode("unicode_escape").decode("ascii")
 
 
 @dataclass(frozen=True, order=True)
@@ -22,13 +36,15 @@ class Diagnostic:
     severity: str = "error"  # "error" or "warning"
 
     def format(self) -> str:
-        where = self.path
+        """One line, `path:line:col: message`; control characters in the path or the
+        message (which may quote a path or a feed's text) are escaped."""
+        where = printable(self.path)
         if self.line is not None:
             where += f":{self.line}"
             if self.col is not None:
                 where += f":{self.col}"
         prefix = "warning: " if self.severity == "warning" else ""
-        return f"{where}: {prefix}{self.message}"
+        return f"{where}: {prefix}{printable(self.message)}"
 
     @property
     def is_error(self) -> bool:

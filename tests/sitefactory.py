@@ -93,3 +93,60 @@ def snapshot(folder: Path) -> dict[str, bytes]:
         for p in sorted(folder.rglob("*"))
         if p.is_file()
     }
+
+
+# Templates that print what records and data hold into attributes, as an explainer's do:
+# every citation's link, a list of every record, and the people in data/people.yaml.
+CITING_TEMPLATES: dict[str, str | bytes] = {
+    "templates/page.html": (
+        '{% extends "base.html" %}{% block main %}{{ page.content | safe }}<ol>'
+        '{% for c in page.citations %}<li><a href="{{ c.url }}">{{ c.title }}</a></li>'
+        "{% endfor %}</ol>{% endblock %}"
+    ),
+    "templates/home.html": (
+        '{% extends "base.html" %}{% block main %}<ul>'
+        '{% for id, r in sources.items() %}<li><a href="{{ r.url }}">{{ r.title }}</a></li>'
+        "{% endfor %}"
+        '{% for p in data.get("people", []) %}<li><a href="{{ p.url }}">{{ p.name }}</a></li>'
+        "{% endfor %}</ul>{% endblock %}"
+    ),
+}
+
+
+def record(record_id: str, *, url: str = "https://news.example/a", **values: str) -> str:
+    """A valid hand-written source record (YAML), with `values` replacing its lines."""
+    lines = {
+        "id": record_id,
+        "outlet": "News",
+        "title": f"Article {record_id}",
+        "published": "2025-07-27T09:57:00+03:00",
+        "url": json_text(url),
+        "quotations": (
+            "\n- text: We will talk again.\n  speaker: Ana Lima\n  position: 10"
+            "\n- text: Nothing is agreed.\n  speaker: null\n  position: 40"
+        ),
+    }
+    lines.update(values)
+    return "".join(f"{key}: {value}\n" for key, value in lines.items())
+
+
+def json_text(text: str) -> str:
+    """A YAML double-quoted scalar for any text (JSON strings are YAML)."""
+    import json
+
+    return json.dumps(text)
+
+
+def cli_cpu(
+    *args: str | Path, cwd: Path | None = None
+) -> tuple[subprocess.CompletedProcess[str], float]:
+    """The real command line, and the CPU seconds it used (a loaded machine does not count)."""
+    import os
+
+    before = os.times()
+    done = run_cli(*args, cwd=cwd)
+    after = os.times()
+    used = (after.children_user - before.children_user) + (
+        after.children_system - before.children_system
+    )
+    return done, used

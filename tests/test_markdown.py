@@ -111,7 +111,8 @@ def test_citations_are_numbered_in_order_of_first_use() -> None:
 
 def test_unknown_citation_is_an_error() -> None:
     assert messages(md("Claim [@nope].")) == [
-        "content/page.md:5: unknown source 'nope': no content/sources/nope.yaml"
+        "content/page.md:5: unknown source 'nope': no content/sources/nope.yaml "
+        "(site-builder ingest FEED makes records from a feed)"
     ]
 
 

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from site_builder import __version__
-from site_builder.errors import BuildFailed, Diagnostic, SiteError, sorted_diagnostics
+from site_builder.errors import BuildFailed, Diagnostic, SiteError, printable, sorted_diagnostics
 from site_builder.pipeline.output import UnsafeOutput
 
 ARCHETYPE_DIR = "archetypes"
@@ -52,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UnsafeOutput, OSError) as exc:
         if args.debug:
             traceback.print_exc()
-        print(f"error: {exc}", file=sys.stderr)
+        print(printable(f"error: {exc}"), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -60,7 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the user sees one line; --debug shows more
         if args.debug:
             traceback.print_exc()
-        print(f"internal error: {type(exc).__name__}: {exc} (run with --debug)", file=sys.stderr)
+        message = f"internal error: {type(exc).__name__}: {exc} (run with --debug)"
+        print(printable(message), file=sys.stderr)
         return 1
 
 
@@ -105,6 +106,10 @@ def make_parser() -> argparse.ArgumentParser:
         "--timeout", type=seconds, default=30.0, metavar="SECONDS",
         help="give up on a feed URL whose server sends nothing for this long (default: 30)",
     )  # fmt: skip
+    ingest.add_argument(
+        "--max-size", type=mebibytes, default=10.0, metavar="MIB",
+        help="refuse a feed larger than this many MiB (default: 10)",
+    )  # fmt: skip
     ingest.set_defaults(run=run_ingest)
 
     check = commands.add_parser(
@@ -139,6 +144,17 @@ def seconds(text: str) -> float:
         value = math.nan
     if not (0 < value < math.inf):
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds above 0")
+    return value
+
+
+def mebibytes(text: str) -> float:
+    """An argparse type: a size in MiB, above zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (0 < value < 1024 * 1024):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of MiB above 0")
     return value
 
 
@@ -261,10 +277,15 @@ def run_ingest(args: argparse.Namespace) -> int:
 
     project = args.source
     report_ = ingest(
-        args.feed, project / "content" / "sources", project, force=args.force, timeout=args.timeout
+        args.feed,
+        project / "content" / "sources",
+        project,
+        force=args.force,
+        timeout=args.timeout,
+        max_bytes=int(args.max_size * 1024 * 1024),
     )
     for line in report_.lines:
-        print(line)
+        print(printable(line))
     return 0
 
 

@@ -44,17 +44,23 @@ def collect_assets(project: Path) -> tuple[dict[str, Asset], list[Diagnostic]]:
 def check_collisions(
     assets: dict[str, Asset], generated: set[str], reserved_prefixes: tuple[str, ...]
 ) -> list[Diagnostic]:
-    """A static file must not take the place of a page or a file the build makes."""
+    """A static file must not take the place of a page or a file the build makes, nor
+    differ from one only by case (`static/Index.html` beside the generated `index.html`
+    is one file on macOS and Windows)."""
     problems = []
+    generated_by_folded = {name.casefold(): name for name in generated}
+    folded_prefixes = tuple(prefix.casefold() for prefix in reserved_prefixes)
     for asset in assets.values():
         name = asset.output_name
-        if name in generated or name.startswith(reserved_prefixes):
-            problems.append(
-                Diagnostic(
-                    f"{STATIC_DIR}/{asset.name}",
-                    None,
-                    None,
-                    f"would overwrite the generated {name}; rename or move the file",
-                )
+        clash = generated_by_folded.get(name.casefold())
+        if clash is None and not name.casefold().startswith(folded_prefixes):
+            continue
+        message = f"would overwrite the generated {clash or name}"
+        if clash is not None and clash != name:
+            message += " (names that differ only by case are one file on macOS and Windows)"
+        problems.append(
+            Diagnostic(
+                f"{STATIC_DIR}/{asset.name}", None, None, message + "; rename or move the file"
             )
+        )
     return problems

@@ -18,6 +18,7 @@ import unicodedata
 from pathlib import Path
 
 from site_builder.content.schema import FrontMatter, read_front_matter
+from site_builder.content.urls import data_url_problems
 from site_builder.content.yamlsafe import load_yaml
 from site_builder.errors import Diagnostic, SiteError
 from site_builder.model import Page
@@ -29,11 +30,14 @@ MAX_FRONT_MATTER_BYTES = 64 * 1024
 FENCE = "---"
 
 
-def discover(project: Path, folder: str) -> tuple[list[Path], list[Diagnostic]]:
+def discover(
+    project: Path, folder: str, skip: str | None = None
+) -> tuple[list[Path], list[Diagnostic]]:
     """Every regular file under project/folder, sorted, with symlinks checked.
 
     Symlinks are followed only when they stay inside the project. Hidden files
-    and editor leftovers (`.#x`, `x~`, `.swp`) are skipped."""
+    and editor leftovers (`.#x`, `x~`, `.swp`) are skipped, and so is the
+    subfolder `skip` (another stage walks it)."""
     root = project / folder
     found: list[Path] = []
     problems: list[Diagnostic] = []
@@ -41,8 +45,10 @@ def discover(project: Path, folder: str) -> tuple[list[Path], list[Diagnostic]]:
         return found, problems
     project_real = project.resolve()
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         here = Path(dirpath)
+        dirnames[:] = sorted(
+            d for d in dirnames if not d.startswith(".") and not (here == root and d == skip)
+        )
         for name in list(dirnames):
             if (here / name).is_symlink():
                 dirnames.remove(name)
@@ -154,7 +160,7 @@ def load_page(project: Path, path: Path, diagnostics: list[Diagnostic]) -> Page 
 
 def load_pages(project: Path) -> tuple[list[Page], list[Diagnostic]]:
     """Every page under content/ (source records under content/sources/ excluded)."""
-    files, diagnostics = discover(project, CONTENT_DIR)
+    files, diagnostics = discover(project, CONTENT_DIR, skip=SOURCES_DIR)
     pages = []
     sources_root = project / CONTENT_DIR / SOURCES_DIR
     for path in files:
@@ -180,4 +186,6 @@ def load_data(project: Path) -> tuple[dict[str, object], list[Diagnostic]]:
             data[path.stem] = load_yaml(read_text(path, rel), rel)
         except SiteError as exc:
             diagnostics.append(exc.diagnostic)
+            continue
+        diagnostics += data_url_problems(data[path.stem], rel)
     return data, diagnostics

@@ -45,10 +45,11 @@ from mdit_py_plugins.attrs import attrs_block_plugin, attrs_plugin
 from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
+from site_builder.content.sources import unknown_source_message
+from site_builder.content.urls import url_problem
 from site_builder.errors import Diagnostic
 from site_builder.model import Heading, LinkRef
 
-UNSAFE_SCHEMES = ("javascript:", "vbscript:", "data:", "file:")
 # Ids that would shadow built-in properties when looked up by name in scripts.
 RESERVED_IDS = frozenset(
     {
@@ -74,6 +75,10 @@ class PageEnv:
     page_url: Callable[[str], str | None]  # content-relative .md path -> URL, None if no page
     source_ids: frozenset[str]
     check_quote: Callable[[str, str | None, str], str | None]  # (text, speaker, id) -> problem
+    # (id, quote or None) -> the error for a citation of an id with no record
+    unknown_source: Callable[[str, str | None], str] = lambda source_id, quote: (
+        unknown_source_message(source_id, {}, quote)
+    )
 
 
 @dataclass
@@ -195,13 +200,6 @@ def _plain_text(inline: Token) -> str:
     return "".join(
         child.content for child in inline.children or () if child.type in ("text", "code_inline")
     )
-
-
-def _is_unsafe(url: str) -> bool:
-    """True for javascript:/vbscript:/data:/file: URLs, however they are disguised."""
-    cleaned = unquote(unquote(url))
-    cleaned = "".join(ch for ch in cleaned if ch > " " and ch not in "\u200b\u200c\u200d\ufeff")
-    return cleaned.lower().startswith(UNSAFE_SCHEMES)
 
 
 # -- core rules: bounded nesting, linear smartquotes ----------------------------
@@ -441,17 +439,19 @@ def _number_citation(token: Token, line: int | None, env: dict) -> None:
     numbers: dict[str, int] = env["numbers"]
     source_id = token.meta["id"]
     if source_id not in page.source_ids:
-        _error(env, line, f"unknown source '{source_id}': no content/sources/{source_id}.yaml")
+        _error(env, line, page.unknown_source(source_id, None))
     elif source_id not in numbers:
         numbers[source_id] = len(numbers) + 1
         env["result"].citations.append(source_id)
 
 
 def _check_link(token: Token, attr: str, line: int | None, env: dict) -> None:
-    """Refuse an unsafe URL, warn about plain http, resolve a link to a page."""
+    """Refuse a URL outside the allowlist (urls.url_problem), warn about plain http,
+    resolve a link to a page."""
     url = str(token.attrGet(attr) or "")
-    if _is_unsafe(url):
-        _error(env, line, f"link to {url[:40]!r} refused: only http(s), mailto and site links")
+    problem = url_problem(url)
+    if problem:
+        _error(env, line, f"link to {problem}")
         token.attrSet(attr, "#")
         return
     if url.lower().startswith("http:"):
@@ -607,10 +607,10 @@ def _number(env: dict, source_id: str) -> None:
 
 def _check(env: dict, line: int | None, quote: str, speaker: str | None, source_id: str) -> None:
     page: PageEnv = env["page"]
-    if source_id not in page.source_ids:
-        _error(env, line, f"unknown source '{source_id}': no content/sources/{source_id}.yaml")
-        return
     quote = quote.strip().strip(QUOTE_MARKS).strip()
+    if source_id not in page.source_ids:
+        _error(env, line, page.unknown_source(source_id, quote))
+        return
     problem = page.check_quote(quote, speaker, source_id)
     if problem:
         _error(env, line, problem)

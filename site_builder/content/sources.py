@@ -3,62 +3,66 @@
 A record, `content/sources/<id>.yaml`, holds what a page needs to cite an article and to prove its
 quotes — outlet, title, author, date, URL, categories and every quotation with its speaker and
 position — but not the article's text, which is not ours to republish. `site-builder ingest`
-writes records from a feed (see ingest.py, which only that command loads); writers may also write
-them by hand. This module is what every build needs of them:
+writes records from a feed (site_builder/ingest/, which only that command loads); writers may
+also write them by hand. This module is what every build needs of them:
 
 * **the model** — `SourceRecord` and its `Quotation`s (text, speaker or null, character offset
   in the article's text).
-* **loading** — `load_sources` reads every `content/sources/*.yaml` with the writers' YAML rules
-  (size limit, UTF-8, no tags, anchors, aliases or duplicate keys) and checks each value,
-  reporting a problem at the line of the value: `id`, `outlet`, `title`, `published`, `url` and
-  `quotations` are required, an unknown key gets a “did you mean”, the id must be the file's
-  name, and a record symlinked from outside the project is refused. Every problem of every
-  record is reported at once (`BuildFailed`). The keys a record may hold are `RECORD_KEYS`, in
-  the order ingest writes them, then `record_hash`: the sha256 of everything above it, which
-  tells ingest whether the record was edited by hand since it was written.
+* **loading** — `load_sources` reads every `content/sources/*.yaml` once, with the writers' YAML
+  rules (size limit, UTF-8, no tags, anchors, aliases or duplicate keys), and checks each value
+  with the validator front matter uses (`schema.Fields`), a problem reported at the line of the
+  value: `id`, `outlet`, `title`, `published`, `url` and `quotations` are required, an unknown
+  key gets a “did you mean”, the id must be the file's name, `published` an ISO 8601 date or
+  date-time, `url` must pass the links' allowlist (`urls.url_problem`), and a record symlinked
+  from outside the project is refused. A record with a problem is left out and its problems
+  reported once; the valid records stay usable, and a page citing the broken one is not told
+  again that its source is unknown (`LoadedSources.broken`). The keys a record may hold are
+  `RECORD_KEYS`, in the order ingest writes them, then `record_hash`: the sha256 of everything
+  above it, which tells ingest whether the record was edited by hand since it was written.
 * **checking** — `check_quote`: a page's quote must be verbatim from one of the record's
   quotations, or part of one (typographic quote marks made straight, `...` read as `…`,
   whitespace runs as one space; each `…` stands for any run of text left out, and the words at
   every edge must be whole words), and the speaker the page names must be the recorded one —
   in full, with titles ("Treasury Secretary Scott Bessent"), or by surname alone ("Bessent").
-  A quote given without a speaker is checked for its words only. A misquote names the closest
-  recorded passage; `unknown_source_message` suggests the nearest id for a citation of an id
-  with no record.
-* **names** — `person_name` reads the name in a run of capitalised words, for ingest's speakers
-  and for a page's alike (titles dropped, the list is `_TITLES`; a possessive is nobody).
+  A quote given without a speaker is checked for its words only. The pieces between `…` are
+  found in order with `str.find` in a copy of the text with its word boundaries marked, so a
+  check is linear in the size of the record. A misquote names the closest recorded passage
+  (a bounded search: see `_closest_passage`); `unknown_source_message` is the one message for
+  a citation of an id with no record, with the nearest id and the closest passage.
 """
 
 from __future__ import annotations
 
 import difflib
+import hashlib
+import heapq
 import os
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
-import yaml
-
-from site_builder.content.files import read_text
+from site_builder.content.files import MAX_FILE_BYTES, discover, read_text
+from site_builder.content.names import person_name
+from site_builder.content.schema import SLUG_MAX, SOURCE_ID_RE, Fields
+from site_builder.content.urls import WINDOWS_DEVICE_NAMES, url_problem
 from site_builder.content.yamlsafe import load_yaml
-from site_builder.errors import BuildFailed, Diagnostic, SiteError
+from site_builder.errors import Diagnostic, SiteError
 
 __all__ = [
     "KNOWN_RECORD_KEYS",
-    "OPENING_MARKS",
     "RECORD_KEYS",
+    "LoadedSources",
     "Quotation",
     "SourceRecord",
-    "bare_word",
     "check_quote",
     "display_path",
-    "ends_sentence",
-    "is_abbreviation",
+    "id_problem",
     "load_sources",
-    "person_name",
     "source_id",
     "unknown_source_message",
 ]
@@ -84,18 +88,47 @@ class SourceRecord:
     path: str  # relative to the project, e.g. "content/sources/x.yaml"
 
 
+@dataclass
+class LoadedSources:
+    """The valid records by id; the problems of the others; the ids (file names) of the
+    records left out for a problem, which a citation may name without a second error."""
+
+    records: dict[str, SourceRecord] = field(default_factory=dict)
+    problems: list[Diagnostic] = field(default_factory=list)
+    broken: frozenset[str] = frozenset()
+
+
 # --------------------------------------------------------------------------------------------
 # Ids
 
 
 def source_id(guid_or_link: str) -> str:
-    """The stable id of an item: a slug of its guid (or of its link when it has no guid)."""
+    """The stable id of an item: a slug of its guid (or of its link when it has no guid).
+
+    An id longer than a page's slug may be (SLUG_MAX) keeps its start and ends in a hash of
+    the whole guid, so it stays stable and distinct, and a file name any system can hold."""
     # Decompose accents first so "Café" gives "cafe" rather than "caf".
     ascii_text = unicodedata.normalize("NFKD", guid_or_link).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     if not slug:
-        raise ValueError(f"cannot derive an id from {guid_or_link!r}")
+        raise ValueError(f"cannot derive an id from {guid_or_link[:60]!r}")
+    if len(slug) > SLUG_MAX:
+        digest = hashlib.sha256(guid_or_link.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+        slug = slug[: SLUG_MAX - len(digest) - 1].rstrip("-") + "-" + digest
     return slug
+
+
+def id_problem(record_id: str) -> str | None:
+    """Why `record_id` cannot name a record file, or None: the rule pages' names follow
+    (lowercase letters, digits, single hyphens; at most SLUG_MAX; no Windows device name)."""
+    if not SOURCE_ID_RE.match(record_id) or len(record_id) > SLUG_MAX:
+        return (
+            f"id {record_id[:60]!r} must be lowercase letters, digits and single hyphens, "
+            f"at most {SLUG_MAX} characters"
+        )
+    if record_id in WINDOWS_DEVICE_NAMES:
+        return f"id {record_id!r} is a device name Windows cannot check out; choose another"
+    return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -106,8 +139,9 @@ RECORD_KEYS = (
     "id", "guid", "outlet", "title", "author", "published", "url", "url_from", "categories",
     "feed", "content_hash", "quotations",
 )  # fmt: skip
-_REQUIRED_KEYS = ("id", "outlet", "title", "published", "url", "quotations")
 KNOWN_RECORD_KEYS = frozenset(RECORD_KEYS) | {"record_hash"}
+_QUOTATION_KEYS = ("text", "speaker", "position")
+_MAX_QUOTATION = MAX_FILE_BYTES  # a record file is at most that long anyway
 
 
 def display_path(path: Path | str, project_dir: Path) -> str:
@@ -117,230 +151,125 @@ def display_path(path: Path | str, project_dir: Path) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# Names (of a quotation's speaker, in a record or on a page)
-
-_TITLES = {
-    "admiral", "alderman", "ambassador", "analyst", "attorney", "bishop", "capt", "captain",
-    "ceo", "chair", "chairman", "chairwoman", "chancellor", "chief", "coach", "col", "colonel",
-    "commissioner", "congressman", "congresswoman", "councillor", "councilor", "councilman",
-    "councilwoman", "dame", "deputy", "detective", "director", "doctor", "dr", "economist",
-    "envoy", "gen", "general", "gov", "governor", "inspector", "judge", "justice", "king",
-    "lord", "mayor", "minister", "miss", "mr", "mrs", "ms", "officer", "pope", "premier",
-    "president", "prime", "prince", "princess", "prof", "professor", "queen", "rabbi", "rep",
-    "representative", "rev", "reverend", "sec", "secretary", "sen", "senator", "sergeant",
-    "sgt", "sir", "speaker", "spokesman", "spokesperson", "spokeswoman", "state", "vice",
-}  # fmt: skip
-# Words capitalised at the start of a sentence that never begin a name.
-_FUNCTION_WORDS = {
-    "a", "according", "after", "ahead", "also", "although", "an", "and", "as", "at", "before",
-    "but", "by", "despite", "during", "earlier", "for", "from", "however", "if", "in", "last",
-    "later", "meanwhile", "now", "on", "or", "since", "so", "still", "that", "the", "then",
-    "these", "this", "those", "though", "today", "tomorrow", "under", "until", "when", "while",
-    "with", "without", "yesterday", "yet",
-}  # fmt: skip
-# Words ending in a dot that do not end a sentence.
-_ABBREVIATIONS = {
-    "capt", "co", "col", "corp", "dr", "gen", "gov", "hon", "inc", "jr", "lt", "ltd", "mr",
-    "mrs", "ms", "no", "prof", "rep", "rev", "sec", "sen", "sgt", "sr", "st", "vs",
-}  # fmt: skip
-OPENING_MARKS = '“"‘('
-
-
-def is_abbreviation(word: str) -> bool:
-    """Whether the dot after `word` does not end a sentence: "Mr.", "U.S.", "J."."""
-    bare = word.lstrip(OPENING_MARKS).rstrip(".")
-    return bare.lower() in _ABBREVIATIONS or "." in bare or len(bare) == 1
-
-
-def ends_sentence(word: str) -> bool:
-    return word.endswith(".") and not is_abbreviation(word)
-
-
-def bare_word(word: str) -> str:
-    """A word without a sentence-ending dot or a possessive ’s."""
-    if ends_sentence(word):
-        word = word[:-1]
-    return re.sub(r"['’]s$", "", word)
-
-
-def person_name(words: Iterable[str], proper: set[str], *, strict: bool = False) -> str | None:
-    """The name in a run of capitalised words: what follows the last title, without a leading
-    function word ("In Beijing") or, in a run of three or more, words capitalised only because
-    they open the sentence ("Stallholder Rosa Diaz"; but "Ana Costa" keeps both words).
-    `strict` refuses a single such word: a sentence's first word is a poor guess at a subject."""
-    words = list(words)
-    if not words or re.search(r"['’]s$", words[-1]):
-        return None  # "Trump’s spokesman said": the speaker is not Trump
-    words = [bare_word(w) for w in words]
-    titles = [i for i, w in enumerate(words) if w.lower().rstrip(".") in _TITLES]
-    if titles:
-        words = words[titles[-1] + 1 :]
-    while words and words[0].lower() in _FUNCTION_WORDS:
-        words.pop(0)
-    while len(words) > 2 and words[0] not in proper:
-        words.pop(0)
-    if not words or (strict and words[0] not in proper):
-        return None
-    return " ".join(words)
-
-
-# --------------------------------------------------------------------------------------------
 # Loading records
 
 
-def load_sources(sources_dir: Path, project_dir: Path) -> dict[str, SourceRecord]:
-    """Every `*.yaml` record in `sources_dir`, by id. Raises BuildFailed listing every problem."""
-    records: dict[str, SourceRecord] = {}
-    diagnostics: list[Diagnostic] = []
+def load_sources(sources_dir: Path, project_dir: Path) -> LoadedSources:
+    """Every `*.yaml` record directly in `sources_dir`: the valid ones by id, and every problem
+    of the others (a symlink out of the project among them, reported here and only here)."""
+    loaded = LoadedSources()
     if not sources_dir.is_dir():
-        return records
-    project_real = project_dir.resolve()
-    for path in sorted(sources_dir.glob("*.yaml")):
-        shown = display_path(path, project_dir)
-        if path.is_symlink() and not path.resolve().is_relative_to(project_real):
-            diagnostics.append(
-                Diagnostic(
-                    shown, None, None, "symlink points outside the project; copy the file in"
-                )
-            )
+        return loaded
+    folder = display_path(sources_dir, project_dir)
+    files, problems = discover(project_dir, folder)
+    broken: set[str] = set()
+    for problem in problems:
+        broken.add(Path(problem.path).stem)
+        loaded.problems.append(problem)
+    for path in files:
+        if path.parent != sources_dir or path.suffix != ".yaml":
             continue
-        record, problems = _load_record(path, shown)
-        diagnostics += problems
-        if record is not None:
-            records[record.id] = record
-    if diagnostics:
-        raise BuildFailed(diagnostics)
-    return records
+        shown = display_path(path, project_dir)
+        before = len(loaded.problems)
+        record = _load_record(path, shown, loaded.problems)
+        if record is None or len(loaded.problems) > before:
+            broken.add(path.stem)
+        else:
+            loaded.records[record.id] = record
+    loaded.broken = frozenset(broken - loaded.records.keys())
+    return loaded
 
 
-def _load_record(path: Path, shown: str) -> tuple[SourceRecord | None, list[Diagnostic]]:
+def _load_record(path: Path, shown: str, problems: list[Diagnostic]) -> SourceRecord | None:
     try:
-        # The writers' rules first (size limit, UTF-8, no tags, anchors, aliases or
-        # duplicate keys); then PyYAML's nodes, for the line of each value.
-        text = read_text(path, shown)
-        load_yaml(text, shown)
+        data = load_yaml(read_text(path, shown), shown)
     except SiteError as error:
-        return None, [error.diagnostic]
+        problems.append(error.diagnostic)
+        return None
     except OSError as error:
-        return None, [Diagnostic(shown, message=f"cannot read the source record: {error}")]
+        problems.append(Diagnostic(shown, message=f"cannot read the source record: {error}"))
+        return None
+    if not isinstance(data, dict):
+        problems.append(Diagnostic(shown, 1, None, "a source record must be a YAML mapping"))
+        return None
+    return _read_record(Fields(data, shown, problems, (1, 1)), path.stem)
+
+
+def _read_record(f: Fields, stem: str) -> SourceRecord | None:
+    """One record's values checked with `Fields`; None when any is wrong (all reported)."""
+    before = len(f.diagnostics)
+    f.check_keys(tuple(sorted(KNOWN_RECORD_KEYS)), "source record")
+    record_id = f.text("id", required=True, max_len=200) or ""
+    if record_id and record_id != stem:
+        f.error(f.where("id"), f"id '{record_id}' differs from the file name '{stem}'")
+    elif record_id and (problem := id_problem(record_id)):
+        f.error(f.where("id"), problem)
+    url = f.text("url", required=True, max_len=2048) or ""
+    if url and (problem := url_problem(url)):
+        f.error(f.where("url"), f"'url': {problem}")
+    record = SourceRecord(
+        id=record_id,
+        outlet=f.text("outlet", required=True) or "",
+        title=f.text("title", required=True) or "",
+        author=(f.text("author") or None) if f.data.get("author") is not None else None,
+        published=_published(f),
+        url=url,
+        categories=f.text_list("categories"),
+        quotations=_quotations(f),
+        path=f.path,
+    )
+    return record if len(f.diagnostics) == before else None
+
+
+def _published(f: Fields) -> str:
+    """An ISO 8601 date or date-time, as written (an unquoted one is read by YAML as a date)."""
+    written = f.text("published", required=True) or ""
+    if not written:
+        return ""
     try:
-        loader = yaml.SafeLoader(text)
-        try:
-            node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
-        problem = getattr(error, "problem", None) or str(error)
-        return None, [Diagnostic(shown, line, col, f"invalid YAML: {problem}")]
-    if not isinstance(node, yaml.MappingNode) or not isinstance(data, dict):
-        return None, [Diagnostic(shown, 1, None, "a source record must be a YAML mapping")]
-    return _RecordReader(shown, path.stem, node, data).read()
-
-
-class _RecordReader:
-    """Checks one record's values, each problem reported at the line of the value."""
-
-    def __init__(self, shown: str, stem: str, node: yaml.MappingNode, data: dict) -> None:
-        self.shown, self.stem, self.data = shown, stem, data
-        self.nodes = {k.value: v for k, v in node.value if isinstance(k, yaml.ScalarNode)}
-        self.problems: list[Diagnostic] = []
-
-    def error(self, node: yaml.Node | None, message: str) -> None:
-        line, col = (node.start_mark.line + 1, node.start_mark.column + 1) if node else (1, None)
-        self.problems.append(Diagnostic(self.shown, line, col, message))
-
-    def read(self) -> tuple[SourceRecord | None, list[Diagnostic]]:
-        for key in self.data:
-            if key not in KNOWN_RECORD_KEYS:
-                close = difflib.get_close_matches(str(key), sorted(KNOWN_RECORD_KEYS), n=1)
-                hint = f"; did you mean “{close[0]}”?" if close else ""
-                self.error(self.nodes.get(key), f"unknown key “{key}” in a source record{hint}")
-        missing = [k for k in _REQUIRED_KEYS if k not in self.data]
-        if missing:
-            self.error(None, "source record is missing " + ", ".join(f"“{k}”" for k in missing))
-            return None, self.problems
-        record = SourceRecord(
-            id=self.text("id"),
-            outlet=self.text("outlet"),
-            title=self.text("title"),
-            author=self.text("author", optional=True) or None,
-            published=self.published(),
-            url=self.text("url"),
-            categories=self.categories(),
-            quotations=self.quotations(),
-            path=self.shown,
+        datetime.fromisoformat(written)  # a date alone is read as its midnight
+    except ValueError:
+        f.error(
+            f.where("published"),
+            f"'published' must be an ISO 8601 date or date-time, e.g. 2025-07-27 or "
+            f"2025-07-27T09:57:00+03:00, not {written[:40]!r}",
         )
-        if record.id and record.id != self.stem:
-            self.error(
-                self.nodes["id"], f"id “{record.id}” differs from the file name “{self.stem}”"
-            )
-        return (None if self.problems else record), self.problems
+        return ""
+    return written
 
-    def text(self, key: str, *, optional: bool = False) -> str:
-        value = self.data.get(key)
-        if value is None and optional:
-            return ""
-        if not isinstance(value, str) or not value.strip():
-            self.error(self.nodes.get(key), f"“{key}” must be a non-empty string")
-            return ""
-        return value
 
-    def published(self) -> str:
-        value = self.data["published"]
-        # An unquoted date is read by YAML as a date; it means the same thing.
-        if isinstance(value, datetime | date):
-            return value.isoformat()
-        return self.text("published")
-
-    def categories(self) -> tuple[str, ...]:
-        value = self.data.get("categories") or []
-        if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
-            self.error(self.nodes.get("categories"), "“categories” must be a list of strings")
-            return ()
-        return tuple(value)
-
-    def quotations(self) -> tuple[Quotation, ...]:
-        value, node = self.data["quotations"], self.nodes["quotations"]
-        if value is None:
-            return ()
-        if not isinstance(value, list) or not isinstance(node, yaml.SequenceNode):
-            self.error(node, "“quotations” must be a list of {text, speaker, position}")
-            return ()
-        quotations = []
-        for entry, entry_node in zip(value, node.value, strict=True):
-            quotation = self.quotation(entry, entry_node)
-            if quotation is not None:
-                quotations.append(quotation)
-        return tuple(quotations)
-
-    def quotation(self, entry: Any, node: yaml.Node) -> Quotation | None:
-        if not isinstance(entry, dict):
-            self.error(node, "a quotation must be a mapping with text, speaker and position")
-            return None
-        text, speaker, position = entry.get("text"), entry.get("speaker"), entry.get("position")
-        problems = []
-        if not isinstance(text, str) or not text.strip():
-            problems.append("its “text” must be a non-empty string")
-        if speaker is not None and (not isinstance(speaker, str) or not speaker.strip()):
-            problems.append("its “speaker” must be a name or null")
-        if isinstance(position, bool) or not isinstance(position, int) or position < 0:
-            problems.append("its “position” must be a whole number ≥ 0")
-        unknown = sorted(str(k) for k in entry if k not in {"text", "speaker", "position"})
-        if unknown:
-            problems.append("unknown key " + ", ".join(f"“{k}”" for k in unknown))
-        for problem in problems:
-            self.error(node, f"quotation: {problem}")
-        return None if problems else Quotation(text, speaker, position)
+def _quotations(f: Fields) -> tuple[Quotation, ...]:
+    if "quotations" in f.data and f.data["quotations"] is None:
+        return ()
+    if "quotations" not in f.data:
+        f.error(f.start, "'quotations' is required (an empty list [] when there are none)")
+        return ()
+    quotations = []
+    for q in f.mappings("quotations"):
+        q.check_keys(_QUOTATION_KEYS, "quotation")
+        text = q.text("text", required=True, max_len=_MAX_QUOTATION)
+        speaker = q.text("speaker", required=True) if q.data.get("speaker") is not None else None
+        position = q.integer("position") if "position" in q.data else None
+        if "position" not in q.data:
+            q.error(q.start, "a quotation's 'position' is required (its offset in the article)")
+        elif position is not None and position < 0:
+            q.error(q.where("position"), "a quotation's 'position' must be 0 or more")
+            position = None
+        if text and position is not None:
+            quotations.append(Quotation(text, speaker, position))
+    return tuple(quotations)
 
 
 # --------------------------------------------------------------------------------------------
 # Checking quotes
 
-_DOUBLE_MARKS = str.maketrans({c: '"' for c in "“”„‟″«»"} | {c: "'" for c in "‘’‚‛′"})
+_DOUBLE_MARKS = str.maketrans(
+    {c: '"' for c in "“”„‟″«»"} | {c: "'" for c in "‘’‚‛′"} | {"\x00": " "}
+)
 _EDGE = ' ,;:."'  # terminal punctuation and marks a page may add or drop around a quote
+_WORD_EDGE = "\x00"  # marks a word boundary in `_marked` text (never in normalised text)
+# Where a word starts or ends: the places the regex `\b` would match.
+_BOUNDARY_RE = re.compile(r"\A(?=\w)|(?<=\w)(?=\W)|(?<=\W)(?=\w)|(?<=\w)\Z")
 
 
 def _normalise(text: str) -> str:
@@ -348,19 +277,33 @@ def _normalise(text: str) -> str:
     return " ".join(text.translate(_DOUBLE_MARKS).replace("...", "…").split())
 
 
-def _quote_pattern(text: str) -> re.Pattern[str] | None:
-    """A regex for a page's quote: verbatim words, each `…` any run of text, whole words at
-    every edge (so "fragile cease" does not match "fragile ceasefire")."""
-    pieces = [p.strip(_EDGE) for p in _normalise(text).split("…")]
-    pieces = [p for p in pieces if p]
-    if not pieces:
-        return None
-    parts = []
+def _marked(text: str) -> str:
+    """`text` with `_WORD_EDGE` at every word boundary: a piece that must start or end a
+    word then matches only where a word starts or ends, with plain `str.find`."""
+    return _BOUNDARY_RE.sub(_WORD_EDGE, text)
+
+
+@lru_cache(maxsize=4096)
+def _marked_quotation(text: str) -> str:
+    return _marked(_normalise(text))
+
+
+def _quote_pieces(text: str) -> list[str]:
+    """A page's quote as the marked pieces between its `…`s, each to be found in order."""
+    pieces = (p.strip(_EDGE) for p in _normalise(text).split("…"))
+    return [_marked(p) for p in pieces if p]
+
+
+def _contains_in_order(marked_text: str, pieces: list[str]) -> bool:
+    """Whether the pieces occur in `marked_text` in order without overlapping. The leftmost
+    occurrence of each is as good as any: it leaves the most room for the next."""
+    at = 0
     for piece in pieces:
-        left = r"(?<!\w)" if re.match(r"\w", piece) else ""
-        right = r"(?!\w)" if re.search(r"\w$", piece) else ""
-        parts.append(left + re.escape(piece) + right)
-    return re.compile(".*?".join(parts), re.DOTALL)
+        found = marked_text.find(piece, at)
+        if found < 0:
+            return False
+        at = found + len(piece)
+    return True
 
 
 def _same_speaker(named: str, recorded: str | None) -> bool:
@@ -374,27 +317,66 @@ def _same_speaker(named: str, recorded: str | None) -> bool:
 
 
 _WHOLE_QUOTATION_WORDS = 25  # show shorter quotations whole: more useful than a fragment
+_COMPARED_WORDS = 40  # a misquote's first words are compared, whatever its length
+_FINALISTS = 8  # windows most like it by shared words, then compared by difflib
 
 
 def _closest_passage(text: str, quotations: Iterable[Quotation]) -> tuple[str, Quotation] | None:
-    """The recorded passage most like `text` by difflib's ratio: the whole quotation when it is
-    short, else its stretch of as many words as `text`."""
-    target = " ".join(_normalise(text).replace("…", " ").strip(_EDGE).split())
-    size = max(1, len(target.split()))
-    best: tuple[float, str, Quotation] | None = None
+    """The recorded passage most like `text`: the whole quotation when it is short, else its
+    stretch of as many words as `text` (at most _COMPARED_WORDS).
+
+    Bounded: one pass over every quotation's words keeps the _FINALISTS windows sharing the
+    most words with `text` (a sliding count), and only those are compared with difflib's
+    ratio, on at most _COMPARED_WORDS words each."""
+    words = _normalise(text).replace("…", " ").strip(_EDGE).split()[:_COMPARED_WORDS]
+    target = " ".join(words)
+    wanted = Counter(word.casefold() for word in words)
+    size = max(1, len(words))
+    finalists: list[tuple[int, int, str, Quotation]] = []  # a heap: (shared, -order, …)
+    order = 0
     for quotation in quotations:
-        words = _normalise(quotation.text).split()
-        windows = [" ".join(words[i : i + size]) for i in range(max(1, len(words) - size + 1))]
-        for window in [" ".join(words), *windows]:
-            ratio = difflib.SequenceMatcher(None, target, window, autojunk=False).ratio()
-            if best is None or ratio > best[0]:
-                best = (ratio, window, quotation)
+        for shared, window in _windows(_normalise(quotation.text).split(), size, wanted):
+            order += 1
+            entry = (shared, -order, window, quotation)
+            if len(finalists) < _FINALISTS:
+                heapq.heappush(finalists, entry)
+            elif entry[:2] > finalists[0][:2]:
+                heapq.heapreplace(finalists, entry)
+    best: tuple[float, int, str, Quotation] | None = None
+    for _, negative_order, window, quotation in finalists:
+        ratio = difflib.SequenceMatcher(None, target, window, autojunk=False).ratio()
+        if best is None or (ratio, negative_order) > best[:2]:
+            best = (ratio, negative_order, window, quotation)
     if best is None:
         return None
-    _, window, quotation = best
+    _, _, window, quotation = best
     if len(quotation.text.split()) <= _WHOLE_QUOTATION_WORDS:
         window = _normalise(quotation.text)
     return window, quotation
+
+
+def _windows(words: list[str], size: int, wanted: Counter[str]) -> Iterable[tuple[int, str]]:
+    """(words shared with `wanted`, text) of the whole of a short quotation, then of each
+    stretch of `size` words, in one pass."""
+    if len(words) <= max(_WHOLE_QUOTATION_WORDS, size):
+        have = Counter(word.casefold() for word in words)
+        yield sum(min(count, have[word]) for word, count in wanted.items()), " ".join(words)
+        if len(words) <= size:
+            return
+    counts: Counter[str] = Counter()
+    shared = 0
+    for index, word in enumerate(words):
+        folded = word.casefold()
+        if counts[folded] < wanted[folded]:
+            shared += 1
+        counts[folded] += 1
+        if index >= size:
+            gone = words[index - size].casefold()
+            counts[gone] -= 1
+            if counts[gone] < wanted[gone]:
+                shared -= 1
+        if index >= size - 1:
+            yield shared, " ".join(words[index - size + 1 : index + 1])
 
 
 def _describe_closest(text: str, quotations: Iterable[Quotation]) -> str:
@@ -454,10 +436,12 @@ def check_quote(text: str, speaker: str | None, record: SourceRecord) -> str | N
     A quote given without a speaker is checked for its words only. Its closing
     punctuation must be the source's (`_ending_problem`).
     """
-    pattern = _quote_pattern(text)
-    if pattern is None:
+    pieces = _quote_pieces(text)
+    if not pieces:
         return f"empty quotation of {record.id}"
-    matches = [q for q in record.quotations if pattern.search(_normalise(q.text))]
+    matches = [
+        q for q in record.quotations if _contains_in_order(_marked_quotation(q.text), pieces)
+    ]
     if not matches:
         return f"misquote of {record.id}: {_describe_closest(text, record.quotations)}"
     ending = _ending_problem(text, matches)
@@ -474,16 +458,19 @@ def check_quote(text: str, speaker: str | None, record: SourceRecord) -> str | N
 def unknown_source_message(
     source: str, sources: Mapping[str, SourceRecord], quote: str | None = None
 ) -> str:
-    """The error for a citation of an id with no record: the nearest id, and when a quote is
-    given, the closest passage among all records."""
-    message = f"unknown source “{source}”"
+    """The one error for a citation of an id with no record (a citation, a page's `sources`,
+    a key fact, a quote, a template's `cite()`): the file that is missing, the nearest id,
+    and when a quote is given, the closest passage among all records."""
+    message = f"unknown source '{source}': no content/sources/{source}.yaml"
     close = difflib.get_close_matches(source, sorted(sources), n=1, cutoff=0.6)
     if close:
-        message += f"; did you mean “{close[0]}”?"
+        message += f"; did you mean '{close[0]}'?"
+    else:
+        message += " (site-builder ingest FEED makes records from a feed)"
     if quote and sources:
         everything = [q for record in sources.values() for q in record.quotations]
         closest = _closest_passage(quote, everything)
         if closest:
             owner = next(r.id for r in sources.values() if closest[1] in r.quotations)
-            message += f" The closest passage is “{closest[0]}” in {owner}"
+            message += f" The closest passage is “{closest[0]}” in {owner}."
     return message

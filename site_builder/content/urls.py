@@ -8,23 +8,126 @@ bidi character. Names the site itself uses (`assets`, `pagefind`, `404`,
 `index` as a folder, ...) and the device names Windows cannot check out (`con`,
 `nul`, `com1`, ...) are reserved. Two pages with one output path, or paths
 that differ only by case, are errors naming both files.
+
+`url_problem` is the one scheme allowlist for every URL that reaches an `href` or
+`src`: Markdown links and images, source records (hand-written or ingested from a
+feed) and data files alike. A URL may be http(s), mailto, or a link within the site
+(a path, `#anchor` or `?query`); anything with another scheme is refused, however it
+is disguised (case, entities, percent-escapes, tabs, newlines, spaces, invisible
+characters), so no `javascript:`, `vbscript:`, `data:` or `file:` URL gets through.
 """
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path, PurePosixPath
+from urllib.parse import unquote
 
 from site_builder.content.schema import SLUG_MAX, SLUG_RE
 from site_builder.errors import Diagnostic
 from site_builder.model import Page
 
-RESERVED_SEGMENTS = frozenset(
-    {"assets", "pagefind", "css", "js", "feed.xml", "sitemap.xml", "cname", "404", "index"}
-    # A folder with one of these names cannot exist in a Windows checkout.
-    | {"con", "prn", "aux", "nul"}
-    | {f"{device}{n}" for device in ("com", "lpt") for n in range(10)}
+# A file or folder with one of these names cannot exist in a Windows checkout.
+WINDOWS_DEVICE_NAMES = frozenset(
+    {"con", "prn", "aux", "nul"} | {f"{device}{n}" for device in ("com", "lpt") for n in range(10)}
+)
+RESERVED_SEGMENTS = (
+    frozenset(
+        {"assets", "pagefind", "css", "js", "feed.xml", "sitemap.xml", "cname", "404", "index"}
+    )
+    | WINDOWS_DEVICE_NAMES
 )
 MAX_URL_LENGTH = 200
+
+SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
+MAX_LINK_LENGTH = 2048  # longer is no link a writer or a feed means
+# What a browser reads as a scheme: a letter, then letters, digits, +, - or ., then ":".
+_SCHEME_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
+# Characters a browser drops or ignores inside a URL, or that hide a scheme from the eye:
+# C0 controls and space, DEL, zero-width characters, BOM, soft hyphen, bidi controls.
+_HIDDEN_RE = re.compile(
+    r"[\x00-\x20\x7f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
+
+
+# Attributes whose value a browser follows or loads, in rendered HTML (always quoted there:
+# autoescape writes `"` in a value as `&#34;`, so the pattern cannot start inside text).
+_URL_ATTRIBUTE_RE = re.compile(
+    r"""\s(href|src|action|formaction|xlink:href|poster|srcset)\s*=\s*(?:"([^"]*)"|'([^']*)')""",
+    re.IGNORECASE,
+)
+URL_KEYS = frozenset({"url", "href", "src", "link", "image", "website", "homepage"})
+URL_KEY_SUFFIXES = ("_url", "_href", "_src", "_link")
+
+
+def unsafe_attribute_urls(rendered: str) -> list[tuple[str, str, str]]:
+    """(attribute, value, problem) of every URL attribute in `rendered` HTML that fails the
+    allowlist: the last line of defence, for a value a template prints into an attribute."""
+    found = []
+    for match in _URL_ATTRIBUTE_RE.finditer(rendered):
+        attribute = match.group(1).lower()
+        value = html.unescape(match.group(2) if match.group(2) is not None else match.group(3))
+        urls = (
+            [c.split()[0] for c in value.split(",") if c.split()]
+            if attribute == "srcset"
+            else [value]
+        )
+        for url in urls:
+            if problem := url_problem(url):
+                found.append((attribute, value, problem))
+    return found
+
+
+def is_url_key(key: object) -> bool:
+    """Whether a data key names a URL (`url`, `href`, `photo_url`…): its value is checked."""
+    name = str(key).lower()
+    return name in URL_KEYS or name.endswith(URL_KEY_SUFFIXES)
+
+
+def data_url_problems(value: object, path: str) -> list[Diagnostic]:
+    """A problem at its line for every value under a URL key (`is_url_key`) in a data file's
+    parsed YAML that fails the allowlist."""
+    problems: list[Diagnostic] = []
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            positions = getattr(node, "positions", {})
+            for key, item in node.items():
+                if isinstance(item, str) and is_url_key(key) and (problem := url_problem(item)):
+                    line, col = positions.get(key, (None, None))
+                    problems.append(Diagnostic(path, line, col, f"'{key}': {problem}"))
+                stack.append(item)
+        elif isinstance(node, list):
+            stack.extend(node)
+    return problems
+
+
+def url_problem(url: str) -> str | None:
+    """None when `url` may be put in an href or src, else why not (one line).
+
+    Every reading a browser (or a second decoding) could give the URL is checked: as
+    written, with HTML entities decoded, and percent-decoded once and twice; with the
+    characters browsers skip removed. Each must be relative or have an allowed scheme."""
+    if len(url) > MAX_LINK_LENGTH:
+        return f"a URL longer than {MAX_LINK_LENGTH} characters"
+    readings = {url, html.unescape(url)}
+    for reading in list(readings):
+        once = unquote(reading)
+        readings |= {once, unquote(once), html.unescape(once)}
+    for reading in readings:
+        scheme = browser_scheme(reading)
+        if scheme is not None and scheme not in SAFE_SCHEMES:
+            shown = _HIDDEN_RE.sub("", url)[:40]
+            return f"the URL {shown!r} is refused: only http(s), mailto and links within the site"
+    return None
+
+
+def browser_scheme(url: str) -> str | None:
+    """The scheme a browser reads in `url` (lowercased), ignoring the characters it skips."""
+    match = _SCHEME_RE.match(_HIDDEN_RE.sub("", url))
+    return match.group(1).lower() if match else None
 
 
 def page_location(page: Page) -> tuple[str, str] | Diagnostic:

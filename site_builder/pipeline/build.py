@@ -473,13 +473,12 @@ class Builder:
             self.data, self.problems["data"] = load_data(project)
             self.data_fps = {name: fingerprint(value) for name, value in self.data.items()}
         if scope.everything or scope.sources:
-            self.problems["sources"] = []
-            try:
-                self.sources = load_sources(project / CONTENT_DIR / SOURCES_DIR, project)
-            except BuildFailed as exc:
-                self.problems["sources"] = exc.diagnostics
-                self.sources = {}
+            loaded = load_sources(project / CONTENT_DIR / SOURCES_DIR, project)
+            self.problems["sources"] = loaded.problems
+            self.sources = loaded.records
+            # A record that failed to load is known, without a record (markdown_phase.py).
             self.source_fps = {sid: fingerprint(record) for sid, record in self.sources.items()}
+            self.source_fps |= {sid: "broken" for sid in loaded.broken}
         if scope.everything or scope.templates:
             sources, self.problems["templates"] = read_templates(project)
             self.templates = Templates(project, sources)
@@ -495,7 +494,8 @@ class Builder:
         content = project / CONTENT_DIR
         paths: dict[str, Path] = {}
         if scope.everything or scope.rescan_content:
-            files, self.problems["content"] = discover(project, CONTENT_DIR)
+            # content/sources/ is load_sources' to walk (and report).
+            files, self.problems["content"] = discover(project, CONTENT_DIR, skip=SOURCES_DIR)
             prefix = len(str(content)) + 1  # discover() lists paths under `content`
             listed = {
                 unicodedata.normalize("NFC", str(path)[prefix:]).replace(os.sep, "/"): path
@@ -626,7 +626,9 @@ class Builder:
             self._source_problems = {}
         for page in pages if not quick else [self.pages.get(rel) for rel in self._changed]:
             if page is not None:
-                self._source_problems[page.rel] = check_page_sources([page], self.sources)
+                self._source_problems[page.rel] = check_page_sources(
+                    [page], self.sources, self.source_fps
+                )
         for rel in self._changed - self.pages.keys():
             self._source_problems.pop(rel, None)
         problems += [d for found in self._source_problems.values() for d in found]

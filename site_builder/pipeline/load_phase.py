@@ -10,11 +10,12 @@ after a few saves only those that changed.
 from __future__ import annotations
 
 import os
+from collections.abc import Container
 from pathlib import Path
 
 from site_builder.config import CONFIG_FILE, Config
 from site_builder.content.files import CONTENT_DIR
-from site_builder.content.sources import SourceRecord
+from site_builder.content.sources import SourceRecord, unknown_source_message
 from site_builder.content.urls import assign_locations, page_location
 from site_builder.errors import Diagnostic
 from site_builder.incremental.cache import PageInput
@@ -63,20 +64,17 @@ def place_pages(
     return []
 
 
-def check_page_sources(pages: list[Page], sources: dict[str, SourceRecord]) -> list[Diagnostic]:
+def check_page_sources(
+    pages: list[Page], sources: dict[str, SourceRecord], known: Container[str]
+) -> list[Diagnostic]:
+    """An error for each source a page's front matter names that is not `known` (a record
+    that failed to load is known: its own error is reported once)."""
     problems = []
     for page in pages:
         for source_id, line in page.front.source_lines.items():
-            if source_id not in sources:
-                problems.append(
-                    Diagnostic(
-                        page.source_path,
-                        line,
-                        None,
-                        f"unknown source '{source_id}': no content/sources/{source_id}.yaml "
-                        "(run site-builder ingest FEED to make one)",
-                    )
-                )
+            if source_id not in known:
+                message = unknown_source_message(source_id, sources)
+                problems.append(Diagnostic(page.source_path, line, None, message))
     return problems
 
 

@@ -26,7 +26,7 @@ from markupsafe import Markup
 
 from site_builder.content.files import CONTENT_DIR, parse_page, read_text
 from site_builder.content.markdown import PageEnv, make_parser, render, render_inline
-from site_builder.content.sources import SourceRecord, check_quote
+from site_builder.content.sources import SourceRecord, check_quote, unknown_source_message
 from site_builder.content.urls import page_location
 from site_builder.errors import Diagnostic, SiteError
 from site_builder.incremental.cache import MarkdownOut, PageInput
@@ -62,7 +62,9 @@ class KnownSources:
 class MarkdownContext:
     """Renders one page's Markdown, recording what it depended on besides the text:
     the URL of each page it links to, whether each source it cites exists, and the
-    record of each source whose quotation it checks."""
+    record of each source whose quotation it checks. A source whose record failed to load
+    has a fingerprint but no record: it is known (its own error is reported once, by
+    sources.py), and quotes of it are checked once it is fixed."""
 
     md: Any
     raw_html: str
@@ -90,15 +92,21 @@ class MarkdownContext:
 
         def quote_problem(text: str, speaker: str | None, source_id: str) -> str | None:
             deps[("source", source_id, "")] = self.source_fps.get(source_id)
-            return check_quote(text, speaker, self.sources[source_id])
+            record = self.sources.get(source_id)
+            return None if record is None else check_quote(text, speaker, record)
+
+        def unknown_source(source_id: str, quote: str | None) -> str:
+            deps[("source", "*", "")] = norm(sorted(self.source_fps.items()))
+            return unknown_source_message(source_id, self.sources, quote)
 
         env = PageEnv(
             source_path=page.source_path,
             rel=page.rel,
             line_offset=page.body_line - 1,
             page_url=page_url,
-            source_ids=KnownSources(self.sources, deps),  # type: ignore[arg-type]
+            source_ids=KnownSources(self.source_fps, deps),  # type: ignore[arg-type]
             check_quote=quote_problem,
+            unknown_source=unknown_source,
         )
         result = render(self.md, body, env)
         cited = list(result.citations)

@@ -17,13 +17,14 @@ from typing import Any
 
 import jinja2
 from jinja2.loaders import split_template_path
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from site_builder.config import AS_OF_MARK, Config
 from site_builder.content.files import discover, read_text, relpath
 from site_builder.content.markdown import citation_anchor, citation_html
-from site_builder.content.sources import SourceRecord
+from site_builder.content.sources import SourceRecord, unknown_source_message
 from site_builder.content.timeline import timeline_events, timeline_svg
+from site_builder.content.urls import unsafe_attribute_urls
 from site_builder.errors import Diagnostic, SiteError
 from site_builder.incremental.deps import Recorder, digest_text, nav_of, recording_context
 from site_builder.model import Citation, NavItem, Page, Site
@@ -188,9 +189,8 @@ class Templates:
                     return mark(citation.number)
             recorder.read(("source", source_id, ""))
             if source_id not in sources:
-                raise SiteError(
-                    page.source_path, None, None, f"cite(): unknown source '{source_id}'"
-                )
+                message = f"cite(): {unknown_source_message(source_id, sources)}"
+                raise SiteError(page.source_path, None, None, message)
             citation = make_citation(len(citations) + 1, sources[source_id])
             citations.append(citation)
             return mark(citation.number)
@@ -230,9 +230,28 @@ class Templates:
             ("template", name, ""), fingerprints.get(name)
         )
         try:
-            return self.render(page.template, context, page.source_path)
+            rendered = self.render(page.template, context, page.source_path)
         finally:
             self.env.on_load = None
+        self._check_attribute_urls(rendered, page)
+        return rendered
+
+    def _check_attribute_urls(self, rendered: str, page: Page) -> None:
+        """Refuse a page whose HTML has a URL attribute outside the allowlist that no
+        template wrote itself (templates are trusted): a value from data, a record or front
+        matter printed into an `href` or `src`. Loading those checks them with their line;
+        this catches whatever reaches an attribute by another way."""
+        for attribute, value, problem in unsafe_attribute_urls(rendered):
+            if any(value in text or escape(value) in text for text in self.sources.values()):
+                continue
+            raise SiteError(
+                f"{TEMPLATES_DIR}/{page.template}",
+                None,
+                None,
+                f"a value printed into an {attribute} attribute: {problem} "
+                f"(rendering {page.source_path}; check the data, record or front matter "
+                "it comes from)",
+            )
 
     def render(self, name: str, context: dict[str, Any], for_page: str) -> str:
         """Render `name`; any failure becomes a SiteError at the template line."""
