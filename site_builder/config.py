@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 from site_builder.content.schema import Fields
 from site_builder.content.yamlsafe import load_yaml
 from site_builder.errors import BuildFailed, Diagnostic, SiteError
+from site_builder.project import CONFIG_FILE
 
-CONFIG_FILE = "site.yaml"
 CONFIG_KEYS = (
     "title",
     "description",

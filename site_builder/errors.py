@@ -78,3 +78,9 @@ def _sort_key(d: Diagnostic) -> tuple:
 
 def sorted_diagnostics(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     return sorted(diagnostics, key=_sort_key)
+
+
+def fail_on(diagnostics: list[Diagnostic], strict: bool) -> None:
+    """Raise BuildFailed with all of `diagnostics` if one is an error (any, if strict)."""
+    if any(d.is_error or strict for d in diagnostics):
+        raise BuildFailed(diagnostics)

@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from markupsafe import Markup
+
 from site_builder.config import Config
 from site_builder.content.schema import FrontMatter
 from site_builder.errors import Diagnostic
@@ -41,20 +43,18 @@ class Citation:
 
 @dataclass
 class Page:
+    """A page as the build keeps it. What rendering its Markdown gave (`content`, `toc`,
+    `anchors`, `links`, `key_facts`) and its Markdown (`body`) are kept aside, encoded,
+    and reach templates through the lazy attributes of incremental/facts.World."""
+
     source_path: str  # relative to the project, e.g. "content/tariff-truce.md"
     rel: str  # relative to content/, e.g. "tariff-truce.md"
     front: FrontMatter
-    body: str
     body_line: int  # the file line where the Markdown body starts
     url: str = ""  # root-relative, base path included: "/repo/tariff-truce/"
     permalink: str = ""  # absolute URL
     output_path: str = ""  # relative to the output folder: "tariff-truce/index.html"
-    content: str = ""  # rendered body HTML
-    toc: list[Heading] = field(default_factory=list)
-    anchors: set[str] = field(default_factory=set)
-    links: list[LinkRef] = field(default_factory=list)
     citations: list[Citation] = field(default_factory=list)
-    key_facts: list[Any] = field(default_factory=list)
     prev: Page | None = None
     next: Page | None = None
 
@@ -120,6 +120,14 @@ class Page:
 
     def sort_key(self) -> tuple:
         return (self.front.order if self.front.order is not None else 10**6, self.title, self.rel)
+
+
+@dataclass
+class KeyFactView:
+    """A key fact of a page, rendered: inline HTML, and the source it cites."""
+
+    html: Markup
+    source: str
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,15 @@ it knows of the last build is what it reads from .site-builder-cache/.
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 import zlib
 from pathlib import Path
 
 import pytest
 
-from site_builder.incremental import cache
-from site_builder.incremental.cache import PageInput
+from site_builder.incremental import store as cache
+from site_builder.incremental.records import PageInput
 from site_builder.pipeline.build import Builder, BuildOptions
 from tests.sitefactory import run_cli, snapshot
 
@@ -46,7 +47,7 @@ def build(project: Path, output: str = "out", **options: object) -> tuple[list[s
 
 
 def cache_files(project: Path) -> list[Path]:
-    return sorted((project / cache.CACHE_DIR).glob("build-*.pickle"))
+    return sorted((project / cache.CACHE_DIR).glob(f"build-*{cache.SUFFIX}"))
 
 
 def clean_build(project: Path) -> dict[str, bytes]:
@@ -179,7 +180,8 @@ def test_the_cli_uses_the_cache_between_runs(project: Path, tmp_path: Path) -> N
 
 
 class RunsCode:
-    """A pickle that would call print() when loaded: what a planted cache could hold."""
+    """A pickle that would call print() when unpickled: what a planted cache could hold
+    (the cache was a pickle once; now nothing in it is ever unpickled)."""
 
     def __reduce__(self) -> tuple[object, tuple[str]]:
         return (print, ("planted code ran",))
@@ -191,8 +193,11 @@ def test_a_cache_naming_other_callables_is_refused(
     _, output = build(project)
     [path] = cache_files(project)
     key = {"output": str(output.resolve()), "drafts": False, "base_url": None}
-    assert cache.save(path, key, RunsCode()) == ""  # signed with this machine's key
-    assert cache.load(path, key)[0] is None
+    planted = pickle.dumps(RunsCode())
+    assert cache.write_signed(path, key, [planted]) == ""  # signed with this machine's key
+    state, why = cache.load(path, key)
+    assert state is None
+    assert why.startswith("unreadable (DecodeError")
     assert build(project)[0] == EVERYTHING
     assert "planted code ran" not in capsys.readouterr().out
 
@@ -202,13 +207,14 @@ def test_a_cache_not_written_on_this_machine_is_ignored(
 ) -> None:
     """A contributor could commit a cache whose Markdown holds HTML no rule checked."""
     _, output = build(project)
-    state = Builder(BuildOptions(project=project, output=output))._load_cache()
+    [path] = cache_files(project)
+    key = {"output": str(output.resolve()), "drafts": False, "base_url": None}
+    state, why = cache.load(path, key)
+    assert state is not None, why
     forged = state.markdown["a.md"]
     forged.html = zlib.compress(b"<script>alert(1)</script>")
     forged.html_digest = "forged"
     monkeypatch.setattr(cache, "machine_key", lambda: b"k" * 32)  # someone else's key
-    [path] = cache_files(project)
-    key = {"output": str(output.resolve()), "drafts": False, "base_url": None}
     assert cache.save(path, key, state) == ""
     monkeypatch.undo()
     (project / "content" / "a.md").touch()  # make the page worth rendering again

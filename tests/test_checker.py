@@ -13,13 +13,21 @@ from pathlib import Path
 
 import pytest
 
-from site_builder.check.checker import CACHE_DIR, CACHE_FILE, check_site
+from site_builder.check.checker import CACHE_DIR, CACHE_FILE
+from site_builder.check.site import scan_site
+from site_builder.errors import Diagnostic
 from site_builder.render.search import build_search_index
 from tests.sitefactory import run_cli
 from tests.support import SITE_BASE_URL
 
 FIXTURES = Path(__file__).parent / "fixtures" / "check"
 FIXTURE_BASE_URL = "https://example.github.io/site/"
+
+
+def check_site(output: Path, base_url: str, shown_as: str | None = None) -> list[Diagnostic]:
+    """Every problem `site-builder check` finds in the built site in `output`."""
+    return scan_site(output, base_url, shown_as).diagnostics
+
 
 # What check must say about tests/fixtures/check/broken, exactly: one line per problem, each
 # naming the file (as given with --output) and the line and column of the offending tag.

@@ -24,12 +24,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from site_builder.content.files import load_page
-from site_builder.content.markdown import _smartquotes_rule, make_parser, render, render_inline
+from site_builder.content.markdown import make_parser, render, render_inline
+from site_builder.content.markdown_syntax import smartquotes_rule
 from site_builder.content.schema import FRONT_MATTER_KEYS
 from site_builder.content.urls import inside, page_location
 from site_builder.content.yamlsafe import load_yaml
 from site_builder.errors import Diagnostic, SiteError
+from tests.support.pages import load_page
 from tests.test_security import assert_located, html_problems, page_env
 
 # Modest and without a deadline: the timing bounds are tested in test_security.py.
@@ -223,7 +224,7 @@ def test_inline_markdown_never_holds_a_script(text: str, mode: str) -> None:
 
 UPSTREAM_QUOTES = MarkdownIt("commonmark", {"typographer": True}).enable(["smartquotes"])
 LINEAR_QUOTES = MarkdownIt("commonmark", {"typographer": True}).enable(["smartquotes"])
-LINEAR_QUOTES.core.ruler.at("smartquotes", _smartquotes_rule)
+LINEAR_QUOTES.core.ruler.at("smartquotes", smartquotes_rule)
 QUOTE_ATOMS = st.sampled_from(
     ['"', "'", '"', "'", "a", "1", " ", "\n", "*", "_", "**", "[", "](x)", "`", "-", ".", "é",
      "«", "\u00a0", "<b>", "&quot;", "\\'", "~~"]

@@ -20,11 +20,11 @@ from urllib.request import urlopen
 import feedparser
 import pytest
 
-from site_builder.content.files import load_pages
 from site_builder.content.urls import page_location
 from tests.sitefactory import run_cli
 from tests.support import SITE_BASE_URL, SITE_PREFIX
 from tests.support.http import StaticServer
+from tests.support.pages import load_pages
 
 SITE_HOST = urlsplit(SITE_BASE_URL).netloc
 SITEMAP_NS = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9"}

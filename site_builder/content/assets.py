@@ -13,8 +13,8 @@ from pathlib import Path, PurePosixPath
 
 from site_builder.content.files import discover, relpath
 from site_builder.errors import Diagnostic
+from site_builder.project import STATIC_DIR
 
-STATIC_DIR = "static"
 FINGERPRINTED = (".css", ".js")
 
 

@@ -21,10 +21,8 @@ from site_builder.content.schema import FrontMatter, read_front_matter
 from site_builder.content.urls import data_url_problems
 from site_builder.content.yamlsafe import load_yaml
 from site_builder.errors import Diagnostic, SiteError
-from site_builder.model import Page
+from site_builder.project import DATA_DIR, DATA_SUFFIXES, is_leftover
 
-CONTENT_DIR = "content"
-SOURCES_DIR = "sources"  # content/sources/ holds source records, not pages
 MAX_FILE_BYTES = 1024 * 1024
 MAX_FRONT_MATTER_BYTES = 64 * 1024
 FENCE = "---"
@@ -36,8 +34,8 @@ def discover(
     """Every regular file under project/folder, sorted, with symlinks checked.
 
     Symlinks are followed only when they stay inside the project. Hidden files
-    and editor leftovers (`.#x`, `x~`, `.swp`) are skipped, and so is the
-    subfolder `skip` (another stage walks it)."""
+    and editor leftovers (`.#x`, `x~`, `.swp`: project.is_leftover) are skipped, and so
+    is the subfolder `skip` (another stage walks it)."""
     root = project / folder
     found: list[Path] = []
     problems: list[Diagnostic] = []
@@ -54,7 +52,7 @@ def discover(
                 dirnames.remove(name)
                 problems.append(_symlink_problem(project, here / name, project_real))
         for name in sorted(filenames):
-            if name.startswith(".") or name.endswith(("~", ".swp", ".swx", ".tmp")):
+            if is_leftover(name):
                 continue
             path = here / name
             if path.is_symlink():
@@ -143,43 +141,12 @@ def parse_page(
     return read_front_matter(data, source_path, (2, 1), diagnostics), body, body_line
 
 
-def load_page(project: Path, path: Path, diagnostics: list[Diagnostic]) -> Page | None:
-    """Read one content file into a Page; problems go to `diagnostics`."""
-    source_path = relpath(path, project)
-    rel = relpath(path, project / CONTENT_DIR)
-    try:
-        text = read_text(path, source_path)
-    except SiteError as exc:
-        diagnostics.append(exc.diagnostic)
-        return None
-    front, body, body_line = parse_page(text, source_path, diagnostics)
-    if front is None:
-        return None
-    return Page(source_path=source_path, rel=rel, front=front, body=body, body_line=body_line)
-
-
-def load_pages(project: Path) -> tuple[list[Page], list[Diagnostic]]:
-    """Every page under content/ (source records under content/sources/ excluded)."""
-    files, diagnostics = discover(project, CONTENT_DIR, skip=SOURCES_DIR)
-    pages = []
-    sources_root = project / CONTENT_DIR / SOURCES_DIR
-    for path in files:
-        if path.is_relative_to(sources_root):
-            continue
-        if path.suffix != ".md":
-            continue
-        page = load_page(project, path, diagnostics)
-        if page is not None:
-            pages.append(page)
-    return pages, diagnostics
-
-
 def load_data(project: Path) -> tuple[dict[str, object], list[Diagnostic]]:
     """data/NAME.yaml → {"NAME": parsed}, read with the same safe loader."""
-    files, diagnostics = discover(project, "data")
+    files, diagnostics = discover(project, DATA_DIR)
     data: dict[str, object] = {}
     for path in files:
-        if path.suffix not in (".yaml", ".yml"):
+        if path.suffix not in DATA_SUFFIXES:
             continue
         rel = relpath(path, project)
         try:

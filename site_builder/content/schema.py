@@ -230,38 +230,11 @@ def read_front_matter(
     updated = f.date("updated")
     if date and updated and updated < date:
         f.error(f.where("updated"), f"'updated' ({updated}) is before 'date' ({date})")
-    slug = f.text("slug")
-    if slug is not None and (not SLUG_RE.match(slug) or len(slug) > SLUG_MAX):
-        f.error(
-            f.where("slug"),
-            f"slug {slug!r} must be lowercase letters, digits and single hyphens "
-            f"(at most {SLUG_MAX} characters), e.g. 'tariff-truce'",
-        )
-        slug = None
-    template = f.text("template")
-    if template is not None and not re.match(
-        r"^[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)*\.html$", template
-    ):
-        f.error(f.where("template"), f"template {template!r} must be a name like 'page.html'")
-        template = None
+    slug = _slug(f)
+    template = _template(f)
     sources = f.text_list("sources")
-    source_lines: dict[str, int] = {}
-    source_positions = getattr(
-        data.get("sources") if isinstance(data, dict) else None, "positions", []
-    )
-    for index, source_id in enumerate(sources):
-        line = (
-            source_positions[index][0] if index < len(source_positions) else f.where("sources")[0]
-        )
-        source_lines.setdefault(source_id, line)
-    key_facts = []
-    for fact in f.mappings("key_facts"):
-        fact.check_keys(("text", "source"), "key fact")
-        text = fact.text("text", required=True)
-        source = fact.text("source", required=True)
-        if text and source:
-            key_facts.append(KeyFact(text, source, fact.start[0]))
-            source_lines.setdefault(source, fact.where("source")[0])
+    source_lines = _source_lines(f, data, sources)
+    key_facts = _key_facts(f, source_lines)
     front = FrontMatter(
         title=title or "",
         summary=summary or "",
@@ -280,3 +253,52 @@ def read_front_matter(
     )
     after = len([d for d in diagnostics if d.is_error])
     return front if after == before else None
+
+
+def _slug(f: Fields) -> str | None:
+    slug = f.text("slug")
+    if slug is not None and (not SLUG_RE.match(slug) or len(slug) > SLUG_MAX):
+        f.error(
+            f.where("slug"),
+            f"slug {slug!r} must be lowercase letters, digits and single hyphens "
+            f"(at most {SLUG_MAX} characters), e.g. 'tariff-truce'",
+        )
+        return None
+    return slug
+
+
+def _template(f: Fields) -> str | None:
+    template = f.text("template")
+    if template is not None and not re.match(
+        r"^[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)*\.html$", template
+    ):
+        f.error(f.where("template"), f"template {template!r} must be a name like 'page.html'")
+        return None
+    return template
+
+
+def _source_lines(f: Fields, data: Any, sources: tuple[str, ...]) -> dict[str, int]:
+    """Where each source id of `sources:` was named (the first time), for errors."""
+    source_lines: dict[str, int] = {}
+    source_positions = getattr(
+        data.get("sources") if isinstance(data, dict) else None, "positions", []
+    )
+    for index, source_id in enumerate(sources):
+        line = (
+            source_positions[index][0] if index < len(source_positions) else f.where("sources")[0]
+        )
+        source_lines.setdefault(source_id, line)
+    return source_lines
+
+
+def _key_facts(f: Fields, source_lines: dict[str, int]) -> list[KeyFact]:
+    """The `key_facts:` entries; the line of each one's source joins `source_lines`."""
+    key_facts = []
+    for fact in f.mappings("key_facts"):
+        fact.check_keys(("text", "source"), "key fact")
+        text = fact.text("text", required=True)
+        source = fact.text("source", required=True)
+        if text and source:
+            key_facts.append(KeyFact(text, source, fact.start[0]))
+            source_lines.setdefault(source, fact.where("source")[0])
+    return key_facts

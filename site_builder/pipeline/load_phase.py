@@ -14,23 +14,22 @@ from collections.abc import Container
 from pathlib import Path
 
 from site_builder.config import CONFIG_FILE, Config
-from site_builder.content.files import CONTENT_DIR
 from site_builder.content.sources import SourceRecord, unknown_source_message
 from site_builder.content.urls import assign_locations, page_location
 from site_builder.errors import Diagnostic
-from site_builder.incremental.cache import PageInput
+from site_builder.incremental.records import PageInput
 from site_builder.model import NavItem, Page
+from site_builder.project import CONTENT_DIR
 
 
 def make_page(rel: str, known: PageInput) -> Page:
     """A Page as this process keeps it: its body, and what rendering it gave, are kept
-    aside compressed, and reach templates through the lazy attributes of deps.World."""
+    aside compressed, and reach templates through the lazy attributes of facts.World."""
     assert known.front is not None
     return Page(
         source_path=f"{CONTENT_DIR}/{rel}",
         rel=rel,
         front=known.front,
-        body="",
         body_line=known.body_line,
     )
 

@@ -1,39 +1,64 @@
-"""Phase 2 of the build (build.py): each page's Markdown, rendered with what it depended on.
+"""Phase 3 of the build (build.py): each page's Markdown, rendered with what it depended on.
 
 markdown.py turns Markdown into HTML; this module runs it for the build:
 - `ReadJob` reads a content file (in a worker process), parses its front matter and
   renders its Markdown at once, predicting the URL of each page it links to;
 - `MarkdownJob` renders again the Markdown of a page whose text is unchanged when
   something it depended on changed (a link target's URL, a cited source's record);
-- `MarkdownContext` renders for both, recording those dependencies (deps.py) in the
-  `MarkdownOut` the cache keeps (cache.py), the HTML compressed (`pack_text`);
-- `page_citations` numbers a page's citations; `LinkSource` is what links.py checks
+- `MarkdownContext` renders for both, recording those dependencies (incremental/facts.py) in the
+  `MarkdownOut` the cache keeps (incremental/records.py), the HTML compressed (`pack_text`);
+- `render_markdown` renders again what the assembled site shows to be out of date;
+  `cite` numbers the citations; `markdown_problems` gathers the Markdown's
+  diagnostics and checks links to #anchors (links.py, through `LinkSource`:
   of a rendered page (links to an #anchor).
 """
 
 from __future__ import annotations
 
-import pickle
 import time
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
-from site_builder.content.files import CONTENT_DIR, parse_page, read_text
+from site_builder.content.citations import page_citations
+from site_builder.content.files import parse_page, read_text
+from site_builder.content.links import check_links
 from site_builder.content.markdown import PageEnv, make_parser, render, render_inline
 from site_builder.content.sources import SourceRecord, check_quote, unknown_source_message
 from site_builder.content.urls import page_location
-from site_builder.errors import Diagnostic, SiteError
-from site_builder.incremental.cache import MarkdownOut, PageInput
-from site_builder.incremental.deps import MISSING, Trace, World, digest_text, norm, sha256
-from site_builder.model import Citation, Page
+from site_builder.errors import Diagnostic, SiteError, fail_on
+from site_builder.incremental.changes import Summary, summarize, touched
+from site_builder.incremental.codec import pack_parts, pack_trace
+from site_builder.incremental.facts import (
+    ALL,
+    MISSING,
+    Subject,
+    Trace,
+    World,
+    digest_text,
+    norm,
+    sha256,
+    subjects,
+)
+from site_builder.incremental.records import MarkdownOut, PageInput
+from site_builder.incremental.state import BuildState
+from site_builder.model import KeyFactView, Page
 from site_builder.pipeline.load_phase import file_stat, make_page
-from site_builder.render.templates import KeyFactView, make_citation
+from site_builder.pipeline.parallel import fork_map, usable_jobs
+from site_builder.pipeline.timer import keep_for_the_build
+from site_builder.project import CONTENT_DIR
+
+if TYPE_CHECKING:  # the phases before this one, which make what it reads
+    from site_builder.pipeline.assemble import Assembly
+    from site_builder.pipeline.build import BuildOptions
+    from site_builder.pipeline.focus import Focus
+    from site_builder.pipeline.read import Inputs, Reading, Scope
 
 
 def pack_text(text: str) -> bytes:
@@ -118,7 +143,7 @@ class MarkdownContext:
             diagnostics += inline.diagnostics
             key_facts.append(KeyFactView(Markup(inline.html), fact.source))
             cited += inline.citations
-        parts = pickle.dumps((result.toc, result.anchors, result.links, key_facts))
+        parts = pack_parts(result.toc, result.anchors, result.links, key_facts)
         return MarkdownOut(
             digest=digest,
             raw_html=self.raw_html,
@@ -129,7 +154,8 @@ class MarkdownContext:
             anchored=[link for link in result.links if link.anchor is not None],
             cited=cited,
             diagnostics=diagnostics,
-            deps=deps,
+            deps=pack_trace(deps),
+            dep_subjects=subjects(deps),
         )
 
 
@@ -217,19 +243,6 @@ class ReadAgain:
     read_at: int
 
 
-def page_citations(
-    page: Page, out: MarkdownOut, sources: dict[str, SourceRecord]
-) -> list[Citation]:
-    """The citations, numbered in order of first use: body, key facts, then front matter."""
-    citations: list[Citation] = []
-    seen: set[str] = set()
-    for source_id in [*out.cited, *page.front.sources, *(f.source for f in page.front.key_facts)]:
-        if source_id in sources and source_id not in seen:
-            seen.add(source_id)
-            citations.append(make_citation(len(citations) + 1, sources[source_id]))
-    return citations
-
-
 class LinkSource:
     """What links.check_links reads of a page: its links with an anchor, and (only for
     a page such a link points to) its anchors."""
@@ -245,3 +258,124 @@ class LinkSource:
     @property
     def anchors(self) -> set[str]:
         return self._parts(self.rel)[1]
+
+
+# -- the phase ---------------------------------------------------------------------------
+
+
+@dataclass
+class MarkdownStep:
+    """What the Markdown phase found: the pages given their rendering, the subjects
+    that changed since the last build, its summary and the build's warnings."""
+
+    applied: set[str]
+    changes: set[Subject]
+    summary: Summary
+    warnings: list[Diagnostic]
+
+
+def markdown_phase(
+    inputs: Inputs,
+    state: BuildState,
+    scope: Scope,
+    reading: Reading,
+    assembly: Assembly,
+    focus: Focus,
+    options: BuildOptions,
+) -> MarkdownStep:
+    """Render the Markdown that is out of date, number the citations, check links."""
+    world, before = assembly.world, state.summary
+    moved = focus.moved()
+    known = before if moved is not None else None
+    digests = state.page_digests(world.pages, focus.changed, known)
+    early = summarize(world, inputs.config_fp, digests, before, moved)
+    if before is not None:  # citations are known only after the Markdown
+        early = replace(early, citations=before.citations, cites=before.cites)
+    predicted, inputs.predicted = inputs.predicted, set()
+    body = partial(inputs.body, state=state)
+    job = MarkdownJob(inputs.markdown_context(), world, state.inputs, body)
+    applied, again = render_markdown(
+        state, world, reading.fresh, predicted, touched(before, early, moved),
+        focus.only_changed, job, options.jobs, options.log,
+    )  # fmt: skip
+    keep_for_the_build()
+    cite(world, state, inputs.sources, None if scope.everything or scope.sources else applied)
+    warnings = assembly.problems + markdown_problems(state, world)
+    fail_on(warnings + inputs.problems.get("static", []), options.strict)
+    pages = focus.changed | applied if moved is not None else None
+    summary = summarize(world, inputs.config_fp, digests, before, pages)
+    # A page whose Markdown was rendered again though its text is the same (a link
+    # target's URL changed) has new content: that is a change to it too.
+    changes = touched(before, summary, pages) | {("page", rel) for rel in again}
+    return MarkdownStep(applied, changes, summary, warnings)
+
+
+def render_markdown(
+    state: BuildState,
+    world: World,
+    fresh: set[str],
+    predicted: set[str],
+    changes: set[Subject],
+    only_changed: bool,
+    job: MarkdownJob,
+    jobs: int,
+    log: Callable[[str], None],
+) -> tuple[set[str], set[str]]:
+    """Render the Markdown of the pages that need it. Returns the rels of the pages
+    given their rendering (new page objects included) and of those rendered again
+    though their text did not change (a link target's URL did). `only_changed`: look
+    only at the pages read again (`fresh`), rendered with predicted link URLs, and
+    those whose Markdown depends on something that changed."""
+    suspects = state.md_index.owners(changes)
+    candidates = world.all_pages
+    if only_changed:
+        wanted = (fresh | predicted | suspects) & world.pages.keys()
+        candidates = [world.pages[rel] for rel in sorted(wanted)]
+    todo: list[Page] = []
+    applied: set[str] = set()
+    for page in candidates:
+        out = state.markdown.get(page.rel)
+        suspect = ALL in changes or page.rel in suspects or page.rel in predicted
+        if (
+            out is None
+            or out.digest != state.inputs[page.rel].digest
+            or out.raw_html != job.context.raw_html
+            or (suspect and state.markdown_stale(page.rel, world, changes | {ALL}))
+        ):
+            todo.append(page)
+        elif page.rel in fresh or page.rel in predicted:
+            applied.add(page.rel)
+    if todo:
+        state.dirty = True
+        log(f"  Markdown of {len(todo)} pages")
+        results = fork_map(job.run, todo, usable_jobs(jobs, len(todo)))
+        for page, out in zip(todo, results, strict=True):
+            state.note_markdown(page.rel, out)
+            applied.add(page.rel)
+    return applied, {page.rel for page in todo} - predicted
+
+
+def cite(
+    world: World, state: BuildState, sources: dict[str, SourceRecord], only: set[str] | None
+) -> None:
+    """Number each page's citations and list the pages citing each source.
+    `only`: the pages whose citations may have changed (None: all)."""
+    for page in world.all_pages:
+        if only is None or page.rel in only:
+            page.citations = page_citations(page, state.markdown[page.rel].cited, sources)
+    cites: dict[str, list[Page]] = {source_id: [] for source_id in sources}
+    for page in world.all_pages:
+        for citation in page.citations:
+            cites[citation.id].append(page)
+    world.cites = cites
+
+
+def markdown_problems(state: BuildState, world: World) -> list[Diagnostic]:
+    """The Markdown's diagnostics, and links to a missing #anchor (links.py)."""
+    problems = state.markdown_problems(world.pages)
+    markdown = state.markdown
+    linking = {rel for rel in state.anchored if rel in world.pages}
+    targets = {link.target for rel in linking for link in markdown[rel].anchored}
+    checked = sorted(linking | (targets & world.pages.keys()))
+    sources = [LinkSource(world.pages[rel], markdown[rel], state.parts) for rel in checked]
+    return problems + check_links(sources)  # type: ignore[arg-type]

@@ -1,61 +1,50 @@
-"""Phases 3 and 4 of the build (build.py): which outputs to make, then making them.
+"""Phase 5 of the build (build.py): making the outputs the plan (plan.py) names.
 
-- `Plan`: the outputs to render, to keep as they are, to copy (static assets) and to
-  remove;
+- `Writer`: a full build renders into a staging folder (in parallel), takes the
+  files it keeps from the current output as hard links and swaps the folder in
+  (output.py); a rebuild renders everything first, then replaces each changed file
+  of the live folder atomically;
 - `RenderJob`: renders one output, a page through its template (templates.py) or a
   generated file (feeds.py: sitemap, feed, robots.txt), recording what it read
-  (deps.py); in a full build it puts the file in the staging folder (output.py), in
+  (incremental/recording.py); in a full build it puts the file in the staging folder (output.py), in
   a rebuild it returns the bytes, written once every output rendered;
 - `Outcome`: what was rendered and written, and each output's record for the cache.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
-from site_builder.content.assets import Asset
-from site_builder.errors import Diagnostic, SiteError
-from site_builder.incremental.cache import OutputRecord
-from site_builder.incremental.deps import (
-    PagesView,
-    Recorder,
-    Subject,
-    Trace,
-    World,
-    pack,
-    sha256,
-    subjects,
-)
+from site_builder.errors import BuildFailed, Diagnostic, SiteError, fail_on
+from site_builder.incremental.codec import pack_trace
+from site_builder.incremental.facts import Subject, Trace, World, sha256, subjects
+from site_builder.incremental.recording import PagesView, Recorder
+from site_builder.incremental.records import OutputRecord
+from site_builder.incremental.state import BuildState
 from site_builder.model import Page, Site
-from site_builder.pipeline.output import FileStamp, StagingFolder
+from site_builder.pipeline.output import (
+    FileStamp,
+    StagingFolder,
+    check_output_folder,
+    recover,
+    remove_in_place,
+    replace_folder,
+    write_in_place,
+)
+from site_builder.pipeline.parallel import fork_map, usable_jobs
+from site_builder.pipeline.plan import Plan
+from site_builder.pipeline.timer import Timer
 from site_builder.render import feeds
-from site_builder.render.templates import Templates
+from site_builder.render.search import BUNDLE_DIR, build_search_index
+from site_builder.render.share_card import card_name, render_card
+from site_builder.render.templates import Templates, share_card_text
 
 ENV_READ = ("SOURCE_DATE_EPOCH",)  # the environment variables outputs depend on (feeds.py)
-
-
-@dataclass
-class Plan:
-    """What this build does with each output, worked out before anything is rendered."""
-
-    on_disk: dict[str, FileStamp] | None  # the output folder as found (full builds)
-    owners: dict[str, str] = field(default_factory=dict)  # output path -> page rel or ""
-    render: list[str] = field(default_factory=list)  # output paths to render
-    keep: list[str] = field(default_factory=list)  # output paths still up to date
-    copy: list[Asset] = field(default_factory=list)
-    remove: list[str] = field(default_factory=list)  # output paths no longer made
-
-    def unchanged(self, records: dict[str, OutputRecord]) -> bool:
-        """True if the output folder already is exactly what this build would write."""
-        if self.render or self.remove or self.on_disk is None:
-            return False
-        if self.on_disk.keys() != self.owners.keys():
-            return False
-        for path in self.owners:
-            record = records.get(path)
-            if record is None or self.on_disk[path] != record.stamp:
-                return False
-        return all(records[a.output_name].digest == sha256(a.data) for a in self.copy)
 
 
 @dataclass
@@ -66,6 +55,8 @@ class Outcome:
     records: dict[str, OutputRecord] = field(default_factory=dict)
     written: list[str] = field(default_factory=list)
     rendered: list[str] = field(default_factory=list)
+    staged: bool = False  # a new output folder (search index included) was swapped in
+    search_stale: bool = False  # pages rewritten in place, the search index not
 
     def add(self, path: str, record: OutputRecord, written: bool, rendered: bool) -> None:
         self.records[path] = record
@@ -111,7 +102,7 @@ class RenderJob:
             return Rendered(path, None, problems=[exc.diagnostic])
         data = text.encode("utf-8")
         found = subjects(recorder.facts)
-        trace: Trace | bytes = pack(recorder.facts) if self.pack else recorder.facts
+        trace: Trace | bytes = pack_trace(recorder.facts) if self.pack else recorder.facts
         if self.staging is not None:
             record, written = self.stage(path, data, trace, found)
             return Rendered(path, record, written=written)
@@ -161,3 +152,146 @@ class FeedSite:
         self.config = site.config
         self.as_of = site.as_of
         self.pages = PagesView(recorder.world.all_pages, recorder, ("list", "all", ""))
+
+
+@dataclass
+class Writer:
+    """Makes the outputs of a plan, in a staging folder or in the live folder."""
+
+    output: Path
+    project: Path
+    jobs: int
+    strict: bool
+    search: bool  # the site has a search index (Pagefind)
+    log: Callable[[str], None]
+
+    def write(
+        self, job: RenderJob, plan: Plan, state: BuildState, in_place: bool, timer: Timer
+    ) -> Outcome:
+        """Make the outputs, and note each one's record in `state`."""
+        check_output_folder(self.output, self.project)
+        recover(self.output)
+        outcome = Outcome()
+        index_missing = self.search and not (self.output / BUNDLE_DIR).is_dir()
+        if in_place:
+            self._update_in_place(job, plan, outcome, timer)
+        elif index_missing or not plan.unchanged(state.outputs):
+            self._stage(job, plan, outcome, timer)
+        else:
+            timer.step("render", timer.step("write", time.perf_counter()))
+        for path in plan.remove:
+            state.drop_output(path)
+        for path, record in outcome.records.items():
+            state.note_output(path, record)
+        return outcome
+
+    def _stage(self, job: RenderJob, plan: Plan, outcome: Outcome, timer: Timer) -> None:
+        """Render into a staging folder (in parallel), take the rest from the current
+        output, swap it in."""
+        started = time.perf_counter()
+        staging = StagingFolder(self.output)
+        job.staging = staging
+        try:
+            jobs = usable_jobs(self.jobs, len(plan.render))
+            if jobs > 1:
+                job.templates.compile_all()
+            job.pack = jobs > 1
+            results = fork_map(job.run, plan.render, jobs)
+            problems = [d for result in results for d in result.problems]
+            if problems:
+                raise BuildFailed(problems)
+            for result in results:
+                assert result.record is not None
+                outcome.add(result.path, result.record, result.written, rendered=True)
+            # Rendered pages are already staged (each worker writes its own).
+            t = timer.step("render", started)
+            for asset in plan.copy:
+                record, written = job.stage(asset.output_name, asset.data, None, ())
+                outcome.add(asset.output_name, record, written, rendered=False)
+            for path in plan.keep:
+                staging.reuse(path)
+            write_share_cards(job.site, staging.path, self.output)
+            t = timer.step("write", t)
+            if self.search:
+                # Pagefind reads the staged pages, so the index is swapped in with them.
+                fail_on(build_search_index(staging.path, self.log), self.strict)
+                t = timer.step("search", t)
+            staging.commit()
+            outcome.staged = True
+        except BaseException:
+            staging.discard()
+            raise
+
+    def _update_in_place(self, job: RenderJob, plan: Plan, outcome: Outcome, timer: Timer) -> None:
+        """Render everything first (a failure writes nothing), then replace each changed
+        file of the live folder atomically and delete the files no longer made."""
+        started = time.perf_counter()
+        results = [job.run(path) for path in plan.render]
+        problems = [d for result in results for d in result.problems]
+        if problems:
+            raise BuildFailed(problems)
+        t = timer.step("render", started)
+        for result in results:
+            assert result.record is not None
+            record = result.record
+            written = result.data is not None
+            if written:
+                record = replace(
+                    record, stamp=write_in_place(self.output, result.path, result.data)
+                )
+                outcome.search_stale |= self.search and result.path.endswith(".html")
+            outcome.add(result.path, record, written, rendered=True)
+        for asset in plan.copy:
+            digest = sha256(asset.data)
+            record = job.old.get(asset.output_name)
+            if record is None or record.digest != digest:
+                stamp = write_in_place(self.output, asset.output_name, asset.data)
+                record = OutputRecord(digest, stamp, "", None)
+                outcome.add(asset.output_name, record, True, False)
+        for path in plan.remove:
+            remove_in_place(self.output, path)
+        write_share_cards(job.site, self.output, self.output, in_place=True)
+        timer.step("write", t)
+
+
+def refresh_search_index(output: Path, log: Callable[[str], None]) -> list[Diagnostic]:
+    """Index the live output again: the new index is written beside the live one and
+    swapped in whole, so the search page never loads half of each."""
+    fresh = output / f".{BUNDLE_DIR}.tmp-{os.getpid()}"
+    shutil.rmtree(fresh, ignore_errors=True)
+    problems = build_search_index(output, log, bundle=fresh)
+    if any(problem.is_error for problem in problems):
+        shutil.rmtree(fresh, ignore_errors=True)
+        return problems
+    replace_folder(output / BUNDLE_DIR, fresh)
+    return problems
+
+
+def write_share_cards(site: Site, folder: Path, previous: Path, *, in_place: bool = False) -> None:
+    """Draw into `folder` the share card of every page whose HTML there names it.
+
+    A card's file name is a digest of what it shows (render/share_card.py), so a card
+    already in `previous` (the output folder) is reused as it is, and only new or changed
+    text is drawn. Templates decide whether a site has cards: a page whose template does
+    not name its card gets none."""
+    for page in site.pages:
+        html_file = folder / page.output_path
+        if page.is_404 or not html_file.is_file():
+            continue
+        name = card_name(share_card_text(site.config, page.title, page.summary))
+        if name not in html_file.read_text(encoding="utf-8"):
+            continue
+        target = folder / name
+        if target.is_file():
+            continue
+        old = previous / name
+        data = (
+            old.read_bytes()
+            if old.is_file()
+            else render_card(share_card_text(site.config, page.title, page.summary))
+        )
+        if in_place:
+            write_in_place(folder, name, data)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)

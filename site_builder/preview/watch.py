@@ -20,10 +20,12 @@ import traceback
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from watchfiles import DefaultFilter, watch
+from watchfiles import Change, DefaultFilter, watch
 
-WATCHED_DIRS = ("content", "templates", "static", "data")
-WATCHED_FILES = ("site.yaml",)
+from site_builder.project import CACHE_DIR, CONFIG_FILE, INPUT_DIRS, is_leftover
+
+WATCHED_DIRS = INPUT_DIRS
+WATCHED_FILES = (CONFIG_FILE,)
 
 # Milliseconds of quiet that end a burst of events (watchfiles' `step`), and the longest a
 # burst is held back while events keep coming (its `debounce`). watchfiles looks for quiet
@@ -34,21 +36,13 @@ MAX_HOLD_MS = 1_600
 
 
 class EditorFilter(DefaultFilter):
-    """watchfiles' default filter (.git, __pycache__, `x~`, `.x.swp`, `.#x`…) plus more
-    editors' temporary files."""
+    """watchfiles' default filter (.git, __pycache__…) and the files no build reads:
+    hidden files and editors' leftovers, as project.is_leftover names them."""
 
-    ignore_entity_patterns = (
-        *DefaultFilter.ignore_entity_patterns,
-        r"^4913$",  # vim checks that it may write a folder by creating this
-        r"\.tmp$",  # write-then-rename savers (VS Code, many libraries)
-        r"^#.*#$",  # emacs auto-save
-        r"^\.goutputstream-",  # gedit and other GIO programs
-        r"\.crswap$",  # Chrome's File System Access swap files
-        r"\.kate-swp$",
-        r"^\.~lock\.",  # LibreOffice
-        r"\.part$",
-    )
-    ignore_dirs = (*DefaultFilter.ignore_dirs, ".site-builder-cache", ".ruff_cache")
+    ignore_dirs = (*DefaultFilter.ignore_dirs, CACHE_DIR, ".ruff_cache")
+
+    def __call__(self, change: Change, path: str) -> bool:
+        return not is_leftover(Path(path).name) and super().__call__(change, path)
 
 
 class ProjectWatcher:

@@ -20,19 +20,21 @@ from jinja2.loaders import split_template_path
 from markupsafe import Markup, escape
 
 from site_builder.config import AS_OF_MARK, Config
+from site_builder.content.citations import make_citation
 from site_builder.content.files import discover, read_text, relpath
 from site_builder.content.markdown import citation_anchor, citation_html
-from site_builder.content.sources import SourceRecord, unknown_source_message
+from site_builder.content.sources import unknown_source_message
 from site_builder.content.timeline import timeline_events, timeline_svg
 from site_builder.content.urls import unsafe_attribute_urls
 from site_builder.errors import Diagnostic, SiteError
-from site_builder.incremental.deps import Recorder, digest_text, nav_of, recording_context
-from site_builder.model import Citation, NavItem, Page, Site
+from site_builder.incremental.facts import digest_text
+from site_builder.incremental.recording import Recorder, nav_of, recording_context
+from site_builder.model import NavItem, Page, Site
+from site_builder.project import TEMPLATES_DIR
 from site_builder.render.share_card import HEIGHT as CARD_HEIGHT
 from site_builder.render.share_card import WIDTH as CARD_WIDTH
 from site_builder.render.share_card import CardText, card_name
 
-TEMPLATES_DIR = "templates"
 MONTHS = (
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
@@ -289,24 +291,6 @@ class Templates:
 
 
 # -- what templates see ------------------------------------------------------------
-
-
-@dataclass
-class KeyFactView:
-    html: Markup
-    source: str
-
-
-def make_citation(number: int, record: SourceRecord) -> Citation:
-    return Citation(
-        number=number,
-        id=record.id,
-        outlet=record.outlet,
-        title=record.title,
-        published=record.published,
-        url=record.url,
-        author=record.author,
-    )
 
 
 class SiteView:

@@ -1,4 +1,4 @@
-"""Dependency records: what each output read while it was being made.
+"""Facts: what each output read while it was being made, and what they are worth now.
 
 A template never sees the site's objects directly. It sees views that note every
 fact they hand out, as a key and the value it had:
@@ -23,7 +23,9 @@ two parts of a key are its *subject*: a change is described as a set of subjects
 (`touched`), and an index from subject to outputs finds the few traces to check.
 
 Values are recorded through `norm`: small values as they are, large ones as a
-digest, pages as a `PageRef`, so traces stay small and cheap to pickle.
+digest, pages as a `PageRef`, so traces stay small and cheap to store (codec.py).
+The views that record them are in recording.py; what changed between two builds
+is in changes.py.
 """
 
 from __future__ import annotations
@@ -31,13 +33,11 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import hashlib
-import pickle
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from site_builder.errors import SiteError
-from site_builder.model import Citation, NavItem, Page
+from site_builder.model import NavItem, Page
 
 Key = tuple[str, str, str]  # (kind, name, attribute)
 Subject = tuple[str, str]  # (kind, name): what one change touches
@@ -87,7 +87,7 @@ def digest_text(text: str) -> str:
 
 
 def sha256(data: bytes) -> str:
-    """The digest of an output file's bytes, or of a page's pickled Markdown parts."""
+    """The digest of an output file's bytes, or of a page's encoded Markdown parts."""
     return hashlib.sha256(data).hexdigest()
 
 
@@ -118,6 +118,11 @@ _KEYS: dict[Key, Key] = {}  # one tuple per distinct key, shared by every trace 
 _SUBJECTS: dict[Subject, Subject] = {}
 
 
+def shared_key(key: Key) -> Key:
+    """One tuple per distinct key, shared by every trace that has it (memory)."""
+    return _KEYS.setdefault(key, key)
+
+
 def page_ref(rel: str) -> PageRef:
     found = _REFS.get(rel)
     if found is None:
@@ -134,8 +139,7 @@ def page_fingerprint(page: Page, world: World) -> str:
     """Everything a template could learn from one page, for the rare template that calls
     one of its methods (the result can depend on any of it)."""
     state = (
-        page.rel, page.front, page.url, page.permalink, page.output_path,
-        page.toc, sorted(page.anchors), page.links, page.citations, page.key_facts,
+        page.rel, page.front, page.url, page.permalink, page.output_path, page.citations,
         page.prev and page.prev.rel, page.next and page.next.rel,
         *(fp(page) for fp in world.lazy_fps.values()),
     )  # fmt: skip
@@ -300,20 +304,13 @@ def keys_by_subject(trace: Trace) -> dict[Subject, list[Key]]:
 
 def subjects(trace: Trace) -> tuple[Subject, ...]:
     """The subjects of a trace's facts (one tuple per distinct subject in the process)."""
-    found = {(key[0], key[1]) for key in trace}
+    return shared_subjects({(key[0], key[1]) for key in trace})
+
+
+def shared_subjects(found: Iterable[Subject]) -> tuple[Subject, ...]:
+    """The same subjects, each as the one tuple this process keeps for it (thousands
+    of records name the same few hundred subjects)."""
     return tuple(_SUBJECTS.setdefault(subject, subject) for subject in found)
-
-
-def pack(trace: Trace) -> bytes:
-    """A trace as one bytes object: how worker processes send it, and how it is kept
-    until a change makes it worth reading (one object instead of hundreds)."""
-    return pickle.dumps(trace, pickle.HIGHEST_PROTOCOL)
-
-
-def unpack(trace: Trace | bytes) -> Trace:
-    # Packed here, by a worker, or read from a cache whose signature was checked (and
-    # unpickled through cache.loads): what is inside is this build's own data.
-    return pickle.loads(trace) if isinstance(trace, bytes) else trace
 
 
 class Index:
@@ -341,299 +338,3 @@ class Index:
         for subject in touched:
             found |= self._by_subject.get(subject, set())
         return found
-
-
-# -- recording --------------------------------------------------------------------
-
-
-class Recorder:
-    """The facts one output read, with the value each had when it was first read."""
-
-    __slots__ = ("facts", "world", "_views")
-
-    def __init__(self, world: World) -> None:
-        self.facts: Trace = {}
-        self.world = world
-        self._views: dict[str, PageView] = {}
-
-    def note(self, key: Key, value: Any) -> None:
-        if key not in self.facts:
-            self.facts[_KEYS.setdefault(key, key)] = value
-
-    def read(self, key: Key) -> None:
-        """Note a fact at its current value."""
-        if key not in self.facts:
-            self.facts[_KEYS.setdefault(key, key)] = self.world.value(key)
-
-    def view(self, page: Page) -> PageView:
-        found = self._views.get(page.rel)
-        if found is None:
-            found = self._views[page.rel] = PageView(page, self)
-        return found
-
-    def views(self, pages: Iterable[Page]) -> list[PageView]:
-        return [self.view(page) for page in pages]
-
-
-class PageView:
-    """A page as a template sees it: each attribute read is noted.
-
-    The page being rendered gets its own list of citations, which `cite()` may
-    extend; what is noted is the list the page came with (its Markdown's), so the
-    render stays a function of the facts in its trace."""
-
-    # No __slots__: an attribute read once is kept in the instance's __dict__, so the
-    # next read (a layout compares page.url with every navigation item) costs nothing.
-
-    def __init__(self, page: Page, recorder: Recorder) -> None:
-        self._page = page
-        self._recorder = recorder
-        self._citations: list[Citation] | None = None
-
-    def own_citations(self) -> list[Citation]:
-        if self._citations is None:
-            self._recorder.read(("page", self._page.rel, "citations"))
-            self._citations = list(self._page.citations)
-        return self._citations
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        page = self._page
-        if name == "citations" and self._citations is not None:
-            return self._citations
-        key = ("page", page.rel, name)
-        world = self._recorder.world
-        load = world.lazy.get(name)
-        if load is not None:
-            self._recorder.read(key)
-            return load(page)  # not kept: it may be large, and is rarely read twice
-        try:
-            value = getattr(page, name)
-        except AttributeError:
-            self._recorder.note(key, MISSING)
-            raise
-        self._recorder.note(key, page_attribute(page, name, world))
-        if isinstance(value, Page):
-            value = self._recorder.view(value)
-        if not callable(value) and name != "citations":
-            self.__dict__[name] = value
-        return value
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, PageView) and other._page is self._page
-
-    def __hash__(self) -> int:
-        return hash(self._page.rel)
-
-    def __repr__(self) -> str:
-        return f"<page {self._page.rel}>"
-
-
-# Jinja names an object's type in its messages ("'site_builder.model.Page object' has no
-# attribute 'x'"); a page is still a Page to the writer reading them.
-PageView.__module__ = Page.__module__
-PageView.__name__ = PageView.__qualname__ = "Page"
-
-
-class PagesView(Sequence):
-    """A list of pages whose membership and order are one fact."""
-
-    def __init__(self, pages: list[Page], recorder: Recorder, key: Key) -> None:
-        self._pages = pages
-        self._recorder = recorder
-        self._key = key
-
-    def _read(self) -> list[Page]:
-        self._recorder.read(self._key)
-        return self._pages
-
-    def __len__(self) -> int:
-        return len(self._read())
-
-    def __getitem__(self, index: Any) -> Any:
-        found = self._read()[index]
-        if isinstance(index, slice):
-            return self._recorder.views(found)
-        return self._recorder.view(found)
-
-    def __iter__(self) -> Iterator[PageView]:
-        return iter(self._recorder.views(self._read()))
-
-    def __bool__(self) -> bool:
-        return bool(self._read())
-
-    def __repr__(self) -> str:
-        return f"<{len(self._pages)} pages>"
-
-
-class RecordingMapping(Mapping):
-    """`data`, `sources` and `source_pages` in templates: each entry read is a fact,
-    and so is the list of names for a template that loops over them."""
-
-    def __init__(
-        self,
-        values: Mapping[str, Any],
-        recorder: Recorder,
-        kind: str,
-        wrap: Callable[[Any], Any] = lambda value: value,
-    ) -> None:
-        self._values = values
-        self._recorder = recorder
-        self._kind = kind
-        self._wrap = wrap
-
-    def __getitem__(self, name: str) -> Any:
-        self._recorder.read((self._kind, str(name), ""))
-        return self._wrap(self._values[name])
-
-    def __iter__(self) -> Iterator[str]:
-        self._recorder.read((self._kind, "*", ""))
-        return iter(sorted(self._values))
-
-    def __len__(self) -> int:
-        self._recorder.read((self._kind, "*", ""))
-        return len(self._values)
-
-    def __contains__(self, name: object) -> bool:
-        self._recorder.read((self._kind, str(name), ""))
-        return name in self._values
-
-
-def recording_context(recorder: Recorder, page: Page) -> dict[str, Any]:
-    """The per-page part of a template's context, every way in recorded."""
-    world = recorder.world
-
-    def page_url(rel: str) -> str:
-        recorder.read(("page", rel, "url"))
-        target = world.pages.get(rel)
-        if target is None:
-            raise SiteError("content/" + rel, None, None, "page_url(): there is no such page")
-        return target.url
-
-    def asset_name(name: str) -> str | None:
-        recorder.read(("asset", name, ""))
-        return world.assets.get(name)
-
-    return {
-        "page": recorder.view(page),
-        "pages": PagesView(world.listed, recorder, ("list", "pages", "")),
-        "data": RecordingMapping(world.data, recorder, "data"),
-        "sources": RecordingMapping(world.sources, recorder, "source"),
-        "source_pages": RecordingMapping(world.cites, recorder, "cites", recorder.views),
-        "page_url": page_url,
-        "asset_name": asset_name,
-    }
-
-
-def nav_of(recorder: Recorder) -> list[NavItem]:
-    recorder.read(("nav", "", ""))
-    return recorder.world.nav
-
-
-# -- what changed between two builds ---------------------------------------------------
-
-
-@dataclass
-class Summary:
-    """The facts of one successful build, kept to compare the next one with."""
-
-    config: str  # fingerprint of the configuration (and options) built with
-    digests: dict[str, str]  # page rel -> digest of its text
-    places: dict[str, tuple[str, str, str, str | None, str | None]]  # url, …, prev, next
-    citations: dict[str, tuple[Citation, ...]]
-    listed: tuple[str, ...]
-    all_pages: tuple[str, ...]
-    nav: tuple[NavItem, ...]
-    cites: dict[str, tuple[str, ...]]
-    data: dict[str, str]
-    sources: dict[str, str]
-    templates: dict[str, str]
-    assets: dict[str, str]
-    env: dict[str, str | None]
-
-
-def place(page: Page) -> tuple[str, str, str, str | None, str | None]:
-    prev, next_ = page.prev, page.next
-    return (
-        page.url, page.permalink, page.output_path,
-        prev.rel if prev else None, next_.rel if next_ else None,
-    )  # fmt: skip
-
-
-def summarize(
-    world: World,
-    config: str,
-    digests: dict[str, str],
-    old: Summary | None = None,
-    pages: set[str] | None = None,
-) -> Summary:
-    """The facts of this build. With `old` and `pages`: only those pages may have other
-    places or citations than in `old` (a rebuild where the reading order stayed)."""
-    if old is None or pages is None:
-        places = {p.rel: place(p) for p in world.all_pages}
-        citations = {p.rel: tuple(p.citations) for p in world.all_pages}
-    else:
-        places, citations = dict(old.places), dict(old.citations)
-        for rel in pages:
-            page = world.pages.get(rel)
-            if page is None:
-                places.pop(rel, None)
-                citations.pop(rel, None)
-            else:
-                places[rel] = place(page)
-                citations[rel] = tuple(page.citations)
-    return Summary(
-        config=config,
-        digests=digests,
-        places=places,
-        citations=citations,
-        listed=world.listed_rels(),
-        all_pages=world.all_rels(),
-        nav=tuple(world.nav),
-        cites={source_id: tuple(p.rel for p in pages) for source_id, pages in world.cites.items()},
-        data=dict(world.data_fps),
-        sources=dict(world.source_fps),
-        templates=dict(world.template_fps),
-        assets=dict(world.assets),
-        env=dict(world.env),
-    )
-
-
-def _changed(
-    old: Mapping[str, Any], new: Mapping[str, Any], only: set[str] | None = None
-) -> set[str]:
-    keys = (old.keys() | new.keys()) if only is None else only
-    if only is None and old == new:
-        return set()
-    return {k for k in keys if old.get(k, MISSING) != new.get(k, MISSING)}
-
-
-def touched(old: Summary | None, new: Summary, pages: set[str] | None = None) -> set[Subject]:
-    """The subjects whose facts may differ between two builds (ALL: anything may).
-    `pages`: the only pages whose digest, place or citations may differ, if known."""
-    if old is None or old.config != new.config:
-        return {ALL}
-    found: set[Subject] = set()
-    changed = _changed(old.digests, new.digests, pages) | _changed(old.places, new.places, pages)
-    changed |= _changed(old.citations, new.citations, pages)
-    found |= {("page", rel) for rel in changed}
-    if old.listed != new.listed:
-        found.add(("list", "pages"))
-    if old.all_pages != new.all_pages:
-        found.add(("list", "all"))
-    if old.nav != new.nav:
-        found.add(("nav", ""))
-    for kind, before, after in (
-        ("cites", old.cites, new.cites),
-        ("data", old.data, new.data),
-        ("source", old.sources, new.sources),
-    ):
-        names = _changed(before, after)
-        found |= {(kind, name) for name in names}
-        if names:
-            found.add((kind, "*"))
-    found |= {("template", name) for name in _changed(old.templates, new.templates)}
-    found |= {("asset", name) for name in _changed(old.assets, new.assets)}
-    found |= {("env", name) for name in _changed(old.env, new.env)}
-    return found

@@ -1,0 +1,207 @@
+"""Recording views: the site as a template sees it, every fact it reads noted.
+
+A template never gets a `Page`, the data or the sources directly: it gets the
+views here, which note each fact (facts.py) they hand out, with its value, in
+the `Recorder` of the output being rendered. That record is the output's trace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+from site_builder.errors import SiteError
+from site_builder.incremental.facts import (
+    MISSING,
+    Key,
+    Trace,
+    World,
+    page_attribute,
+    shared_key,
+)
+from site_builder.model import Citation, NavItem, Page
+
+
+class Recorder:
+    """The facts one output read, with the value each had when it was first read."""
+
+    __slots__ = ("facts", "world", "_views")
+
+    def __init__(self, world: World) -> None:
+        self.facts: Trace = {}
+        self.world = world
+        self._views: dict[str, PageView] = {}
+
+    def note(self, key: Key, value: Any) -> None:
+        if key not in self.facts:
+            self.facts[shared_key(key)] = value
+
+    def read(self, key: Key) -> None:
+        """Note a fact at its current value."""
+        if key not in self.facts:
+            self.facts[shared_key(key)] = self.world.value(key)
+
+    def view(self, page: Page) -> PageView:
+        found = self._views.get(page.rel)
+        if found is None:
+            found = self._views[page.rel] = PageView(page, self)
+        return found
+
+    def views(self, pages: Iterable[Page]) -> list[PageView]:
+        return [self.view(page) for page in pages]
+
+
+class PageView:
+    """A page as a template sees it: each attribute read is noted.
+
+    The page being rendered gets its own list of citations, which `cite()` may
+    extend; what is noted is the list the page came with (its Markdown's), so the
+    render stays a function of the facts in its trace."""
+
+    # No __slots__: an attribute read once is kept in the instance's __dict__, so the
+    # next read (a layout compares page.url with every navigation item) costs nothing.
+
+    def __init__(self, page: Page, recorder: Recorder) -> None:
+        self._page = page
+        self._recorder = recorder
+        self._citations: list[Citation] | None = None
+
+    def own_citations(self) -> list[Citation]:
+        if self._citations is None:
+            self._recorder.read(("page", self._page.rel, "citations"))
+            self._citations = list(self._page.citations)
+        return self._citations
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        page = self._page
+        if name == "citations" and self._citations is not None:
+            return self._citations
+        key = ("page", page.rel, name)
+        world = self._recorder.world
+        load = world.lazy.get(name)
+        if load is not None:
+            self._recorder.read(key)
+            return load(page)  # not kept: it may be large, and is rarely read twice
+        try:
+            value = getattr(page, name)
+        except AttributeError:
+            self._recorder.note(key, MISSING)
+            raise
+        self._recorder.note(key, page_attribute(page, name, world))
+        if isinstance(value, Page):
+            value = self._recorder.view(value)
+        if not callable(value) and name != "citations":
+            self.__dict__[name] = value
+        return value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PageView) and other._page is self._page
+
+    def __hash__(self) -> int:
+        return hash(self._page.rel)
+
+    def __repr__(self) -> str:
+        return f"<page {self._page.rel}>"
+
+
+# Jinja names an object's type in its messages ("'site_builder.model.Page object' has no
+# attribute 'x'"); a page is still a Page to the writer reading them.
+PageView.__module__ = Page.__module__
+PageView.__name__ = PageView.__qualname__ = "Page"
+
+
+class PagesView(Sequence):
+    """A list of pages whose membership and order are one fact."""
+
+    def __init__(self, pages: list[Page], recorder: Recorder, key: Key) -> None:
+        self._pages = pages
+        self._recorder = recorder
+        self._key = key
+
+    def _read(self) -> list[Page]:
+        self._recorder.read(self._key)
+        return self._pages
+
+    def __len__(self) -> int:
+        return len(self._read())
+
+    def __getitem__(self, index: Any) -> Any:
+        found = self._read()[index]
+        if isinstance(index, slice):
+            return self._recorder.views(found)
+        return self._recorder.view(found)
+
+    def __iter__(self) -> Iterator[PageView]:
+        return iter(self._recorder.views(self._read()))
+
+    def __bool__(self) -> bool:
+        return bool(self._read())
+
+    def __repr__(self) -> str:
+        return f"<{len(self._pages)} pages>"
+
+
+class RecordingMapping(Mapping):
+    """`data`, `sources` and `source_pages` in templates: each entry read is a fact,
+    and so is the list of names for a template that loops over them."""
+
+    def __init__(
+        self,
+        values: Mapping[str, Any],
+        recorder: Recorder,
+        kind: str,
+        wrap: Callable[[Any], Any] = lambda value: value,
+    ) -> None:
+        self._values = values
+        self._recorder = recorder
+        self._kind = kind
+        self._wrap = wrap
+
+    def __getitem__(self, name: str) -> Any:
+        self._recorder.read((self._kind, str(name), ""))
+        return self._wrap(self._values[name])
+
+    def __iter__(self) -> Iterator[str]:
+        self._recorder.read((self._kind, "*", ""))
+        return iter(sorted(self._values))
+
+    def __len__(self) -> int:
+        self._recorder.read((self._kind, "*", ""))
+        return len(self._values)
+
+    def __contains__(self, name: object) -> bool:
+        self._recorder.read((self._kind, str(name), ""))
+        return name in self._values
+
+
+def recording_context(recorder: Recorder, page: Page) -> dict[str, Any]:
+    """The per-page part of a template's context, every way in recorded."""
+    world = recorder.world
+
+    def page_url(rel: str) -> str:
+        recorder.read(("page", rel, "url"))
+        target = world.pages.get(rel)
+        if target is None:
+            raise SiteError("content/" + rel, None, None, "page_url(): there is no such page")
+        return target.url
+
+    def asset_name(name: str) -> str | None:
+        recorder.read(("asset", name, ""))
+        return world.assets.get(name)
+
+    return {
+        "page": recorder.view(page),
+        "pages": PagesView(world.listed, recorder, ("list", "pages", "")),
+        "data": RecordingMapping(world.data, recorder, "data"),
+        "sources": RecordingMapping(world.sources, recorder, "source"),
+        "source_pages": RecordingMapping(world.cites, recorder, "cites", recorder.views),
+        "page_url": page_url,
+        "asset_name": asset_name,
+    }
+
+
+def nav_of(recorder: Recorder) -> list[NavItem]:
+    recorder.read(("nav", "", ""))
+    return recorder.world.nav
