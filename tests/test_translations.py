@@ -207,3 +207,99 @@ def test_marking_what_is_not_a_translation_is_a_plain_error(
     (tmp_path / "content" / "zh" / "bare.md").write_text("甲\n", encoding="utf-8")
     with pytest.raises(SiteError, match=re.escape(message)):
         mark_translated(tmp_path, path, LANGUAGES)
+
+
+# -- freshness through the CLI ------------------------------------------------------------
+
+
+def test_editing_an_original_warns_about_its_translation_until_it_is_marked_again(
+    tmp_path: Path,
+) -> None:
+    site = explainer_copy(tmp_path)
+    clean = run_cli("build", "--source", site, "--drafts", "--strict")
+    assert clean.returncode == 0 and "warning" not in clean.stderr, clean.stderr
+
+    original = site / "content" / "tariff-truce.md"
+    original.write_text(
+        original.read_text(encoding="utf-8").replace("is due to expire", "is set to expire"),
+        encoding="utf-8",
+    )
+    warned = run_cli("build", "--source", site, "--drafts")
+    assert warned.returncode == 0, warned.stderr
+    zh_text = (site / "content" / "zh" / "tariff-truce.md").read_text(encoding="utf-8")
+    line = next(
+        n for n, row in enumerate(zh_text.splitlines(), 1) if row.startswith("translation_of:")
+    )
+    warnings = [row for row in warned.stderr.splitlines() if "warning:" in row]
+    assert len(warnings) == 1, warned.stderr
+    assert warnings[0].startswith(
+        f"content/zh/tariff-truce.md:{line}: warning: content/tariff-truce.md has changed"
+    )
+
+    strict = run_cli("build", "--source", site, "--drafts", "--strict")
+    assert strict.returncode == 1
+    assert "content/zh/tariff-truce.md" in strict.stderr and "Traceback" not in strict.stderr
+
+    marked = run_cli("translated", "--source", site, "content/zh/tariff-truce.md")
+    assert marked.returncode == 0, marked.stderr
+    assert "content/zh/tariff-truce.md: follows sha256:" in marked.stdout
+    again = run_cli("build", "--source", site, "--drafts", "--strict")
+    assert again.returncode == 0 and "warning" not in again.stderr, again.stderr
+
+
+def test_every_chinese_page_follows_the_current_english_page() -> None:
+    for page in ZH.glob("*.md"):
+        text = page.read_text(encoding="utf-8")
+        recorded = re.search(r"^translation_of: (\S+)$", text, re.M)
+        original = (REPO / "content" / page.name).read_text(encoding="utf-8")
+        assert recorded and recorded[1] == version_of(original), page.name
+
+
+def test_a_hand_made_version_is_an_error_at_its_line(tmp_path: Path) -> None:
+    site = explainer_copy(tmp_path)
+    page = site / "content" / "zh" / "timeline.md"
+    text = page.read_text(encoding="utf-8")
+    page.write_text(
+        re.sub(r"^translation_of: .*$", "translation_of: latest", text, flags=re.M),
+        encoding="utf-8",
+    )
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if row.startswith("translation_of"))
+    result = run_cli("build", "--source", site, "--drafts")
+    assert result.returncode == 1
+    assert f"content/zh/timeline.md:{line}:" in result.stderr
+    assert "site-builder translated" in result.stderr
+
+
+def test_translated_refuses_what_is_not_a_translation(tmp_path: Path) -> None:
+    site = explainer_copy(tmp_path)
+    result = run_cli("translated", "--source", site, "content/index.md", "content/zh/nothing.md")
+    assert result.returncode == 1
+    assert "content/index.md: not a translation" in result.stderr
+    assert "content/zh/nothing.md: there is no such file" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("languages", "message"),
+    [
+        ("  - {code: en}\n  - {code: zh-Hans}\n", "needs a folder under content/"),
+        ("  - {code: en, folder: x}\n", "the first language is the default"),
+        ("  - {code: en}\n  - {code: zz-Qqqq-99, folder: zz}\n", "not a locale Babel knows"),
+        (
+            "  - {code: en}\n  - {code: zh-Hans, folder: zh}\n  - {code: zh-Hant, folder: zh}\n",
+            "two languages share the folder 'zh'",
+        ),
+        ("  - {code: en, nme: English}\n", "did you mean 'name'"),
+    ],
+)
+def test_a_wrong_languages_entry_is_an_error_in_site_yaml(
+    tmp_path: Path, languages: str, message: str
+) -> None:
+    site = explainer_copy(tmp_path)
+    config = site / "site.yaml"
+    text = config.read_text(encoding="utf-8")
+    text = re.sub(r"^languages:\n(  - .*\n)+", "languages:\n" + languages, text, flags=re.M)
+    config.write_text(text, encoding="utf-8")
+    result = run_cli("build", "--source", site)
+    assert result.returncode == 1
+    assert "site.yaml:" in result.stderr and message in result.stderr, result.stderr

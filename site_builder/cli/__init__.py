@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from site_builder import __version__
+from site_builder.cli import translated
 from site_builder.errors import BuildFailed, Diagnostic, SiteError, printable, sorted_diagnostics
 from site_builder.pipeline.output import UnsafeOutput
 
@@ -133,6 +134,8 @@ def make_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     serve.add_argument("--no-drafts", action="store_true", help="hide draft pages in the preview")
     serve.set_defaults(run=run_serve)
+
+    translated.add_command(commands, common)
     return parser
 
 

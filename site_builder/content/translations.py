@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from site_builder.errors import Diagnostic, SiteError
+from site_builder.project import CONTENT_DIR
 
-CONTENT_DIR = "content"
 VERSION_KEY = "translation_of"
 VERSION_PREFIX = "sha256:"
 VERSION_DIGITS = 16  # enough to tell versions of one page apart, short enough to read
@@ -147,3 +147,32 @@ def mark_translated(project: Path, path: str, languages: tuple[Language, ...]) -
     if updated != text:
         translation.write_text(updated, encoding="utf-8", newline="")
     return version
+
+
+def check_translations(
+    translations: list[tuple[str, str | None, int | None]],
+    languages: tuple[Language, ...],
+    project: Path,
+) -> list[Diagnostic]:
+    """Warnings for the translations among the pages being built, given as (path relative
+    to content/, the version recorded in it, that line): each must follow the current
+    version of its original. The originals are read afresh on every build, so a save of
+    an original shows its translations' warnings at once."""
+    problems: list[Diagnostic] = []
+    for rel, recorded, line in translations:
+        language, original_rel = split_language(rel, languages)
+        if language.is_default:
+            continue
+        translation = f"{CONTENT_DIR}/{rel}"
+        original = project / CONTENT_DIR / original_rel
+        if not original.is_file():
+            message = f"there is no original {CONTENT_DIR}/{original_rel} for this translation"
+            problems.append(Diagnostic(translation, None, None, message, "warning"))
+            continue
+        current = version_of(original.read_text(encoding="utf-8-sig"))
+        state = TranslationState(
+            translation, f"{CONTENT_DIR}/{original_rel}", recorded, current, line
+        )
+        if (warning := freshness_warning(state)) is not None:
+            problems.append(warning)
+    return problems

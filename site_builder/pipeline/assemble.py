@@ -16,6 +16,7 @@ from functools import partial
 from typing import Any
 
 from site_builder.content.assets import check_collisions
+from site_builder.content.translations import check_translations
 from site_builder.errors import Diagnostic
 from site_builder.incremental.facts import World
 from site_builder.incremental.state import BuildState
@@ -76,6 +77,11 @@ class Assembler:
         problems += self._check_sources(inputs, pages, changed, only_changed)
         nav, nav_problems = make_nav(config, pages)
         problems += nav_problems
+        problems += check_translations(
+            [(p.rel, p.front.translation_of, p.front.translation_of_line) for p in pages],
+            config.languages,
+            inputs.project,
+        )
         if reordered:
             link_neighbours(pages)
             self.chain = {p.rel: index for index, p in enumerate(p for p in pages if not p.is_404)}
