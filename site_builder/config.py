@@ -29,6 +29,7 @@ CONFIG_KEYS = (
     "corrections",
     "status_line",
     "languages",
+    "strings",
 )
 LANGUAGE_KEYS = ("code", "folder", "name", "locale")
 FOLDER_RE = re.compile(r"[a-z][a-z0-9-]{0,15}")
@@ -61,11 +62,18 @@ class Config:
     # The site's languages, the default (this config's `language`) first; one unless
     # site.yaml lists `languages` (content/translations.py).
     languages: tuple[Language, ...] = ()
+    # The theme's words replaced for this site: (key, text) pairs (theme/strings.py).
+    strings: tuple[tuple[str, str], ...] = ()
 
     @property
     def base_path(self) -> str:
         """The path part of base_url, e.g. "/repo/" (or "/")."""
         return urlsplit(self.base_url).path
+
+    @property
+    def publisher_url(self) -> str:
+        """The publisher's link: `publisher.url`, or else the site itself."""
+        return self.publisher.url or self.base_url
 
     def with_base_url(self, base_url: str) -> Config:
         return replace(self, base_url=normalise_base_url(base_url))
@@ -128,6 +136,7 @@ def load_config(project: Path) -> Config:
     raw_html = f.text("raw_html") or "escape"
     if raw_html not in RAW_HTML_MODES:
         f.error(f.where("raw_html"), f"raw_html must be one of {', '.join(RAW_HTML_MODES)}")
+    strings = read_strings(f)
     config = Config(
         title=title or "",
         description=description or "",
@@ -143,6 +152,7 @@ def load_config(project: Path) -> Config:
         corrections=f.text("corrections"),
         status_line=f.text("status_line"),
         languages=_languages(f, language),
+        strings=strings,
     )
     if any(d.is_error for d in diagnostics):
         raise BuildFailed(diagnostics)
@@ -191,3 +201,20 @@ def _languages(f: Fields, language: str) -> tuple[Language, ...]:
             entry.error(entry.where("locale" if "locale" in entry.data else "code"), str(exc))
         languages.append(Language(code=code, folder=folder, name=name, locale=locale))
     return tuple(languages)
+
+
+def read_strings(f: Fields) -> tuple[tuple[str, str], ...]:
+    """`strings:`, the theme's words this site replaces: every key must be one of the
+    theme's (site_builder/theme/i18n/en.yaml), every value text."""
+    from site_builder.theme.strings import known_keys
+
+    strings = f.mapping("strings")
+    if strings is None:
+        return ()
+    keys = known_keys()
+    strings.check_keys(keys, "strings")
+    return tuple(
+        (key, text)
+        for key in strings.data
+        if key in keys and (text := strings.text(key, required=True)) is not None
+    )
