@@ -303,3 +303,38 @@ def test_a_wrong_languages_entry_is_an_error_in_site_yaml(
     result = run_cli("build", "--source", site)
     assert result.returncode == 1
     assert "site.yaml:" in result.stderr and message in result.stderr, result.stderr
+
+
+# -- the theme's words in Chinese ---------------------------------------------------------
+
+
+def test_the_chinese_table_says_every_theme_word_with_the_same_slots() -> None:
+    from site_builder.theme.strings import table
+
+    english, chinese = table("en"), table("zh")
+    assert chinese.keys() == english.keys()
+    for key, text in english.items():
+        slots = sorted(re.findall(r"\{([a-z_]+)\}", text))
+        assert sorted(re.findall(r"\{([a-z_]+)\}", chinese[key])) == slots, key
+        assert not re.search(
+            r"[A-Za-z]{4,}",
+            chinese[key]
+            .replace("JavaScript", "")
+            .replace("content/sources/", "")
+            .replace("site-builder ingest", "")
+            .replace("Atom", ""),
+        ), key
+
+
+def test_chinese_dates_from_the_table_are_cldrs() -> None:
+    import datetime as dt
+
+    from site_builder.render.locale import format_date
+    from site_builder.theme.strings import Strings
+
+    words = Strings("zh-Hans", {})
+    for month in range(1, 13):
+        day = dt.date(2025, month, 27)
+        assert words.format_date(day) == format_date(day, "zh-Hans")
+    assert words.format_date(dt.date(2025, 7, 27)) == "2025年7月27日"
+    assert str(words("as_of", date="2025年7月27日")) == "截至2025年7月27日"
