@@ -31,7 +31,16 @@ CONFIG_KEYS = (
     "languages",
     "strings",
 )
-LANGUAGE_KEYS = ("code", "folder", "name", "locale")
+LANGUAGE_KEYS = (
+    "code",
+    "folder",
+    "name",
+    "locale",
+    "title",
+    "description",
+    "status_line",
+    "byline",
+)
 FOLDER_RE = re.compile(r"[a-z][a-z0-9-]{0,15}")
 AS_OF_MARK = "{as_of}"  # where status_line shows the as-of date (a plain replace, never a format)
 RAW_HTML_MODES = ("escape", "sanitize")
@@ -199,7 +208,8 @@ def _languages(f: Fields, language: str) -> tuple[Language, ...]:
             cldr_locale(locale)
         except ValueError as exc:
             entry.error(entry.where("locale" if "locale" in entry.data else "code"), str(exc))
-        languages.append(Language(code=code, folder=folder, name=name, locale=locale))
+        words = {key: entry.text(key) for key in ("title", "description", "status_line", "byline")}
+        languages.append(Language(code, folder, name, locale, **words))
     return tuple(languages)
 
 

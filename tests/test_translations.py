@@ -298,7 +298,7 @@ def test_a_wrong_languages_entry_is_an_error_in_site_yaml(
     site = explainer_copy(tmp_path)
     config = site / "site.yaml"
     text = config.read_text(encoding="utf-8")
-    text = re.sub(r"^languages:\n(  - .*\n)+", "languages:\n" + languages, text, flags=re.M)
+    text = re.sub(r"^languages:\n(  .*\n)+", "languages:\n" + languages, text, flags=re.M)
     config.write_text(text, encoding="utf-8")
     result = run_cli("build", "--source", site)
     assert result.returncode == 1
@@ -332,3 +332,84 @@ def test_chinese_dates_from_the_table_are_cldrs() -> None:
         assert words.format_date(day) == format_date(day, "zh-Hans")
     assert words.format_date(dt.date(2025, 7, 27)) == "2025年7月27日"
     assert str(words("as_of", date="2025年7月27日")) == "截至2025年7月27日"
+
+
+# -- languages in the built pages ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def both_languages(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The explainer built with its Chinese pages (drafts until they are published)."""
+    site = explainer_copy(tmp_path_factory.mktemp("languages"))
+    result = run_cli("build", "--source", site, "--drafts", "--strict")
+    assert result.returncode == 0, result.stderr
+    return site / "output"
+
+
+def _html(output: Path, path: str) -> str:
+    return (output / path / "index.html").read_text(encoding="utf-8")
+
+
+BASE = "https://example.github.io/stockholm-explainer/"
+
+
+@pytest.mark.parametrize("slug", ["", "delegations/", "tariff-truce/", "search/", "sources/"])
+def test_each_language_points_to_the_other_and_to_the_default(
+    both_languages: Path, slug: str
+) -> None:
+    alternates = (
+        f'<link rel="alternate" hreflang="en" href="{BASE}{slug}">\n'
+        f'<link rel="alternate" hreflang="zh-Hans" href="{BASE}zh/{slug}">\n'
+        f'<link rel="alternate" hreflang="x-default" href="{BASE}{slug}">'
+    )
+    english, chinese = _html(both_languages, slug), _html(both_languages, "zh/" + slug)
+    assert '<html lang="en">' in english and '<html lang="zh-Hans">' in chinese
+    assert alternates in english and alternates in chinese
+    prefix = "/stockholm-explainer/"
+    assert f'<a href="{prefix}zh/{slug}" hreflang="zh-Hans" lang="zh-Hans">中文</a>' in english
+    assert f'<a href="{prefix}{slug}" hreflang="en" lang="en">English</a>' in chinese
+
+
+def test_a_chinese_page_is_in_chinese_around_its_text(both_languages: Path) -> None:
+    page = _html(both_languages, "zh/tariff-truce/")
+    assert "<title>关税休战 · 斯德哥尔摩贸易谈判解读</title>" in page
+    assert '<a href="/stockholm-explainer/zh/">斯德哥尔摩贸易谈判解读</a>' in page
+    assert "内容截至2025年7月27日；此后的事件未予报道。" in page
+    assert ">跳到主要内容</a>" in page and 'aria-label="栏目"' in page
+    nav = re.search(r'<nav class="site-nav".*?</nav>', page, re.S)
+    assert nav is not None
+    links = re.findall(r'href="([^"]+)"', nav[0])
+    assert len(links) == 7 and all(link.startswith("/stockholm-explainer/zh/") for link in links)
+
+
+def test_each_language_lists_its_own_pages(both_languages: Path) -> None:
+    def cards(html: str) -> list[str]:
+        return re.findall(r'<h3><a href="([^"]+)"', html)
+
+    chinese, english = cards(_html(both_languages, "zh/")), cards(_html(both_languages, ""))
+    assert len(chinese) == len(english) == 6
+    assert all(link.startswith("/stockholm-explainer/zh/") for link in chinese)
+    assert not any("/zh/" in link for link in english)
+    pager = re.search(
+        r'<nav class="pager".*?</nav>', _html(both_languages, "zh/delegations/"), re.S
+    )
+    assert (
+        pager is None or "/zh/" in pager[0] and "stockholm-explainer/tariff-truce/" not in pager[0]
+    )
+
+
+def test_the_who_is_who_is_in_the_pages_language(both_languages: Path) -> None:
+    page = _html(both_languages, "zh/delegations/")
+    for name in ("何立峰", "斯科特·贝森特", "唐纳德·特朗普", "习近平", "吴心伯"):
+        assert f'<p class="person-name">{name}</p>' in page
+    assert "人物一览" in page and "He Lifeng" not in page.split('id="sb-whos-who"')[1]
+    assert '<p class="person-name">He Lifeng</p>' in _html(both_languages, "delegations/")
+
+
+def test_without_the_chinese_pages_english_pages_name_no_alternates(tmp_path: Path) -> None:
+    site = explainer_copy(tmp_path)
+    result = run_cli("build", "--source", site, "--strict")
+    assert result.returncode == 0, result.stderr
+    page = _html(site / "output", "tariff-truce/")
+    assert "hreflang=" not in page.split("</head>")[0]
+    assert "language-switch" not in page

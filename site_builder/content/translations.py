@@ -42,6 +42,12 @@ class Language:
     folder: str
     name: str
     locale: str
+    # The site's own words in this language, where site.yaml gives them (else the
+    # default language's): its title, description, status line and byline.
+    title: str | None = None
+    description: str | None = None
+    status_line: str | None = None
+    byline: str | None = None
 
     @property
     def is_default(self) -> bool:
