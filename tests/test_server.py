@@ -433,7 +433,11 @@ def test_errors_are_shown_and_the_site_recovers(serve: Callable[..., Server], pr
     about.write_text(good.replace("title: About", "title: [About"), encoding="utf-8")
     wait_until(lambda: b"site-builder-errors" in get(server.url, "/repo/")[2], what="overlay")
     status, _, body = get(server.url, "/repo/about/")
-    assert status == 200 and b"says hello again" in body and b"content/about.md:3" in body
+    assert (
+        status == 200
+        and b"says hello again" in body
+        and b"content/about.md:2:8: this &#39;[&#39; is never closed" in body
+    )
     about.write_text(good, encoding="utf-8")
     wait_until(lambda: b"site-builder-errors" not in get(server.url, "/repo/")[2], what="fix")
 
