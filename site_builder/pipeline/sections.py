@@ -73,5 +73,6 @@ def make_sections(
             url=url,
             permalink=origin + url,
             output_path=output_path,
+            language=first.language,  # its pages' language (content/translations.py)
         )
     return sections
