@@ -25,6 +25,7 @@ CONFIG_KEYS = (
     "byline",
     "corrections",
     "status_line",
+    "strings",
 )
 AS_OF_MARK = "{as_of}"  # where status_line shows the as-of date (a plain replace, never a format)
 RAW_HTML_MODES = ("escape", "sanitize")
@@ -52,11 +53,18 @@ class Config:
     byline: str | None = None  # who wrote the pages, shown on every page
     corrections: str | None = None  # where to report an error: URL, mailto: or a content path
     status_line: str | None = None  # e.g. "Current to {as_of}; later events are not covered."
+    # The theme's words replaced for this site: (key, text) pairs (theme/strings.py).
+    strings: tuple[tuple[str, str], ...] = ()
 
     @property
     def base_path(self) -> str:
         """The path part of base_url, e.g. "/repo/" (or "/")."""
         return urlsplit(self.base_url).path
+
+    @property
+    def publisher_url(self) -> str:
+        """The publisher's link: `publisher.url`, or else the site itself."""
+        return self.publisher.url or self.base_url
 
     def with_base_url(self, base_url: str) -> Config:
         return replace(self, base_url=normalise_base_url(base_url))
@@ -119,6 +127,7 @@ def load_config(project: Path) -> Config:
     raw_html = f.text("raw_html") or "escape"
     if raw_html not in RAW_HTML_MODES:
         f.error(f.where("raw_html"), f"raw_html must be one of {', '.join(RAW_HTML_MODES)}")
+    strings = read_strings(f)
     config = Config(
         title=title or "",
         description=description or "",
@@ -133,7 +142,25 @@ def load_config(project: Path) -> Config:
         byline=f.text("byline"),
         corrections=f.text("corrections"),
         status_line=f.text("status_line"),
+        strings=strings,
     )
     if any(d.is_error for d in diagnostics):
         raise BuildFailed(diagnostics)
     return config
+
+
+def read_strings(f: Fields) -> tuple[tuple[str, str], ...]:
+    """`strings:`, the theme's words this site replaces: every key must be one of the
+    theme's (site_builder/theme/i18n/en.yaml), every value text."""
+    from site_builder.theme.strings import known_keys
+
+    strings = f.mapping("strings")
+    if strings is None:
+        return ()
+    keys = known_keys()
+    strings.check_keys(keys, "strings")
+    return tuple(
+        (key, text)
+        for key in strings.data
+        if key in keys and (text := strings.text(key, required=True)) is not None
+    )

@@ -5,7 +5,7 @@ A project is a folder holding `site.yaml` and the folders a build reads:
     site.yaml           the configuration
     content/**.md       pages
     content/sources/    source records (*.yaml), not pages
-    data/               data files (*.yaml)
+    data/               data files (*.yaml, *.json, *.csv)
     templates/          Jinja templates
     static/             files copied to the output (some fingerprinted)
 
@@ -33,7 +33,7 @@ CACHE_DIR = ".site-builder-cache"  # the build's and the link checker's caches
 INPUT_DIRS = (CONTENT_DIR, TEMPLATES_DIR, STATIC_DIR, DATA_DIR)  # the folders a build reads
 PAGE_SUFFIX = ".md"
 RECORD_SUFFIX = ".yaml"
-DATA_SUFFIXES = (".yaml", ".yml")
+DATA_SUFFIXES = (".yaml", ".yml", ".json", ".csv")
 
 
 class Kind(Enum):

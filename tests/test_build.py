@@ -130,7 +130,7 @@ def test_template_error_names_template_line_and_page(tmp_path: Path) -> None:
     result = run_cli("build", "--source", project, "--output", tmp_path / "out")
     assert result.returncode == 1
     assert (
-        "templates/page.html:3: 'site_builder.model.Page object' has no attribute 'nope' (rendering content/a.md)"
+        "templates/page.html:3: page has no attribute 'nope' (rendering content/a.md)"
         in result.stderr
     )
 
@@ -234,3 +234,27 @@ def test_a_static_file_cannot_replace_a_generated_one(tmp_path: Path, name: str)
         f"static/{name}: would overwrite the generated {name}; rename or move the file"
         in result.stderr
     )
+
+
+def test_nav_entries_say_draft_and_add_nothing_to_a_broken_page(tmp_path: Path) -> None:
+    """No knock-on errors (issue 17, item 9): a nav entry for a draft says it is a draft;
+    one for a page whose front matter is broken adds nothing to that page's own error."""
+    project = make_site(
+        tmp_path,
+        {
+            "site.yaml": "title: T\ndescription: D.\nbase_url: https://example.github.io/repo/\n"
+            "search: false\nnav:\n  - index.md\n  - later.md\n  - broken.md\n  - gone.md\n",
+            "content/later.md": page("Later", draft="true"),
+            "content/broken.md": "---\ntitle: [unclosed\n---\nText.\n",
+        },
+    )
+    result = run_cli("build", "--source", project)
+    assert result.returncode == 1
+    assert (
+        "site.yaml:7: nav: content/later.md is a draft (draft: true), left out of this build; "
+        "publish it or take it out of nav" in result.stderr
+    )
+    assert "nav: there is no page content/gone.md" in result.stderr
+    assert "broken.md" in result.stderr  # its own error…
+    assert "nav: there is no page content/broken.md" not in result.stderr  # …and no other
+    assert run_cli("build", "--drafts", "--source", project).stderr.count("nav:") == 1

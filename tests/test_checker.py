@@ -61,6 +61,15 @@ EXPECTED_BROKEN = [
 ]
 
 
+def placeholder(folder: str | Path, base_url: str = FIXTURE_BASE_URL) -> str:
+    """The warning for a site built for a placeholder host (the fixtures are)."""
+    return (
+        f"{folder}: warning: the site was built for {base_url}, a placeholder host: set "
+        "base_url (and publisher.url) in site.yaml to where the site is published, or build "
+        "with --base-url"
+    )
+
+
 def check(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return run_cli("check", *args, cwd=cwd)
 
@@ -71,7 +80,7 @@ def check(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedPro
 def test_check_names_file_line_and_column_of_every_problem() -> None:
     result = check("--output", BROKEN, "--base-url", FIXTURE_BASE_URL, "-q")
     assert result.returncode == 1
-    assert result.stderr.splitlines() == EXPECTED_BROKEN
+    assert result.stderr.splitlines() == [placeholder(BROKEN), *EXPECTED_BROKEN]
     assert result.stdout == ""
 
 
@@ -79,7 +88,7 @@ def test_check_summary_counts_errors_and_external_links() -> None:
     result = check("--output", BROKEN, "--base-url", FIXTURE_BASE_URL)
     assert result.returncode == 1
     assert result.stdout == (
-        f"checked 3 pages in {BROKEN}: {len(EXPECTED_BROKEN)} error(s), 0 warning(s);"
+        f"checked 3 pages in {BROKEN}: {len(EXPECTED_BROKEN)} error(s), 1 warning(s);"
         " 2 external link(s) (not fetched; --external checks them)\n"
     )
 
@@ -88,11 +97,11 @@ def test_clean_fixture_passes_and_lists_external_links_without_fetching() -> Non
     clean = "tests/fixtures/check/clean"
     result = check("--output", clean, "--base-url", FIXTURE_BASE_URL, "-v")
     assert result.returncode == 0, result.stderr
-    assert result.stderr == ""
+    assert result.stderr == placeholder(clean) + "\n"
     assert result.stdout.splitlines() == [
         f"{clean}/index.html:9:1: external link https://publisher.example/",
         f"{clean}/index.html:19:74: external link https://publisher.example/story",
-        f"checked 3 pages in {clean}: 0 error(s), 0 warning(s); 2 external link(s)"
+        f"checked 3 pages in {clean}: 0 error(s), 1 warning(s); 2 external link(s)"
         " (not fetched; --external checks them)",
     ]
 
@@ -114,7 +123,8 @@ def test_each_kind_of_break_fails_check_on_its_own(tmp_path: Path) -> None:
         line = text[: text.index(good)].count("\n") + 1
         result = check("--output", site, "--base-url", FIXTURE_BASE_URL, "-q")
         assert result.returncode == 1, name
-        [problem] = result.stderr.splitlines()
+        warning, problem = result.stderr.splitlines()
+        assert warning == placeholder(site)
         assert problem.startswith(f"{site}/index.html:{line}:"), (name, problem)
         assert message in problem, (name, problem)
 
@@ -160,7 +170,8 @@ def test_check_passes_on_the_real_site(project_root: Path, tmp_path: Path) -> No
     assert build_search_index(site, lambda message: None) == []
     result = check("--source", project_root, "--output", site, "--base-url", SITE_BASE_URL)
     assert result.returncode == 0, result.stderr
-    assert " 0 error(s), 0 warning(s)" in result.stdout
+    assert result.stderr == placeholder(site, SITE_BASE_URL) + "\n"
+    assert " 0 error(s), 1 warning(s)" in result.stdout
 
 
 # -- external links, against a server on 127.0.0.1 -----------------------------------------
@@ -170,6 +181,7 @@ class _Remote(BaseHTTPRequestHandler):
     """/ok refuses HEAD (as some servers do) but answers GET; /gone is a 404; /slow hangs."""
 
     requests: list[str] = []
+    release: threading.Event = threading.Event()
 
     def do_HEAD(self) -> None:
         self._answer(body=False)
@@ -180,7 +192,8 @@ class _Remote(BaseHTTPRequestHandler):
     def _answer(self, body: bool) -> None:
         self.requests.append(f"{self.command} {self.path}")
         if self.path == "/slow":
-            time.sleep(3)
+            # Hang until the test is over: only the checker's --timeout can end the wait.
+            self.release.wait(60)
         status = {"/ok": 405 if not body else 200, "/gone": 404}.get(self.path, 200)
         self.send_response(status)
         self.send_header("Content-Length", "2")
@@ -195,7 +208,8 @@ class _Remote(BaseHTTPRequestHandler):
 @pytest.fixture()
 def remote() -> Iterator[tuple[str, ThreadingHTTPServer, list[str]]]:
     requests: list[str] = []
-    handler = type("Handler", (_Remote,), {"requests": requests})
+    release = threading.Event()
+    handler = type("Handler", (_Remote,), {"requests": requests, "release": release})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -204,6 +218,7 @@ def remote() -> Iterator[tuple[str, ThreadingHTTPServer, list[str]]]:
     try:
         yield f"http://{host}:{port}", server, requests
     finally:
+        release.set()
         server.shutdown()
         server.server_close()
 
@@ -235,9 +250,12 @@ def test_external_links_are_fetched_with_a_timeout_and_cached(
 
     started = time.monotonic()
     first = check(*args)
-    assert time.monotonic() - started < 2.5, "the 3 s /slow answer was not cut off by --timeout"
+    # /slow never answers while the test runs; a bound far below its 60 s wait, and far
+    # above a loaded machine's start-up time, shows --timeout cut it off.
+    assert time.monotonic() - started < 30, "the hanging /slow answer was not cut off by --timeout"
     assert first.returncode == 1
     assert first.stderr.splitlines() == [
+        placeholder(site),
         f"{site}/guide/index.html:15:4: external link {origin}/gone: 404 Not Found",
         f"{site}/guide/index.html:16:4: external link {origin}/slow: timed out after 0.5 s",
     ]
@@ -275,7 +293,10 @@ PAGE = """<!doctype html>
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ('<a href="https://example.github.io/elsewhere/">x</a>', "is outside the base path /site/"),
+        (
+            '<img src="https://example.github.io/elsewhere/x.png" alt="x">',
+            "is outside the base path",
+        ),
         ('<a href="http://example.github.io/site/nope/">x</a>', "link to http://example.github"),
         (
             '<a href="//example.github.io/site/page/#nope">x</a>',
@@ -298,6 +319,17 @@ def test_single_rules(tmp_path: Path, body: str, message: str) -> None:
     assert len(problems) == 1, problems
     assert problems[0].path == "out/page/index.html" and problems[0].line == 5
     assert message in problems[0].message
+
+
+def test_a_plain_link_elsewhere_on_the_same_host_is_external(tmp_path: Path) -> None:
+    """Another project site on user.github.io is another site (issue 17, item 9)."""
+    site = tmp_path / "site"
+    (site / "page").mkdir(parents=True)
+    body = '<a href="https://example.github.io/elsewhere/">the other explainer</a>'
+    (site / "page" / "index.html").write_text(PAGE.format(body=body), encoding="utf-8")
+    report = scan_site(site, FIXTURE_BASE_URL, shown_as="out")
+    assert report.diagnostics == []
+    assert [link.url for link in report.external] == ["https://example.github.io/elsewhere/"]
 
 
 def test_an_svg_title_is_not_the_page_title(tmp_path: Path) -> None:

@@ -133,3 +133,97 @@ def test_jobs_and_no_cache(tmp_path: Path) -> None:
     assert parallel.returncode == 0, parallel.stderr
     assert any(cache.iterdir())
     assert snapshot(tmp_path / "a") == snapshot(tmp_path / "b")
+
+
+def test_new_writes_the_title_unquoted_in_the_heading(tmp_path: Path) -> None:
+    project = make_site(tmp_path)
+    title = 'Why: "it" matters'
+    assert run_cli("new", "content/a.md", "--title", title, "--source", project).returncode == 0
+    text = (project / "content" / "a.md").read_text(encoding="utf-8")
+    assert '\n## Why: "it" matters\n' in text  # the body gets the words, the YAML the quotes
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("content/sources/x.md", "content/sources/ holds source records, not pages"),
+        ("content/Big_Name.md", "'Big_Name' can't be part of a URL"),
+        ("content/con.md", "'con' is a name the site reserves"),
+        ("content/pagefind/x.md", "'pagefind' is a name the site reserves"),
+    ],
+)
+def test_new_refuses_a_path_the_build_would_reject(
+    tmp_path: Path, target: str, message: str
+) -> None:
+    project = make_site(tmp_path)
+    result = run_cli("new", target, "--title", "X", "--source", project)
+    assert result.returncode == 1
+    assert result.stderr == f"error: {target}: {message}" + result.stderr.split(message, 1)[1]
+    assert not (project / target).exists()
+
+
+def test_an_unknown_archetype_placeholder_is_a_clear_error(tmp_path: Path) -> None:
+    project = make_site(
+        tmp_path,
+        {"archetypes/default.md": "---\ntitle: {title}\nsummary: {summary}\n---\n\nOn {dtae}\n"},
+    )
+    result = run_cli("new", "content/x.md", "--title", "X", "--source", project)
+    assert result.returncode == 1
+    assert result.stderr == (
+        "archetypes/default.md:6:4: unknown placeholder {dtae}; did you mean {date}? "
+        "(known: {title}, {summary}, {date})\n"
+    )
+    assert not (project / "content" / "x.md").exists()
+
+
+RECORD = """\
+id: desk-2026-01-02-harbour
+outlet: Desk
+title: "Harbour plan: what *was* said"
+author: null
+published: '2026-01-02T08:00:00+00:00'
+url: https://desk.fixture.test/harbour
+quotations:
+- text: We will [not] rush the *dredging*,
+  speaker: Lina Berg
+  position: 10
+- text: an unattributed line
+  speaker: null
+  position: 80
+"""
+
+
+def test_new_from_a_source_record_starts_a_checked_draft(tmp_path: Path) -> None:
+    project = make_site(tmp_path, {"content/sources/desk-2026-01-02-harbour.yaml": RECORD})
+    result = run_cli(
+        "new", "content/harbour.md", "--from", "desk-2026-01-02-harbour", "--source", project
+    )
+    assert result.returncode == 0, result.stderr
+    text = (project / "content" / "harbour.md").read_text(encoding="utf-8")
+    assert text.startswith(
+        '---\ntitle: "Harbour plan: what *was* said"\nsummary: "What Harbour plan: what *was* '
+        'said covers, in one or two sentences of your own."\ndate: 2026-01-02\ndraft: true\n'
+        "sources:\n  - desk-2026-01-02-harbour\n---\n"
+    )
+    assert (
+        "> “We will \\[not\\] rush the \\*dredging\\*,”\n>\n"
+        "> — Lina Berg [@desk-2026-01-02-harbour]\n" in text
+    )
+    assert "unattributed" not in text  # a quotation needs its speaker to be checked
+    built = run_cli("build", "--drafts", "--source", project)  # the quotations check out
+    assert built.returncode == 0, built.stderr
+    html = (project / "output" / "harbour" / "index.html").read_text(encoding="utf-8")
+    assert "We will [not] rush the *dredging*," in html
+
+
+def test_new_from_an_unknown_record_suggests_one(tmp_path: Path) -> None:
+    project = make_site(tmp_path, {"content/sources/desk-2026-01-02-harbour.yaml": RECORD})
+    result = run_cli("new", "content/x.md", "--from", "desk-2026-01-02", "--source", project)
+    assert result.returncode == 1
+    assert result.stderr == (
+        "content/sources/desk-2026-01-02.yaml: no source record 'desk-2026-01-02'; "
+        "did you mean 'desk-2026-01-02-harbour'?\n"
+    )
+    assert not (project / "content" / "x.md").exists()
+    missing = run_cli("new", "content/x.md", "--source", project)
+    assert missing.returncode == 1 and "--title is required (or --from SOURCE_ID)" in missing.stderr

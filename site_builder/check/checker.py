@@ -10,7 +10,12 @@ its line and column) and checked for:
 - assets loaded over plain http: (mixed content, blocked by browsers);
 - images without alt, links without text, duplicate ids, invalid JSON-LD;
 - pages without a <title> or a meta description;
-- pages that cite no source (issue 6): see PAGES_WITHOUT_SOURCES.
+- pages that cite no source (issue 6): see PAGES_WITHOUT_SOURCES;
+- a site built for a placeholder or local host (`example.github.io`, `localhost`…), a
+  warning: its canonical URLs, feed and sitemap point there (built_for.py).
+
+The base URL the site was built for is read from the output's robots.txt, unless
+`--base-url` is given.
 
 External links are listed, not fetched; `--external` fetches them (HEAD, then GET for
 servers that refuse HEAD) with a timeout, and remembers the ones that worked for a week in
@@ -24,6 +29,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from site_builder.check.built_for import built_base_url, placeholder_warning
 from site_builder.check.external import CACHE_FILE, LinkCache, LinkStatus, check_external
 from site_builder.check.site import scan_site
 from site_builder.errors import sorted_diagnostics
@@ -50,14 +56,14 @@ def run_check(args: argparse.Namespace) -> int:
     if not output.is_dir():
         print(f"error: no built site in {output}; run site-builder build first", file=sys.stderr)
         return 1
-    base_url = args.base_url or load_config(args.source).base_url
+    base_url = args.base_url or built_base_url(output) or load_config(args.source).base_url
     if problem := check_base_url(base_url):
         print(f"error: --base-url: {problem}", file=sys.stderr)
         return 1
     if not base_url.endswith("/"):
         base_url += "/"
     report = scan_site(output, base_url, shown_path(output))
-    diagnostics = report.diagnostics
+    diagnostics = placeholder_warning(base_url, shown_path(output)) + report.diagnostics
     statuses: dict[str, LinkStatus] = {}
     if args.external and report.external:
         cache = LinkCache(args.source / CACHE_DIR / CACHE_FILE)

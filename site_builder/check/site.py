@@ -87,6 +87,10 @@ def _check_ref(site: _Site, scan: FileScan, ref: Ref) -> tuple[str | None, bool]
         if absolute.netloc.lower() != urlsplit(site.site_url).netloc.lower():
             return None, True
         # The site's own host (canonical URLs, og:url, JSON-LD): resolve it like a path.
+        # A plain link elsewhere on the host (another project site on user.github.io) is
+        # an external link; an asset there is still one this site depends on.
+        if not ref.asset and not unquote(absolute.path).startswith(site.base_path):
+            return None, True
         target = absolute._replace(scheme="", netloc="").geturl()
     else:
         if scan.rel == NOT_FOUND_PAGE and not url.startswith(("/", "#", "?")):

@@ -1,4 +1,4 @@
-"""The command line: `site-builder build|new|check|serve|ingest`.
+"""The command line: `site-builder init|build|new|check|serve|ingest`.
 
 Problems are printed one per line as `file:line:col: message`, with no
 traceback (unless --debug), and the exit status is 1.
@@ -7,29 +7,16 @@ traceback (unless --debug), and the exit status is 1.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import math
-import os
-import re
 import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
 from site_builder import __version__
+from site_builder.cli import init as init_command
 from site_builder.errors import BuildFailed, Diagnostic, SiteError, printable, sorted_diagnostics
 from site_builder.pipeline.output import UnsafeOutput
-
-ARCHETYPE_DIR = "archetypes"
-DEFAULT_ARCHETYPE = """---
-title: {title}
-summary: {summary}
-date: {date}
-draft: true
----
-
-## {title}
-"""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -90,9 +77,15 @@ def make_parser() -> argparse.ArgumentParser:
     add_build_options(build)
     build.set_defaults(run=run_build)
 
+    init_command.add_parser(commands)
+
     new = commands.add_parser("new", parents=[common], help="start a new page from an archetype")
     new.add_argument("path", help="where the page goes, e.g. content/analysis.md")
-    new.add_argument("--title", required=True, help="the page title")
+    new.add_argument("--title", help="the page title (required unless --from)")
+    new.add_argument(
+        "--from", dest="from_source", metavar="SOURCE_ID",
+        help="start from a source record: its title, date and quotations",
+    )  # fmt: skip
     new.add_argument("--summary", help="one or two sentences for lists and search engines")
     new.add_argument("--force", action="store_true", help="overwrite an existing file")
     new.set_defaults(run=run_new)
@@ -119,7 +112,9 @@ def make_parser() -> argparse.ArgumentParser:
         "--output", type=Path, default=None, metavar="DIR", help="the built site (default: output/)"
     )
     check.add_argument(
-        "--base-url", metavar="URL", help="the base URL it was built with (default: site.yaml's)"
+        "--base-url",
+        metavar="URL",
+        help="the base URL it was built with (default: read from the output's robots.txt)",
     )
     check.add_argument("--external", action="store_true", help="also fetch external links (cached)")
     check.add_argument("--timeout", type=float, default=10.0, help="seconds per external request")
@@ -217,59 +212,9 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def run_new(args: argparse.Namespace) -> int:
-    from site_builder.content.files import split_front_matter
-    from site_builder.content.yamlsafe import load_yaml
+    from site_builder.cli.new import run_new as new
 
-    target = Path(args.path)
-    if not target.is_absolute():
-        target = args.source / target
-    content = (args.source / "content").resolve()
-    if not target.resolve().is_relative_to(content) or target.suffix != ".md":
-        print(f"error: {args.path}: a new page must be a .md file under content/", file=sys.stderr)
-        return 1
-    if target.exists() and not args.force:
-        print(f"error: {args.path} already exists; use --force to replace it", file=sys.stderr)
-        return 1
-    archetype = args.source / ARCHETYPE_DIR / "default.md"
-    template = archetype.read_text(encoding="utf-8") if archetype.is_file() else DEFAULT_ARCHETYPE
-    summary = args.summary or f"What {args.title} covers, in one or two sentences."
-    date = _today()
-    values = {"title": _yaml_text(args.title), "summary": _yaml_text(summary), "date": date}
-    text = fill_archetype(template, values)
-    front, _, _ = split_front_matter(text, args.path)
-    load_yaml(front, args.path, 1)  # the scaffold itself must be valid
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # Mode "x" fails if the file appeared since the check above: never clobber a writer's file.
-    with target.open("w" if args.force else "x", encoding="utf-8") as handle:
-        handle.write(text)
-    if not args.quiet:
-        print(f"created {args.path} (draft: true; preview with --drafts)")
-    return 0
-
-
-_ARCHETYPE_FIELD = re.compile(r"\{(title|summary|date)\}")
-
-
-def fill_archetype(template: str, values: dict[str, str]) -> str:
-    """The archetype with `{title}`, `{summary}` and `{date}` filled in, in one pass.
-
-    Not `str.format`: an archetype is the writer's text, and no such text is ever used as a
-    format string. Any other brace is kept as written, and a value holding "{date}" is not
-    filled in again."""
-    return _ARCHETYPE_FIELD.sub(lambda match: values[match.group(1)], template)
-
-
-def _yaml_text(value: str) -> str:
-    """A YAML double-quoted scalar (safe for colons, quotes, #)."""
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{escaped}"'
-
-
-def _today() -> str:
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.isdigit():
-        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).date().isoformat()
-    return dt.date.today().isoformat()
+    return new(args)
 
 
 def run_ingest(args: argparse.Namespace) -> int:

@@ -1,5 +1,10 @@
 """Static assets: copied from static/, with CSS and JS named by a content hash.
 
+The default theme's static files (site_builder/theme/static/) come first; a project
+file with the same name replaces the theme's, file by file. Images beside the pages
+(`content/guide/map.png`, for `![…](map.png)` in `content/guide/index.md`) are assets
+too, named by their path under content/ (`guide/map.png`).
+
 A fingerprinted name (`site.3f2a9c1b0d.css`) changes when the file does, so the
 host and the browser may cache assets forever. Templates ask for an asset by
 its source name with `asset('css/site.css')` and get the hashed URL.
@@ -13,9 +18,12 @@ from pathlib import Path, PurePosixPath
 
 from site_builder.content.files import discover, relpath
 from site_builder.errors import Diagnostic
-from site_builder.project import STATIC_DIR
+from site_builder.project import CONTENT_DIR, STATIC_DIR
+from site_builder.theme import STATIC as THEME_STATIC
 
 FINGERPRINTED = (".css", ".js")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".svg")
+SOURCES_FOLDER = "content/sources/"  # source records, never copied
 
 
 @dataclass(frozen=True)
@@ -27,18 +35,44 @@ class Asset:
 
 
 def collect_assets(project: Path) -> tuple[dict[str, Asset], list[Diagnostic]]:
+    """The theme's static files, then the project's static/ over them, then the images
+    under content/ (one with the name of a static/ file is an error)."""
+    theme_files, _ = discover(THEME_STATIC.parent, THEME_STATIC.name)
     files, diagnostics = discover(project, STATIC_DIR)
     assets: dict[str, Asset] = {}
-    for path in files:
-        name = relpath(path, project / STATIC_DIR)
-        data = path.read_bytes()
-        output_name = name
-        if path.suffix in FINGERPRINTED:
-            digest = hashlib.sha256(data).hexdigest()[:10]
-            pure = PurePosixPath(name)
-            output_name = str(pure.with_name(f"{pure.stem}.{digest}{pure.suffix}"))
-        assets[name] = Asset(path, name, output_name, data)
-    return assets, diagnostics
+    for folder, paths in ((THEME_STATIC, theme_files), (project / STATIC_DIR, files)):
+        for path in paths:
+            asset = read_asset(path, relpath(path, folder))
+            assets[asset.name] = asset
+    own = {relpath(path, project / STATIC_DIR) for path in files}
+    content_files, _ = discover(project, CONTENT_DIR)  # content.py reports its problems
+    for path in content_files:
+        rel = relpath(path, project)
+        if rel.startswith(SOURCES_FOLDER) or not path.name.lower().endswith(IMAGE_SUFFIXES):
+            continue
+        asset = read_asset(path, relpath(path, project / CONTENT_DIR))
+        if asset.name in own:
+            diagnostics.append(
+                Diagnostic(
+                    rel,
+                    None,
+                    None,
+                    f"static/{asset.name} has the same name; rename or move one of them",
+                )  # fmt: skip
+            )
+            continue
+        assets[asset.name] = asset
+    return dict(sorted(assets.items())), diagnostics
+
+
+def read_asset(path: Path, name: str) -> Asset:
+    data = path.read_bytes()
+    output_name = name
+    if path.suffix in FINGERPRINTED:
+        digest = hashlib.sha256(data).hexdigest()[:10]
+        pure = PurePosixPath(name)
+        output_name = str(pure.with_name(f"{pure.stem}.{digest}{pure.suffix}"))
+    return Asset(path, name, output_name, data)
 
 
 def check_collisions(

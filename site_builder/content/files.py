@@ -13,6 +13,9 @@ Documented behaviour for awkward files:
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import os
 import unicodedata
 from pathlib import Path
@@ -141,18 +144,109 @@ def parse_page(
     return read_front_matter(data, source_path, (2, 1), diagnostics), body, body_line
 
 
+MAX_JSON_DEPTH = 64
+
+
 def load_data(project: Path) -> tuple[dict[str, object], list[Diagnostic]]:
-    """data/NAME.yaml → {"NAME": parsed}, read with the same safe loader."""
+    """data/NAME.yaml, NAME.json or NAME.csv → {"NAME": parsed}. YAML through the safe
+    loader; JSON with duplicate keys refused; CSV as a list of rows, each a mapping from
+    the header line's names to the row's text. Two files for one NAME are an error."""
     files, diagnostics = discover(project, DATA_DIR)
     data: dict[str, object] = {}
+    origin: dict[str, str] = {}
     for path in files:
-        if path.suffix not in DATA_SUFFIXES:
+        if path.suffix.lower() not in DATA_SUFFIXES:
             continue
         rel = relpath(path, project)
+        name = path.stem
+        if name in origin:
+            diagnostics.append(
+                Diagnostic(rel, None, None, f"{origin[name]} is also data.{name}; keep one of them")
+            )
+            continue
+        origin[name] = rel
         try:
-            data[path.stem] = load_yaml(read_text(path, rel), rel)
+            text = read_text(path, rel)
+            suffix = path.suffix.lower()
+            if suffix == ".json":
+                data[name] = load_json(text, rel)
+            elif suffix == ".csv":
+                data[name] = load_csv(text, rel)
+            else:
+                data[name] = load_yaml(text, rel)
         except SiteError as exc:
             diagnostics.append(exc.diagnostic)
             continue
         diagnostics += data_url_problems(data[path.stem], rel)
     return data, diagnostics
+
+
+def load_json(text: str, rel: str) -> object:
+    def no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
+        mapping: dict[str, object] = {}
+        for key, value in pairs:
+            if key in mapping:
+                raise ValueError(f"the key {key!r} appears twice in one object")
+            mapping[key] = value
+        return mapping
+
+    depth = max_nesting(text)
+    if depth > MAX_JSON_DEPTH:
+        raise SiteError(rel, 1, 1, f"nested {depth} deep; the limit is {MAX_JSON_DEPTH}")
+    try:
+        return json.loads(text, object_pairs_hook=no_duplicates)
+    except json.JSONDecodeError as exc:
+        raise SiteError(rel, exc.lineno, exc.colno, f"not valid JSON: {exc.msg}") from None
+    except ValueError as exc:
+        raise SiteError(rel, None, None, f"not valid data: {exc}") from None
+
+
+def max_nesting(text: str) -> int:
+    """How deep the brackets of a JSON text go (strings skipped), in one pass: the
+    parser recurses, so a deep text is refused before it is parsed."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def load_csv(text: str, rel: str) -> list[dict[str, str]]:
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows: list[dict[str, str]] = []
+    try:
+        header = next(reader, None)
+        if not header or not any(name.strip() for name in header):
+            raise SiteError(rel, 1, 1, "the first line must name the columns, e.g. name,value")
+        names = [name.strip() for name in header]
+        for index, name in enumerate(names):
+            if not name or name in names[:index]:
+                what = "an empty column name" if not name else f"the column {name!r} twice"
+                raise SiteError(rel, 1, None, f"the header line has {what}")
+        for row in reader:
+            if not row:
+                continue  # a blank line
+            if len(row) != len(names):
+                raise SiteError(
+                    rel,
+                    reader.line_num,
+                    None,
+                    f"{len(row)} values for {len(names)} columns ({', '.join(names)})",
+                )
+            rows.append(dict(zip(names, row, strict=True)))
+    except csv.Error as exc:
+        raise SiteError(rel, reader.line_num, None, f"not valid CSV: {exc}") from None
+    return rows

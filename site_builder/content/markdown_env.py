@@ -39,6 +39,8 @@ class PageEnv:
     page_url: Callable[[str], str | None]  # content-relative .md path -> URL, None if no page
     source_ids: frozenset[str]
     check_quote: Callable[[str, str | None, str], str | None]  # (text, speaker, id) -> problem
+    # An image's site-relative file name ("img/map.png") -> its URL, None if no such file.
+    asset_url: Callable[[str], str | None] = lambda name: None
     # (id, quote or None) -> the error for a citation of an id with no record
     unknown_source: Callable[[str, str | None], str] = lambda source_id, quote: (
         unknown_source_message(source_id, {}, quote)

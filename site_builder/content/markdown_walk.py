@@ -116,6 +116,38 @@ def _check_link(token: Token, attr: str, line: int | None, env: dict) -> None:
                severity="warning")  # fmt: skip
     if token.type == "link_open":
         _resolve_page_link(token, url, line, env)
+    else:
+        _resolve_image(token, url, line, env)
+
+
+def _resolve_image(token: Token, url: str, line: int | None, env: dict) -> None:
+    """`![alt](path)`: the file beside the Markdown file (content/…), else under static/;
+    its URL carries the base path. A missing file, or an image with no alt text that is
+    not marked `{.decorative}`, is an error."""
+    page: PageEnv = env["page"]
+    classes = str(token.attrGet("class") or "").split()
+    if not token.content.strip() and "decorative" not in classes:
+        report(env, line, f"image '{url[:60]}' has no alt text: describe it in ![…], or mark "
+               "it decorative with ![](…){.decorative}")  # fmt: skip
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc or not parts.path:
+        return  # an image on another site, or a data: URL (refused above)
+    path = unicodedata.normalize("NFC", unquote(parts.path))
+    beside = posixpath.normpath(posixpath.join(posixpath.dirname(page.rel), path))
+    under_static = posixpath.normpath(path.lstrip("/"))
+    candidates = [under_static] if path.startswith("/") else [beside, under_static]
+    for name in candidates:
+        if name.startswith("../") or name == "..":
+            continue
+        found = page.asset_url(name)
+        if found is not None:
+            token.attrSet("src", found)
+            return
+    where = " or ".join(
+        f"content/{name}" if name == beside and not path.startswith("/") else f"static/{name}"
+        for name in candidates
+    )
+    report(env, line, f"image '{path[:60]}' not found: there is no {where}")
 
 
 def _resolve_page_link(token: Token, url: str, line: int | None, env: dict) -> None:

@@ -23,7 +23,7 @@ also write them by hand. This module is what every build needs of them:
   quotations, or part of one (typographic quote marks made straight, `...` read as `…`,
   whitespace runs as one space; each `…` stands for any run of text left out, and the words at
   every edge must be whole words), and the speaker the page names must be the recorded one —
-  in full, with titles ("Treasury Secretary Scott Bessent"), or by surname alone ("Bessent").
+  in full, with titles ("Finance Minister Ana Duarte"), or by surname alone ("Duarte").
   A quote given without a speaker is checked for its words only. The pieces between `…` are
   found in order with `str.find` in a copy of the text with its word boundaries marked, so a
   check is linear in the size of the record. A misquote names the closest recorded passage
@@ -308,7 +308,7 @@ def _contains_in_order(marked_text: str, pieces: list[str]) -> bool:
 
 def _same_speaker(named: str, recorded: str | None) -> bool:
     """Case aside, the page's speaker is the recorded one — titles dropped ("Treasury Secretary
-    Scott Bessent"), or just the surname ("Bessent")."""
+    Ana Duarte"), or just the surname ("Duarte")."""
     if recorded is None:
         return False
     page = (person_name(named.split(), proper=set(named.split())) or named).casefold()

@@ -21,7 +21,7 @@ The rules, in one place:
   ends in a hash of the guid. It never changes for an item, so pages can cite it. An id that is a
   device name Windows cannot check out (`con`, `nul`, `com1`…) is refused, as pages' names are.
 * **outlet** — the channel (feed) title up to its first ` - `, ` – `, ` — ` or ` | `
-  ("PUKMEDIA - Economy" → "PUKMEDIA"); the host name of the feed's link when there is no title.
+  ("DAILY NEWS - Economy" → "DAILY NEWS"); the host name of the feed's link when there is no title.
 * **url** — the item's link; when the item has none, the channel's link, and `url_from: feed`
   says so (`url_from: item` otherwise). It must pass the links' allowlist (http, https, mailto
   or a relative link: `urls.url_problem`), or the item is refused.

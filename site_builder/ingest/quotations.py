@@ -6,17 +6,17 @@ open at the end of a paragraph (the convention for a quotation running on into t
 paragraph) closes there. Single quotes are not read as quotations: ’ is also an apostrophe.
 The speaker comes from the first of these rules that applies, else null:
 
-1. attribution after the quote: `“…,” said Professor Wu Xinbo, …` (or `said the analyst
-   Wu Xinbo`) or `“…,” Bessent said`;
-2. attribution before it: `Bessent said: “…”`, `According to Wu Xinbo, “…”`;
+1. attribution after the quote: `“…,” said Professor Lena Holt, …` (or `said the analyst
+   Lena Holt`) or `“…,” Duarte said`;
+2. attribution before it: `Duarte said: “…”`, `According to Lena Holt, “…”`;
 3. the subject of a sentence that embeds the quote after a verb of saying:
    `Beijing has kept the agenda vague, stating that talks will continue “…”`;
 4. a quote that opens its own sentence right after an attributed quote in the same paragraph
-   continues that speaker: `“…,” Bessent said, noting …. “But right now, …”`.
+   continues that speaker: `“…,” Duarte said, noting …. “And yet, …”`.
 
 A name is a run of capitalised words (content/names.py): titles before it are dropped, a
-surname alone is completed from a fuller mention elsewhere in the article ("Bessent" →
-"Scott Bessent"), "he"/"she" is the last person named before the quote (outside quotations),
+surname alone is completed from a fuller mention elsewhere in the article ("Duarte" →
+"Ana Duarte"), "he"/"she" is the last person named before the quote (outside quotations),
 and a possessive ("Trump’s spokesman") is nobody. Words capitalised only because they open a
 sentence ("Judges called it “…”") are not names.
 
@@ -91,7 +91,7 @@ class _Span:
 
 @dataclass(frozen=True)
 class _Run:
-    """Capitalised words in a row, e.g. "U.S. Treasury Secretary Scott Bessent"."""
+    """Capitalised words in a row, e.g. "Deputy Finance Minister Ana Duarte"."""
 
     start: int
     end: int
@@ -238,7 +238,7 @@ class _SpeakerFinder:
         return self._names[words]
 
     def _full_names(self) -> dict[str, str]:
-        """Surname → the first fuller name ending in it ("Bessent" → "Scott Bessent")."""
+        """Surname → the first fuller name ending in it ("Duarte" → "Ana Duarte")."""
         names: dict[str, str] = {}
         for p in self.paragraphs:
             for run in p.runs:
@@ -287,7 +287,7 @@ class _SpeakerFinder:
         return speaker
 
     def _said_after(self, p: _Paragraph, span: _Span, sentence_end: int) -> str | None:
-        """Rule 1: `“…,” said Professor Wu Xinbo` / `“…,” Bessent said` / `“…,” he said`."""
+        """Rule 1: `“…,” said Professor Lena Holt` / `“…,” Duarte said` / `“…,” he said`."""
         offset = span.close + 1
         pronoun = _AFTER_PRONOUN.match(p.text, offset, sentence_end)
         if pronoun:
@@ -303,7 +303,7 @@ class _SpeakerFinder:
         return None
 
     def _said_before(self, p: _Paragraph, span: _Span, sentence_start: int) -> str | None:
-        """Rule 2: `Bessent said: “…”`, `He told reporters, “…”`, `According to Wu Xinbo, “…”`."""
+        """Rule 2: `Duarte said: “…”`, `He told reporters, “…”`, `According to Lena Holt, “…”`."""
         reach = max(sentence_start, span.open - _SAID_REACH)
         before = p.text[reach : span.open]
         pronoun = _BEFORE_PRONOUN.search(before)

@@ -54,7 +54,7 @@ def _sha256(text: str) -> str:
 
 
 def _outlet(feed: Feed) -> str:
-    """The channel title up to " - " ("PUKMEDIA - Economy" → "PUKMEDIA"), else the link's host."""
+    """The channel title up to " - " ("DAILY NEWS - Economy" → "DAILY NEWS"), else the link's host."""
     outlet = re.split(r" [-–—|] ", feed.title, maxsplit=1)[0].strip()
     if outlet:
         return outlet

@@ -74,7 +74,8 @@ class Assembler:
         made = {p.output_path for p in pages} | set(GENERATED)
         problems += check_collisions(inputs.assets, made, (SEARCH_PREFIX,))
         problems += self._check_sources(inputs, pages, changed, only_changed)
-        nav, nav_problems = make_nav(config, pages)
+        drafts = {rel for rel, page in inputs.pages.items() if page.draft}
+        nav, nav_problems = make_nav(config, pages, drafts, inputs.listed - inputs.pages.keys())
         problems += nav_problems
         if reordered:
             link_neighbours(pages)

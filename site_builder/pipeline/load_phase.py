@@ -10,7 +10,7 @@ after a few saves only those that changed.
 from __future__ import annotations
 
 import os
-from collections.abc import Container
+from collections.abc import Collection, Container
 from pathlib import Path
 
 from site_builder.config import CONFIG_FILE, Config
@@ -77,16 +77,29 @@ def check_page_sources(
     return problems
 
 
-def make_nav(config: Config, pages: list[Page]) -> tuple[list[NavItem], list[Diagnostic]]:
+def make_nav(
+    config: Config,
+    pages: list[Page],
+    drafts: Collection[str] = (),
+    unreadable: Collection[str] = (),
+) -> tuple[list[NavItem], list[Diagnostic]]:
+    """The navigation of `site.yaml`. An entry for a draft left out of the build says
+    so; one for a page whose file has its own error adds none (that error is reported)."""
     by_rel = {page.rel: page for page in pages}
     nav: list[NavItem] = []
     problems: list[Diagnostic] = []
     for rel, line in zip(config.nav, config.nav_lines, strict=False):
         page = by_rel.get(rel)
         if page is None:
-            problems.append(
-                Diagnostic(CONFIG_FILE, line, None, f"nav: there is no page content/{rel}")
-            )
+            if rel in unreadable:
+                continue
+            message = f"nav: there is no page content/{rel}"
+            if rel in drafts:
+                message = (
+                    f"nav: content/{rel} is a draft (draft: true), left out of this build; "
+                    "publish it or take it out of nav"
+                )
+            problems.append(Diagnostic(CONFIG_FILE, line, None, message))
             continue
         nav.append(NavItem(page.nav_title, page.url, page.source_path))
     return nav, problems

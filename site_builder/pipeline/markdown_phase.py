@@ -95,6 +95,8 @@ class MarkdownContext:
     raw_html: str
     sources: dict[str, SourceRecord]
     source_fps: dict[str, str]
+    assets: dict[str, str] | None = None  # site-relative name -> output name (images)
+    base_path: str = "/"
 
     def __getstate__(self) -> dict[str, Any]:
         # Pickled for a spawned worker process (parallel.py): the parser (which cannot
@@ -124,6 +126,13 @@ class MarkdownContext:
             deps[("source", "*", "")] = norm(sorted(self.source_fps.items()))
             return unknown_source_message(source_id, self.sources, quote)
 
+        assets = self.assets or {}
+
+        def asset_url(name: str) -> str | None:
+            output_name = assets.get(name)
+            deps[("asset", name, "")] = MISSING if output_name is None else output_name
+            return None if output_name is None else self.base_path + output_name
+
         env = PageEnv(
             source_path=page.source_path,
             rel=page.rel,
@@ -131,6 +140,7 @@ class MarkdownContext:
             page_url=page_url,
             source_ids=KnownSources(self.source_fps, deps),  # type: ignore[arg-type]
             check_quote=quote_problem,
+            asset_url=asset_url,
             unknown_source=unknown_source,
         )
         result = render(self.md, body, env)
@@ -326,7 +336,10 @@ def render_markdown(
     though their text did not change (a link target's URL did). `only_changed`: look
     only at the pages read again (`fresh`), rendered with predicted link URLs, and
     those whose Markdown depends on something that changed."""
-    suspects = state.md_index.owners(changes)
+    # A page whose Markdown had a problem is looked at again too: what it lacked (an
+    # image saved since, say) may be there now, though no successful build between
+    # recorded its absence.
+    suspects = state.md_index.owners(changes) | state.md_troubled
     candidates = world.all_pages
     if only_changed:
         wanted = (fresh | predicted | suspects) & world.pages.keys()

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from site_builder.config import Config, load_config
-from site_builder.content.assets import Asset, collect_assets
+from site_builder.content.assets import IMAGE_SUFFIXES, Asset, collect_assets
 from site_builder.content.files import discover, load_data, read_text, relpath, split_front_matter
 from site_builder.content.markdown import make_parser
 from site_builder.content.sources import SourceRecord, load_sources
@@ -71,6 +71,8 @@ class Scope:
                 self.rescan_content = True  # a folder (or a link) came or went
             elif kind is Kind.PAGE:
                 self.pages.add(rel.removeprefix(CONTENT_DIR + "/"))
+            elif rel.lower().endswith(IMAGE_SUFFIXES):
+                self.static = True  # an image beside the pages (assets.py)
         elif kind is Kind.DATA:
             self.data = True
         elif kind is Kind.TEMPLATE:
@@ -145,7 +147,11 @@ class Inputs:
 
     def markdown_context(self) -> MarkdownContext:
         assert self.config is not None
-        return MarkdownContext(self.md, self.config.raw_html, self.sources, self.source_fps)
+        return MarkdownContext(
+            self.md, self.config.raw_html, self.sources, self.source_fps,
+            assets={name: asset.output_name for name, asset in self.assets.items()},
+            base_path=self.config.base_path,
+        )  # fmt: skip
 
     # -- pages --
 

@@ -1,9 +1,14 @@
 """The Jinja2 environment: templates are trusted, what they print is escaped.
 
+Templates come from the project's templates/ and, for every name the project does
+not have, from the default theme (site_builder/theme/templates/): a project overrides
+the theme file by file.
+
 Autoescape is on for every template and undefined names are errors
 (StrictUndefined). Front-matter and Markdown text reach templates only as
 data, never as template source, so `{{ … }}` in content prints literally.
-A template error names `templates/x.html:LINE` and the page being rendered.
+A template error names the template file and line (`templates/x.html:LINE`, or
+the theme's file) and the page being rendered.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +39,9 @@ from site_builder.project import TEMPLATES_DIR
 from site_builder.render.share_card import HEIGHT as CARD_HEIGHT
 from site_builder.render.share_card import WIDTH as CARD_WIDTH
 from site_builder.render.share_card import CardText, card_name
+from site_builder.theme import LABEL as THEME_LABEL
+from site_builder.theme import TEMPLATES as THEME_TEMPLATES
+from site_builder.theme.strings import Strings
 
 MONTHS = (
     "January", "February", "March", "April", "May", "June",
@@ -48,6 +56,29 @@ def format_date(value: dt.date | str | None) -> str:
     if isinstance(value, str):
         value = dt.date.fromisoformat(value[:10])
     return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+
+
+class TemplateSources(dict[str, str]):
+    """Template text by name ("page.html", "partials/x.html"), and for each name the
+    file it came from: `paths` (absolute, as Jinja sees it) and `shown` (as messages
+    name it: "templates/page.html" or "site_builder/theme/templates/page.html")."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.paths: dict[str, str] = {}
+        self.shown: dict[str, str] = {}
+
+    def add(self, name: str, text: str, path: Path, shown: str) -> None:
+        self[name] = text
+        self.paths[name] = str(path.resolve())
+        self.shown[name] = shown
+
+
+@jinja2.pass_context
+def format_date_in_words(context: Any, value: dt.date | str | None) -> str:
+    """`{{ date|format_date }}`: in the page's language when its `t` is there."""
+    strings = context.get("t")
+    return strings.format_date(value) if isinstance(strings, Strings) else format_date(value)
 
 
 def status_text(config: Config) -> str:
@@ -78,18 +109,17 @@ class ShareCard:
 class SourceLoader(jinja2.BaseLoader):
     """Serves the templates read once at the start of a build.
 
-    Every file under templates/ is read (and fingerprinted) before rendering, so a
-    build reads each template once, and a change is seen by making a new `Templates`."""
+    Every template is read (and fingerprinted) before rendering, so a build reads
+    each one once, and a change is seen by making a new `Templates`."""
 
-    def __init__(self, folder: Path, sources: dict[str, str]) -> None:
-        self.folder = folder
+    def __init__(self, sources: TemplateSources) -> None:
         self.sources = sources
 
     def get_source(self, environment: jinja2.Environment, template: str) -> Any:
         name = "/".join(split_template_path(template))
         if name not in self.sources:
             raise jinja2.TemplateNotFound(template)
-        return self.sources[name], str(self.folder / name), lambda: True
+        return self.sources[name], self.sources.paths[name], lambda: True
 
 
 class RecordingEnvironment(jinja2.Environment):
@@ -106,28 +136,35 @@ class RecordingEnvironment(jinja2.Environment):
         return super()._load_template(name, globals)
 
 
-def read_templates(project: Path) -> tuple[dict[str, str], list[Diagnostic]]:
-    """Every file under templates/, by name ("page.html", "partials/x.html")."""
+def read_templates(project: Path) -> tuple[TemplateSources, list[Diagnostic]]:
+    """Every template by name: the theme's, then the project's templates/ over them."""
+    sources = TemplateSources()
+    problems: list[Diagnostic] = []
+    theme_files, _ = discover(THEME_TEMPLATES.parent, THEME_TEMPLATES.name)
+    for path in theme_files:
+        name = relpath(path, THEME_TEMPLATES)
+        shown = f"{THEME_LABEL}/templates/{name}"
+        sources.add(name, path.read_text(encoding="utf-8"), path, shown)
     files, problems = discover(project, TEMPLATES_DIR)
-    sources: dict[str, str] = {}
     for path in files:
         rel = relpath(path, project)
         try:
-            sources[relpath(path, project / TEMPLATES_DIR)] = read_text(path, rel)
+            sources.add(relpath(path, project / TEMPLATES_DIR), read_text(path, rel), path, rel)
         except SiteError as exc:
             problems.append(exc.diagnostic)
     return sources, problems
 
 
 class Templates:
-    def __init__(self, project: Path, sources: dict[str, str] | None = None) -> None:
-        self.folder = project / TEMPLATES_DIR
+    def __init__(self, project: Path, sources: TemplateSources | None = None) -> None:
         if sources is None:
             sources, _ = read_templates(project)
+        self.project = project
         self.sources = sources
+        self.shown_by_path = {path: sources.shown[name] for name, path in sources.paths.items()}
         self.fingerprints = {name: digest_text(text) for name, text in sources.items()}
         self.env = RecordingEnvironment(
-            loader=SourceLoader(self.folder.resolve(), sources),
+            loader=SourceLoader(sources),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True,
@@ -135,13 +172,13 @@ class Templates:
             lstrip_blocks=True,
             auto_reload=False,
         )
-        self.env.filters["format_date"] = format_date
+        self.env.filters["format_date"] = format_date_in_words
         self.env.globals["format_date"] = format_date
 
-    def __reduce__(self) -> tuple[type[Templates], tuple[Path, dict[str, str]]]:
+    def __reduce__(self) -> tuple[type[Templates], tuple[Path, TemplateSources]]:
         # Pickled for a spawned worker process (parallel.py): made again from the same
         # sources there (a Jinja environment cannot be pickled).
-        return (Templates, (self.folder.parent, self.sources))
+        return (Templates, (self.project, self.sources))
 
     def compile_all(self) -> None:
         """Compile every template now (before worker processes are forked, so that
@@ -168,7 +205,6 @@ class Templates:
         context = {
             "url": url,
             "abs_url": lambda path="": config.base_url + path.lstrip("/"),
-            "format_date": format_date,
             "timeline_events": timeline_events,
             "timeline_svg": timeline_svg,
             "site": SiteView(site, recorder),
@@ -212,7 +248,9 @@ class Templates:
         def asset(name: str) -> str:
             found = asset_name(name)
             if found is None:
-                raise SiteError("static/" + name, None, None, "asset not found in static/")
+                raise SiteError(
+                    "static/" + name, None, None, "asset not found in static/ or the theme"
+                )
             return url(found)
 
         def share_card(view: Any) -> ShareCard | None:
@@ -223,10 +261,18 @@ class Templates:
             alt = f"{text.title}: {text.site_title}"
             return ShareCard(config.base_url + card_name(text), CARD_WIDTH, CARD_HEIGHT, alt)
 
+        def has_asset(name: str) -> bool:
+            """Whether the site has this static file (its own or the theme's)."""
+            return asset_name(name) is not None
+
         context["cite"] = cite
         context["asset"] = asset
+        context["has_asset"] = has_asset
         context["share_card"] = share_card
         context["cited_at"] = cited_at
+        strings = Strings(config.language, dict(config.strings))
+        context["t"] = strings
+        context["format_date"] = strings.format_date
         fingerprints = self.fingerprints
         self.env.on_load = lambda name: recorder.note(
             ("template", name, ""), fingerprints.get(name)
@@ -260,34 +306,63 @@ class Templates:
         try:
             return self.env.get_template(name).render(context)
         except jinja2.TemplateSyntaxError as exc:
-            where = f"{TEMPLATES_DIR}/{exc.name or name}"
+            where = self.shown(exc.name or name)
             raise SiteError(
                 where, exc.lineno, None, f"{exc.message} (rendering {for_page})"
             ) from None
         except jinja2.TemplateNotFound as exc:
             raise SiteError(
-                for_page, None, None, f"template '{exc.name}' not found in templates/"
+                for_page,
+                None,
+                None,
+                f"template '{exc.name}' not found in templates/ or the default theme",
             ) from None
         except SiteError:
             raise
         except Exception as exc:  # noqa: BLE001 - any template runtime error is the writer's to see
             path, line = self._template_frame(exc.__traceback__, name)
-            message = str(exc) or type(exc).__name__
+            message = plain_words(str(exc) or type(exc).__name__)
             raise SiteError(path, line, None, f"{message} (rendering {for_page})") from None
 
+    def shown(self, name: str) -> str:
+        """The template's file as messages name it."""
+        return self.sources.shown.get(name, f"{TEMPLATES_DIR}/{name}")
+
     def _template_frame(self, tb: Any, fallback: str) -> tuple[str, int | None]:
-        """The innermost traceback frame inside templates/ (Jinja maps template lines)."""
-        found: tuple[str, int | None] = (f"{TEMPLATES_DIR}/{fallback}", None)
-        folder = str(self.folder.resolve())
+        """The innermost traceback frame in a template (Jinja maps template lines)."""
+        found: tuple[str, int | None] = (self.shown(fallback), None)
         while tb is not None:
-            filename = tb.tb_frame.f_code.co_filename
-            if filename.startswith(folder):
-                found = (
-                    f"{TEMPLATES_DIR}/{Path(filename).relative_to(folder).as_posix()}",
-                    tb.tb_lineno,
-                )
+            shown = self.shown_by_path.get(tb.tb_frame.f_code.co_filename)
+            if shown is not None:
+                found = (shown, tb.tb_lineno)
             tb = tb.tb_next
         return found
+
+
+# What a writer calls the objects templates see, for messages: Python's class names
+# (`site_builder.incremental.deps.RecordingMapping object`) mean nothing to them.
+TEMPLATE_NAMES = {
+    "RecordingMapping": "this mapping (data, sources or source_pages)",
+    "PagesView": "pages",
+    "PageView": "page",
+    "Page": "page",
+    "SiteView": "site",
+    "KeyFactView": "a key fact",
+    "SourceRecord": "a source record",
+    "Citation": "a citation",
+    "NavItem": "a nav item",
+    "Publisher": "site.publisher",
+}
+INTERNAL_OBJECT = re.compile(r"'site_builder\.[\w.]+\.(\w+) object'")
+
+
+def plain_words(message: str) -> str:
+    """A template error's message with the package's class names said as templates
+    know them: "'…RecordingMapping object' has no attribute 'x'" → "this mapping (data,
+    sources or source_pages) has no attribute 'x'"."""
+    return INTERNAL_OBJECT.sub(
+        lambda match: TEMPLATE_NAMES.get(match.group(1), "this value"), message
+    )
 
 
 # -- what templates see ------------------------------------------------------------
@@ -304,7 +379,7 @@ class SiteView:
         self.base_url = config.base_url
         self.base_path = config.base_path
         self.as_of = config.as_of
-        self.publisher = config.publisher
+        self.publisher = replace(config.publisher, url=config.publisher_url)
         self.search = config.search
         self.byline = config.byline
         self.corrections = config.corrections
