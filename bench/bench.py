@@ -13,7 +13,9 @@ there is one, it measures — each as the median of several runs, with min and m
 - `Builder.rebuild` after a one-page edit and after a template edit: what the
   preview server runs on a save, in a process that has built once already;
 - write → reload: from writing the file to the browser being told to reload, as a
-  tab connected to `site-builder serve` sees it (site_builder.preview.server's hook);
+  tab connected to `site-builder serve` sees it (bench/reload_latency.py);
+- save → visible: from writing a page to its new words showing in a Chromium tab
+  on `site-builder serve` (bench/visible_latency.py), the writer's figure;
 - peak RSS of the cold build (the largest process, as GNU time reports), and pages
   per second (cold);
 - the engine floor (issue 16): on the peer corpus (/work/shared/bench/gen_corpus.py, or
@@ -205,10 +207,8 @@ def server(site: Path, output: Path) -> Iterator[str]:
 
 
 def reload_latency(site: Path, output: Path, edits: int) -> dict[str, list[float]] | None:
-    try:
-        from site_builder.preview.server import measure_reload_latency
-    except ImportError:
-        return None
+    from reload_latency import measure_reload_latency  # bench/reload_latency.py
+
     times: dict[str, list[float]] = {}
     with server(site, output) as url:
         for name, editor in (("page", page_editor(site)), ("template", template_editor(site))):
@@ -258,6 +258,17 @@ def floor_figures(
         figures["peer_cold"].append(seconds)
         figures["peer_rss"].append(mib)
     return figures
+
+
+def visible_latency(site: Path, output: Path, edits: int) -> list[float]:
+    from visible_latency import measure_visible_latency  # bench/visible_latency.py
+
+    editor = page_editor(site)
+    with server(site, output) as url:
+        try:
+            return measure_visible_latency(url, editor, ("Edited once.", "Edited twice."), edits)
+        finally:
+            editor.restore()
 
 
 # -- the whole benchmark -------------------------------------------------------------------
@@ -311,6 +322,8 @@ def measure(
             latency = reload_latency(site, work / "out-serve", edits)
             for name, times in (latency or {}).items():
                 figures[f"reload_{name}"] = times
+            log("save → visible in Chromium through site-builder serve")
+            figures["visible_page"] = visible_latency(site, work / "out-visible", edits)
         return {"pages": pages, "total_pages": total, "runs": runs, "edits": edits, **figures}
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -325,6 +338,7 @@ ROWS = (
     ("rebuild_template", "Builder.rebuild after a base.html edit", "ms"),
     ("reload_page", "write → reload, one-page edit (serve)", "ms"),
     ("reload_template", "write → reload, base.html edit (serve)", "ms"),
+    ("visible_page", "save → new text visible in Chromium, one-page edit (serve)", "ms"),
     ("rss", "peak RSS, cold build", "MiB"),
     ("floor", "engine floor, peer corpus (markdown-it-py alone, all cores)", "s"),
     ("peer_cold", "cold build, peer corpus (same run, alternating with the floor)", "s"),

@@ -9,8 +9,8 @@ A project is a folder holding `site.yaml` and the folders a build reads:
     templates/          Jinja templates
     static/             files copied to the output (some fingerprinted)
 
-and, beside them, what the build writes (`output/`, `.site-builder-cache/`), which
-no build reads. The build (`pipeline/`), the file listing (`content/files.py`), the
+and, beside them, what the build writes (`output/`, `.site-builder-cache/`, and the
+preview's `.site-builder-preview/`), which no build reads. The build (`pipeline/`), the file listing (`content/files.py`), the
 link checker's cache (`check/`) and the preview's watcher (`preview/watch.py`) all
 ask `classify` or `is_leftover` here, so they agree on every file.
 """
@@ -29,6 +29,7 @@ TEMPLATES_DIR = "templates"
 STATIC_DIR = "static"
 OUTPUT_DIR = "output"  # the default; --output may name another folder
 CACHE_DIR = ".site-builder-cache"  # the build's and the link checker's caches
+PREVIEW_DIR = ".site-builder-preview"  # where `serve` builds; only `build` writes output/
 
 INPUT_DIRS = (CONTENT_DIR, TEMPLATES_DIR, STATIC_DIR, DATA_DIR)  # the folders a build reads
 PAGE_SUFFIX = ".md"

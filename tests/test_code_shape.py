@@ -21,7 +21,6 @@ MAX_COMPLEXITY = 20
 # Modules other helpers own that were still over a limit when the build core was
 # redesigned; each owner removes its module from this list when it is back in shape.
 EXEMPT = {
-    "preview/server.py": "preview (issue 13) splits it into session/app/reload/overlay",
     "content/timeline.py": "reader (issue 14) owns the timeline (timeline_svg)",
 }
 # pickle for messages between forked worker processes, never for files: port (issue 18)

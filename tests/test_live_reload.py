@@ -130,3 +130,155 @@ def test_a_deleted_page_leaves_the_navigation(live: tuple[Server, BrowserContext
     (server.project / "content" / "other.md").unlink()
     expect(link).to_have_count(0, timeout=SEEN_WITHIN_MS)
     expect(page.locator("nav").get_by_role("link", name="About")).to_have_count(1)
+
+
+# -- what issue 13 asked of the preview ------------------------------------------------
+
+SOURCE_RECORD = """\
+id: desk
+outlet: Desk
+title: Port budget
+author: null
+published: 2025-07-07T10:00:00+00:00
+url: https://desk.example/
+categories: [Port]
+quotations:
+- text: We are not cutting a single berth, and the harbour stays open all winter.
+  speaker: Jane Ortiz
+  position: 3
+"""
+FILLER = "The council went through the port budget line by line, and the meeting ran long. "
+
+
+def test_a_misquote_at_the_end_of_a_long_line_shows_its_words(
+    live: tuple[Server, BrowserContext],
+) -> None:
+    server, context = live
+    (server.project / "content" / "sources").mkdir()
+    (server.project / "content" / "sources" / "desk.yaml").write_text(SOURCE_RECORD, "utf-8")
+    page = open_tab(context, server.url + "about/")
+    quote = "We are not cutting one berth, and the harbour stays open all winter."
+    line = FILLER * 8 + f'Ortiz said [“{quote}”]{{.quote by="Jane Ortiz" cite="desk"}} [@desk]'
+    assert len(line) > 700
+    front = GOOD_ABOUT.replace("order: 1", "order: 1\nsources: [desk]")
+    (server.project / "content" / "about.md").write_text(front + line + "\n", "utf-8")
+
+    overlay = page.locator("#site-builder-errors")
+    expect(overlay).to_be_visible(timeout=SEEN_WITHIN_MS)
+    column = line.index(quote) + 1
+    expect(overlay).to_contain_text(f"content/about.md:8:{column}: misquote of desk")
+    excerpt = overlay.locator("mark")
+    expect(excerpt).to_contain_text(quote)  # the words at character 600-odd, whole
+    expect(overlay.locator(".caret")).to_have_count(1)
+    expect(overlay.locator(".words del")).to_have_text(["one"])
+    expect(overlay.locator(".words ins")).to_have_text(["a single"])
+    assert overlay.locator("li").count() == 1
+
+
+def test_fast_saves_raise_no_false_alarm(live: tuple[Server, BrowserContext]) -> None:
+    """100 valid saves 10 ms apart, each written the way autosave does (truncate, then
+    write in two steps): builds that read a half-written file are not reported."""
+    server, context = live
+    page = open_tab(context, server.url + "about/")
+    page.evaluate(
+        """() => { window.overlaySeen = false;
+        new MutationObserver(() => { if (document.getElementById("site-builder-errors"))
+          window.overlaySeen = true; }).observe(document.body, {childList: true}); }"""
+    )
+    about = server.project / "content" / "about.md"
+    for number in range(100):
+        text = GOOD_ABOUT + f"Autosave {number}.\n"
+        with about.open("w", encoding="utf-8") as file:
+            file.write(text[:20])
+            file.flush()
+            file.write(text[20:])
+        time.sleep(0.01)  # the pace of the saves, not a wait for a result
+    expect(page.locator("main")).to_contain_text("Autosave 99.", timeout=SEEN_WITHIN_MS)
+    assert "build failed" not in server.err()
+    assert page.evaluate("window.overlaySeen") is False
+    expect(page.locator("#site-builder-errors")).to_have_count(0)
+
+
+def test_a_css_edit_applies_without_a_reload(live: tuple[Server, BrowserContext]) -> None:
+    server, context = live
+    page = open_tab(context, server.url)
+    page.evaluate("window.keptAcrossTheEdit = 42")
+    stylesheet = server.project / "static" / "css" / "site.css"
+    stylesheet.write_text(
+        stylesheet.read_text(encoding="utf-8") + "\nmain { color: rgb(1, 2, 3); }\n", "utf-8"
+    )
+    page.wait_for_function(
+        "() => getComputedStyle(document.querySelector('main')).color === 'rgb(1, 2, 3)'",
+        timeout=SEEN_WITHIN_MS,
+    )
+    assert page.evaluate("window.keptAcrossTheEdit") == 42  # the page was not reloaded
+    assert page.locator('link[rel="stylesheet"]').count() == 1  # the old one left
+
+
+def test_saving_another_page_takes_the_tab_there(live: tuple[Server, BrowserContext]) -> None:
+    server, context = live
+    page = open_tab(context, server.url)
+    other = server.project / "content" / "other.md"
+    other.write_text(other.read_text(encoding="utf-8") + "\nJust edited.\n", "utf-8")
+    page.wait_for_url(server.url + "other/", timeout=SEEN_WITHIN_MS)
+    expect(page.locator("main")).to_contain_text("Just edited.", timeout=SEEN_WITHIN_MS)
+
+
+def test_a_renamed_page_takes_the_tab_to_its_new_url(live: tuple[Server, BrowserContext]) -> None:
+    server, context = live
+    page = open_tab(context, server.url + "other/")
+    content = server.project / "content"
+    os.replace(content / "other.md", content / "moved.md")
+    page.wait_for_url(server.url + "moved/", timeout=SEEN_WITHIN_MS)
+    expect(page.locator("h1")).to_have_count(1)
+
+
+def test_a_content_change_patches_the_page_keeping_scroll_and_focus(
+    tmp_path: Path, browser: Browser
+) -> None:
+    project = copy_fixture(tmp_path)
+    about = project / "content" / "about.md"
+    paragraphs = "".join(f"Paragraph {n} of a long page. [A link](other.md)\n\n" for n in range(80))
+    about.write_text(GOOD_ABOUT + paragraphs, encoding="utf-8")
+    server = start(project)
+    context = browser.new_context(viewport={"width": 800, "height": 600})
+    try:
+        page = open_tab(context, server.url + "about/")
+        page.evaluate("window.keptAcrossTheEdit = 42")
+        link = page.locator("main a").nth(40)
+        link.scroll_into_view_if_needed()
+        link.focus()
+        page.evaluate("document.activeElement.markedByTheTest = true")
+        scrolled = page.evaluate("window.scrollY")
+        assert scrolled > 1000
+
+        about.write_text(GOOD_ABOUT + paragraphs.replace("Paragraph 79", "Edited 79"), "utf-8")
+        expect(page.locator("main")).to_contain_text("Edited 79", timeout=SEEN_WITHIN_MS)
+        assert page.evaluate("window.keptAcrossTheEdit") == 42  # patched, not reloaded
+        assert page.evaluate("document.activeElement.markedByTheTest") is True
+        assert page.evaluate("window.scrollY") == scrolled
+    finally:
+        context.close()
+        server.stop()
+
+
+def test_only_tabs_showing_a_changed_page_fetch_it(tmp_path: Path, browser: Browser) -> None:
+    server = start(copy_fixture(tmp_path), "--no-navigate")
+    context = browser.new_context()
+    try:
+        about_tab = open_tab(context, server.url + "about/")
+        other_tab = open_tab(context, server.url + "other/")
+        other_requests: list[str] = []
+        other_tab.on("request", lambda request: other_requests.append(request.url))
+        seen = other_tab.evaluate("window.SiteBuilderPreview.generation")
+
+        about = server.project / "content" / "about.md"
+        about.write_text(GOOD_ABOUT + "Only about changed.\n", encoding="utf-8")
+        expect(about_tab.locator("main")).to_contain_text("Only about changed.")
+        # The other tab heard of the build (its generation moved on) and left it there.
+        other_tab.wait_for_function(f"() => window.SiteBuilderPreview.generation > {seen}")
+        assert other_requests == []
+        assert other_tab.url == server.url + "other/"
+    finally:
+        context.close()
+        server.stop()

@@ -127,6 +127,11 @@ def make_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     serve.add_argument("--no-drafts", action="store_true", help="hide draft pages in the preview")
+    serve.add_argument(
+        "--no-navigate",
+        action="store_true",
+        help="after a save, stay on the open page instead of going to the page being edited",
+    )
     serve.set_defaults(run=run_serve)
     return parser
 

@@ -13,6 +13,7 @@ output can never trigger another build.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -90,7 +91,7 @@ class ProjectWatcher:
                     stop_event=self._tree_restart,
                     raise_interrupt=False,
                 ):
-                    self._report(Path(path) for _, path in changes)
+                    self._report(changes)
             except (RuntimeError, OSError) as exc:
                 # Usually a watched folder removed under the watcher: the root watch sees
                 # the removal too, and we restart with the folders that exist now.
@@ -115,10 +116,9 @@ class ProjectWatcher:
                     raise_interrupt=False,
                     recursive=False,
                 ):
-                    paths = {Path(path) for _, path in changes}
-                    if any(path.name in WATCHED_DIRS for path in paths):
+                    if any(Path(path).name in WATCHED_DIRS for _, path in changes):
                         self._tree_restart.set()
-                    self._report(paths)
+                    self._report(changes)
             except (RuntimeError, OSError) as exc:
                 self._trouble(exc)
 
@@ -130,10 +130,29 @@ class ProjectWatcher:
             print(message, file=sys.stderr, flush=True)
         time.sleep(QUIET_MS / 1000)
 
-    def _report(self, paths: Iterable[Path]) -> None:
-        changed = set(paths)
+    def _report(self, changes: Iterable[tuple[Change, str]]) -> None:
+        changed = set()
+        for change, path in changes:
+            changed.add(Path(path))
+            if change == Change.added:
+                changed |= self._files_in(Path(path))
         if changed and not self._stop.is_set():
             self.on_change(changed)
+
+    def _files_in(self, path: Path) -> set[Path]:
+        """The files already in a folder that just appeared: the watch on a new folder
+        starts a moment after the folder does, so files written into it at once (a
+        `git checkout`, `mkdir x && cp … x/`) raise no event of their own."""
+        if not path.is_dir() or path.is_symlink():
+            return set()
+        found = set()
+        for folder, folders, names in os.walk(path):
+            folders[:] = [name for name in folders if name not in self._filter.ignore_dirs]
+            for name in names:
+                file = Path(folder) / name
+                if self._filter(Change.added, str(file)):
+                    found.add(file)
+        return found
 
 
 class Rebuilder:
@@ -159,12 +178,23 @@ class Rebuilder:
             self._pending |= changed
             if self._first_seen is None:
                 self._first_seen = time.perf_counter()
-            self._wake.notify()
+            self._wake.notify_all()
 
     def has_pending(self) -> bool:
         """Whether changes are waiting for the next build."""
         with self._wake:
             return bool(self._pending)
+
+    def wait_for_quiet(self, seconds: float) -> bool:
+        """Wait `seconds` for no new change to arrive: True if none did."""
+        deadline = time.monotonic() + seconds
+        with self._wake:
+            while not self._pending and not self._stopping:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return True
+                self._wake.wait(left)
+            return False
 
     def stop(self) -> None:
         """Drop pending changes and wait for a running build to finish, so it never leaves
@@ -172,7 +202,7 @@ class Rebuilder:
         with self._wake:
             self._stopping = True
             self._pending.clear()
-            self._wake.notify()
+            self._wake.notify_all()
         if self._thread.is_alive():
             self._thread.join()
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.bccache
 from jinja2.loaders import split_template_path
 from markupsafe import Markup, escape
 
@@ -122,6 +123,26 @@ class SourceLoader(jinja2.BaseLoader):
         return self.sources[name], self.sources.paths[name], lambda: True
 
 
+class CompiledTemplates(jinja2.BytecodeCache):
+    """Compiled templates kept between builds in one process (the preview's rebuilds):
+    a template whose source is unchanged is not compiled again when another one was
+    saved. Jinja keys each entry by the template's name and checks its source's
+    checksum, so there is one entry per template and a stale one is never used."""
+
+    def __init__(self) -> None:
+        self._compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if (code := self._compiled.get(bucket.key)) is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self._compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED = CompiledTemplates()
+
+
 class RecordingEnvironment(jinja2.Environment):
     """Tells `on_load` the name of every template a render loads.
 
@@ -171,6 +192,7 @@ class Templates:
             trim_blocks=True,
             lstrip_blocks=True,
             auto_reload=False,
+            bytecode_cache=COMPILED,
         )
         self.env.filters["format_date"] = format_date_in_words
         self.env.globals["format_date"] = format_date

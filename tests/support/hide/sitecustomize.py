@@ -8,6 +8,7 @@ SITE_BUILDER_HIDE, comma-separated:
   fork       os.fork and os.forkpty are gone (as on Windows)
   renameat2  the C library has no renameat2 (as on Windows, macOS or an old glibc)
   signals    asyncio event loops take no signal handlers (as on Windows)
+  openat     os.open takes no dir_fd and there is no O_NOFOLLOW (as on Windows)
 
 SITE_BUILDER_KILL_AFTER_RENAME=PREFIX: the process kills itself (SIGKILL, no clean-up)
 right after it renames something to a name starting with PREFIX, so a test can stop a
@@ -62,6 +63,12 @@ if "signals" in HIDDEN:
 
     asyncio.SelectorEventLoop.add_signal_handler = no_signal_handlers  # type: ignore[method-assign]
     asyncio.SelectorEventLoop.remove_signal_handler = no_signal_handlers  # type: ignore[method-assign]
+
+if "openat" in HIDDEN:
+    os.supports_dir_fd.discard(os.open)
+    for flag in ("O_NOFOLLOW", "O_DIRECTORY"):
+        if hasattr(os, flag):
+            delattr(os, flag)
 
 if kill_after := os.environ.get("SITE_BUILDER_KILL_AFTER_RENAME"):
     import signal

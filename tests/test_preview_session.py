@@ -1,0 +1,113 @@
+"""The preview's build session (site_builder/preview/session.py) in-process: what a
+rebuild publishes and what it tells the tabs. test_server.py and test_live_reload.py
+drive the same through the real server."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import jinja2
+import pytest
+
+from site_builder.preview.session import SETTLE_S, Gate, Session, Settings, Update
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "serve"
+
+
+@pytest.fixture
+def session(tmp_path: Path) -> tuple[Session, list[Update]]:
+    project = tmp_path / "site"
+    shutil.copytree(FIXTURE, project)
+    told: list[Update] = []
+    settings = Settings(
+        project=project, output=project / ".site-builder-preview", origin="http://127.0.0.1:1"
+    )
+    preview = Session(settings, told.append)
+    preview.initial_build()
+    return preview, told
+
+
+def test_a_template_save_compiles_only_that_template(
+    session: tuple[Session, list[Update]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    preview, told = session
+    compiled: list[str | None] = []
+    compile_template = jinja2.Environment.compile
+
+    def counting(self: jinja2.Environment, source: str, name: str | None = None, *args, **kw):
+        compiled.append(name)
+        return compile_template(self, source, name, *args, **kw)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    base = preview.project / "templates" / "base.html"
+    base.write_text(base.read_text().replace("<footer>", "<footer><p>New</p>"), "utf-8")
+    preview.rebuild({base}, time.perf_counter())
+    assert compiled == ["base.html"]  # not page.html, home.html, 404.html again
+    assert b"<p>New</p>" in (preview.settings.output / "about" / "index.html").read_bytes()
+    assert told[-1].pages and "/repo/about/" in told[-1].pages
+
+
+def test_a_page_save_tells_which_pages_changed_and_where_the_writer_is(
+    session: tuple[Session, list[Update]],
+) -> None:
+    preview, told = session
+    about = preview.project / "content" / "about.md"
+    about.write_text(about.read_text() + "\nMore.\n", "utf-8")
+    preview.rebuild({about}, time.perf_counter())
+    update = told[-1]
+    assert update.pages == ("/repo/about/",)
+    assert update.edited == "/repo/about/"
+    assert not update.everyone and not update.styles
+
+
+def test_a_half_written_save_is_not_reported_when_the_rest_follows(
+    session: tuple[Session, list[Update]],
+) -> None:
+    preview, told = session
+    about = preview.project / "content" / "about.md"
+    good = about.read_text()
+    about.write_text(good[:10], "utf-8")  # the build reads it half-written
+
+    def rest_of_the_save() -> None:  # as the watcher reports it, within the quiet period
+        about.write_text(good + "\nWhole.\n", "utf-8")
+        preview.rebuilder.submit({about})
+
+    timer = threading.Timer(0.03, rest_of_the_save)
+    timer.start()
+    preview.rebuild({about}, time.perf_counter())
+    timer.join()
+    assert told == [] and preview.published.failure is None  # no false alarm
+    assert preview.rebuilder.has_pending()  # the next build reads the whole file
+
+
+def test_a_real_mistake_is_shown_once_the_saves_stop(
+    session: tuple[Session, list[Update]],
+) -> None:
+    preview, told = session
+    about = preview.project / "content" / "about.md"
+    about.write_text(about.read_text().replace("title: About", "title: [About"), "utf-8")
+    started = time.perf_counter()
+    preview.rebuild({about}, started)
+    assert time.perf_counter() - started >= SETTLE_S  # read again after the quiet period
+    assert preview.published.failure is not None
+    assert told[-1].everyone  # every tab shows the overlay
+
+
+def test_the_gate_lets_waiting_readers_in_before_the_next_build() -> None:
+    gate = Gate()
+    order: list[str] = []
+    with gate.building():
+        assert gate.try_read(lambda: "read", waited=False) == (False, None)
+
+        def next_build() -> None:
+            with gate.building():
+                order.append("build")
+
+        builder = threading.Thread(target=next_build)
+        builder.start()
+    assert gate.try_read(lambda: order.append("read") or "read", waited=True) == (True, "read")
+    builder.join()
+    assert order == ["read", "build"]
