@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from site_builder.content.schema import Fields
+from site_builder.content.translations import Language
 from site_builder.content.yamlsafe import load_yaml
 from site_builder.errors import BuildFailed, Diagnostic, SiteError
 from site_builder.project import CONFIG_FILE
+from site_builder.render.locale import cldr_locale
 
 CONFIG_KEYS = (
     "title",
@@ -25,8 +28,20 @@ CONFIG_KEYS = (
     "byline",
     "corrections",
     "status_line",
+    "languages",
     "strings",
 )
+LANGUAGE_KEYS = (
+    "code",
+    "folder",
+    "name",
+    "locale",
+    "title",
+    "description",
+    "status_line",
+    "byline",
+)
+FOLDER_RE = re.compile(r"[a-z][a-z0-9-]{0,15}")
 AS_OF_MARK = "{as_of}"  # where status_line shows the as-of date (a plain replace, never a format)
 RAW_HTML_MODES = ("escape", "sanitize")
 
@@ -53,6 +68,9 @@ class Config:
     byline: str | None = None  # who wrote the pages, shown on every page
     corrections: str | None = None  # where to report an error: URL, mailto: or a content path
     status_line: str | None = None  # e.g. "Current to {as_of}; later events are not covered."
+    # The site's languages, the default (this config's `language`) first; one unless
+    # site.yaml lists `languages` (content/translations.py).
+    languages: tuple[Language, ...] = ()
     # The theme's words replaced for this site: (key, text) pairs (theme/strings.py).
     strings: tuple[tuple[str, str], ...] = ()
 
@@ -142,11 +160,57 @@ def load_config(project: Path) -> Config:
         byline=f.text("byline"),
         corrections=f.text("corrections"),
         status_line=f.text("status_line"),
+        languages=_languages(f, language),
         strings=strings,
     )
     if any(d.is_error for d in diagnostics):
         raise BuildFailed(diagnostics)
     return config
+
+
+def _languages(f: Fields, language: str) -> tuple[Language, ...]:
+    """`languages:` — the default language first (no folder), then each translation's
+    language with the content folder its pages live in:
+
+        languages:
+          - {code: en, name: English, locale: en-GB}
+          - {code: zh-Hans, folder: zh, name: 中文}
+    """
+    entries = f.mappings("languages")
+    if not entries:
+        return (Language(code=language, folder="", name=language, locale=language),)
+    languages: list[Language] = []
+    for index, entry in enumerate(entries):
+        entry.check_keys(LANGUAGE_KEYS, "a language")
+        code = entry.text("code", required=True, max_len=35) or ""
+        folder = entry.text("folder", max_len=16) or ""
+        name = entry.text("name", max_len=60) or code
+        locale = entry.text("locale", max_len=35) or code
+        if index == 0:
+            if folder:
+                entry.error(
+                    entry.where("folder"),
+                    "the first language is the default: its pages are content/ itself, so it has no folder",
+                )
+            if "language" in f.data and code != language:
+                f.error(
+                    f.where("language"),
+                    f"language '{language}' is not the first of languages ('{code}'); say it once, in languages",
+                )
+        elif not FOLDER_RE.fullmatch(folder):
+            entry.error(
+                entry.where("folder") if folder else entry.start,
+                "a translation's language needs a folder under content/, e.g. folder: zh (lower-case letters, digits, '-')",
+            )
+        elif folder in {known.folder for known in languages}:
+            entry.error(entry.where("folder"), f"two languages share the folder '{folder}'")
+        try:
+            cldr_locale(locale)
+        except ValueError as exc:
+            entry.error(entry.where("locale" if "locale" in entry.data else "code"), str(exc))
+        words = {key: entry.text(key) for key in ("title", "description", "status_line", "byline")}
+        languages.append(Language(code, folder, name, locale, **words))
+    return tuple(languages)
 
 
 def read_strings(f: Fields) -> tuple[tuple[str, str], ...]:

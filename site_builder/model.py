@@ -57,6 +57,10 @@ class Page:
     citations: list[Citation] = field(default_factory=list)
     prev: Page | None = None
     next: Page | None = None
+    # Set by the assembly from site.yaml's languages (content/translations.py): the
+    # page's language code, and the content path of the page it translates (its own).
+    language: str = ""
+    original: str = ""
 
     # Front matter, as templates read it (page.title, page.date, ...).
     @property
@@ -102,7 +106,14 @@ class Page:
 
     @property
     def is_home(self) -> bool:
-        return self.rel == "index.md"
+        """The home page of its language (content/index.md, content/zh/index.md)."""
+        return (self.original or self.rel) == "index.md"
+
+    @property
+    def data_prefix(self) -> str:
+        """Where this page's language keeps its data files: "" or "zh/" (data/zh/x.yaml
+        is `data["zh/x"]`), for templates that show data in the page's language."""
+        return self.rel[: len(self.rel) - len(self.original)] if self.original else ""
 
     @property
     def is_404(self) -> bool:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from site_builder import __version__
 from site_builder.cli import init as init_command
+from site_builder.cli import translated
 from site_builder.errors import BuildFailed, Diagnostic, SiteError, printable, sorted_diagnostics
 from site_builder.pipeline.output import UnsafeOutput
 
@@ -133,6 +134,8 @@ def make_parser() -> argparse.ArgumentParser:
         help="after a save, stay on the open page instead of going to the page being edited",
     )
     serve.set_defaults(run=run_serve)
+
+    translated.add_command(commands, common)
     return parser
 
 

@@ -158,7 +158,9 @@ def load_data(project: Path) -> tuple[dict[str, object], list[Diagnostic]]:
         if path.suffix.lower() not in DATA_SUFFIXES:
             continue
         rel = relpath(path, project)
-        name = path.stem
+        # data/people.yaml is data.people; data/zh/people.yaml is data["zh/people"] (a
+        # translation's data, content/translations.py), so the two never collide.
+        name = path.relative_to(project / DATA_DIR).with_suffix("").as_posix()
         if name in origin:
             diagnostics.append(
                 Diagnostic(rel, None, None, f"{origin[name]} is also data.{name}; keep one of them")
@@ -177,7 +179,7 @@ def load_data(project: Path) -> tuple[dict[str, object], list[Diagnostic]]:
         except SiteError as exc:
             diagnostics.append(exc.diagnostic)
             continue
-        diagnostics += data_url_problems(data[path.stem], rel)
+        diagnostics += data_url_problems(data[name], rel)
     return data, diagnostics
 
 

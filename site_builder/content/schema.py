@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from site_builder.content.translations import VERSION_RE
 from site_builder.errors import Diagnostic
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -189,6 +190,7 @@ FRONT_MATTER_KEYS = (
     "tags",
     "sources",
     "key_facts",
+    "translation_of",
 )
 
 
@@ -215,6 +217,10 @@ class FrontMatter:
     sources: tuple[str, ...]
     key_facts: tuple[KeyFact, ...]
     source_lines: dict[str, int]  # where each source id was named, for errors
+    # The version of the original a translation follows ("sha256:…", written by
+    # `site-builder translated`), and its line.
+    translation_of: str | None = None
+    translation_of_line: int | None = None
 
 
 def read_front_matter(
@@ -250,6 +256,8 @@ def read_front_matter(
         sources=sources,
         key_facts=tuple(key_facts),
         source_lines=source_lines,
+        translation_of=_translation_of(f),
+        translation_of_line=f.where("translation_of")[0] if "translation_of" in f.data else None,
     )
     after = len([d for d in diagnostics if d.is_error])
     return front if after == before else None
@@ -302,3 +310,15 @@ def _key_facts(f: Fields, source_lines: dict[str, int]) -> list[KeyFact]:
             key_facts.append(KeyFact(text, source, fact.start[0]))
             source_lines.setdefault(source, fact.where("source")[0])
     return key_facts
+
+
+def _translation_of(f: Fields) -> str | None:
+    version = f.text("translation_of")
+    if version is not None and not VERSION_RE.fullmatch(version):
+        f.error(
+            f.where("translation_of"),
+            "translation_of is written by `site-builder translated PATH` (a version such as "
+            "sha256:0123456789abcdef); run it rather than editing the line",
+        )
+        return None
+    return version

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -249,45 +250,14 @@ def timeline_svg(events: list[TimelineEvent]) -> Markup:
     marks: list[str] = []
     texts: list[str] = []
     leaders: list[str] = []
-    ticks: list[str] = []
-
-    # Month ticks and names along the left of the axis.
-    month = date(first.year, first.month, 1)
-    while month <= last:
-        ty = y_of(month) if month >= first else y_of(first)
-        ticks.append(
-            f'<line class="tl-tick" x1="{AXIS_X - 8}" y1="{_fmt(ty)}" x2="{AXIS_X}" '
-            f'y2="{_fmt(ty)}" stroke="currentColor" stroke-width="1.5"/>'
-        )
-        ticks.append(
-            f'<text class="tl-month" x="{TICK_X - 4}" y="{_fmt(ty + 5)}" text-anchor="end" '
-            f'font-size="{MIN_FONT}" fill="currentColor">{MONTHS[month.month - 1][:3]}</text>'
-        )
-        month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+    ticks = _month_ticks(first, last, y_of)
 
     bottom = PAD_TOP
     lanes: list[float] = []  # the y of the last dot in each lane beside the axis
     for e, (start, end) in zip(events, spans, strict=True):
         anchor = y_of(start)
-        cls = f"tl-{e.actor}" + (" tl-expected" if e.expected else "")
-        if start == end:
-            lane = next((i for i, y in enumerate(lanes) if anchor - y >= 2 * DOT_R + 3), len(lanes))
-            lanes[lane : lane + 1] = [anchor]
-            x = AXIS_X + lane * LANE
-            fill = 'fill="none" stroke-width="2.5"' if e.expected else 'fill="currentColor"'
-            marks.append(
-                f'<circle class="tl-dot {cls}" cx="{x}" cy="{_fmt(anchor)}" r="{DOT_R}" '
-                f'stroke="currentColor" {fill}/>'
-            )
-            start_x = x + DOT_R + 2
-        else:
-            dash = ' stroke-dasharray="4 3"' if e.expected else ""
-            marks.append(
-                f'<line class="tl-month-mark {cls}" x1="{AXIS_X - MONTH_MARK}" '
-                f'y1="{_fmt(anchor)}" x2="{AXIS_X + MONTH_MARK}" y2="{_fmt(anchor)}" '
-                f'stroke="currentColor" stroke-width="5" stroke-linecap="butt"{dash}/>'
-            )
-            start_x = AXIS_X + MONTH_MARK + 2
+        mark, start_x = _event_mark(e, anchor, day_event=start == end, lanes=lanes)
+        marks.append(mark)
         top = max(anchor - DATE_LINE + 7, bottom)
         date_y = top + DATE_LINE - 7
         bend = max(start_x + 4, TEXT_X - 22)
@@ -309,18 +279,8 @@ def timeline_svg(events: list[TimelineEvent]) -> Markup:
         )
         bottom = top + height_each + GAP
 
-    # The axis: solid to the last event that has happened, dashed beyond it.
-    axis_top = y_of(first) - 10
     axis_end = y_of(last) + scale + 10
-    past = [y_of(start) for e, (start, _) in zip(events, spans, strict=True) if not e.expected]
-    split = max(past) if past else axis_top
-    if not any(e.expected for e in events):
-        split = axis_end
-    axis: list[str] = []
-    if split > axis_top:
-        axis.append(_axis_line(axis_top, split, dashed=False))
-    if axis_end > split:
-        axis.append(_axis_line(split, axis_end, dashed=True))
+    axis = _axis(events, [y_of(start) for start, _ in spans], y_of(first) - 10, axis_end)
 
     height = max(bottom - GAP, axis_end) + PAD_BOTTOM
     return Markup(
@@ -332,6 +292,69 @@ def timeline_svg(events: list[TimelineEvent]) -> Markup:
         + "".join(texts)
         + "</svg>"
     )
+
+
+def _month_ticks(first: date, last: date, y_of: Callable[[date], float]) -> list[str]:
+    """Month ticks and names along the left of the axis."""
+    ticks: list[str] = []
+    month = date(first.year, first.month, 1)
+    while month <= last:
+        ty = y_of(month) if month >= first else y_of(first)
+        ticks.append(
+            f'<line class="tl-tick" x1="{AXIS_X - 8}" y1="{_fmt(ty)}" x2="{AXIS_X}" '
+            f'y2="{_fmt(ty)}" stroke="currentColor" stroke-width="1.5"/>'
+        )
+        ticks.append(
+            f'<text class="tl-month" x="{TICK_X - 4}" y="{_fmt(ty + 5)}" text-anchor="end" '
+            f'font-size="{MIN_FONT}" fill="currentColor">{MONTHS[month.month - 1][:3]}</text>'
+        )
+        month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+    return ticks
+
+
+def _event_mark(
+    event: TimelineEvent, anchor: float, *, day_event: bool, lanes: list[float]
+) -> tuple[str, float]:
+    """An event's mark on the axis and the x its leader line starts at.
+
+    A day event is a dot, moved into the first lane beside the axis where it clears the
+    dot above it (`lanes` holds each lane's last dot and is updated); an event known only
+    to the month is a short tick across the axis, not a bar that would read as a duration.
+    """
+    cls = f"tl-{event.actor}" + (" tl-expected" if event.expected else "")
+    if day_event:
+        lane = next((i for i, y in enumerate(lanes) if anchor - y >= 2 * DOT_R + 3), len(lanes))
+        lanes[lane : lane + 1] = [anchor]
+        x = AXIS_X + lane * LANE
+        fill = 'fill="none" stroke-width="2.5"' if event.expected else 'fill="currentColor"'
+        mark = (
+            f'<circle class="tl-dot {cls}" cx="{x}" cy="{_fmt(anchor)}" r="{DOT_R}" '
+            f'stroke="currentColor" {fill}/>'
+        )
+        return mark, x + DOT_R + 2
+    dash = ' stroke-dasharray="4 3"' if event.expected else ""
+    mark = (
+        f'<line class="tl-month-mark {cls}" x1="{AXIS_X - MONTH_MARK}" '
+        f'y1="{_fmt(anchor)}" x2="{AXIS_X + MONTH_MARK}" y2="{_fmt(anchor)}" '
+        f'stroke="currentColor" stroke-width="5" stroke-linecap="butt"{dash}/>'
+    )
+    return mark, AXIS_X + MONTH_MARK + 2
+
+
+def _axis(
+    events: list[TimelineEvent], anchors: list[float], axis_top: float, axis_end: float
+) -> list[str]:
+    """The axis: solid to the last event that has happened, dashed beyond it."""
+    past = [y for e, y in zip(events, anchors, strict=True) if not e.expected]
+    split = max(past) if past else axis_top
+    if not any(e.expected for e in events):
+        split = axis_end
+    axis: list[str] = []
+    if split > axis_top:
+        axis.append(_axis_line(axis_top, split, dashed=False))
+    if axis_end > split:
+        axis.append(_axis_line(split, axis_end, dashed=True))
+    return axis
 
 
 def _axis_line(y1: float, y2: float, *, dashed: bool) -> str:

@@ -193,7 +193,13 @@ def recording_context(recorder: Recorder, page: Page) -> dict[str, Any]:
 
     return {
         "page": recorder.view(page),
-        "pages": PagesView(world.listed, recorder, ("list", "pages", "")),
+        # The pages of this page's language: the whole list is the fact read (a page's
+        # language follows from its path, so the list of all pages decides this one).
+        "pages": PagesView(
+            [p for p in world.listed if p.language == page.language],
+            recorder,
+            ("list", "pages", ""),
+        ),
         "data": RecordingMapping(world.data, recorder, "data"),
         "sources": RecordingMapping(world.sources, recorder, "source"),
         "source_pages": RecordingMapping(world.cites, recorder, "cites", recorder.views),
@@ -202,6 +208,38 @@ def recording_context(recorder: Recorder, page: Page) -> dict[str, Any]:
     }
 
 
-def nav_of(recorder: Recorder) -> list[NavItem]:
+def nav_of(recorder: Recorder, folder: str = "") -> list[NavItem]:
+    """The navigation; for a translation's language (its content `folder`), each entry's
+    translation in that language, where there is one."""
     recorder.read(("nav", "", ""))
-    return recorder.world.nav
+    if not folder:
+        return recorder.world.nav
+    items = []
+    for item in recorder.world.nav:
+        rel = folder + "/" + item.source_path.removeprefix("content/")
+        recorder.read(("page", rel, "url"))
+        target = recorder.world.pages.get(rel)
+        if target is not None:
+            view = recorder.view(target)
+            items.append(NavItem(view.nav_title, view.url, target.source_path))
+    return items
+
+
+def translations_of(recorder: Recorder, original: str, languages: tuple) -> list[dict[str, str]]:
+    """The page at content path `original` in each of `languages` that has it: code,
+    name and absolute URL, for hreflang links and the language switcher."""
+    found = []
+    for language in languages:
+        rel = f"{language.folder}/{original}" if language.folder else original
+        recorder.read(("page", rel, "url"))
+        target = recorder.world.pages.get(rel)
+        if target is not None:
+            found.append(
+                {
+                    "code": language.code,
+                    "name": language.name,
+                    "url": target.url,
+                    "permalink": target.permalink,
+                }
+            )
+    return found

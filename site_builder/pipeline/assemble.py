@@ -16,6 +16,7 @@ from functools import partial
 from typing import Any
 
 from site_builder.content.assets import check_collisions
+from site_builder.content.translations import check_translations, split_language
 from site_builder.errors import Diagnostic
 from site_builder.incremental.facts import World
 from site_builder.incremental.state import BuildState
@@ -61,6 +62,9 @@ class Assembler:
         config = inputs.config
         assert config is not None and inputs.templates is not None
         problems = state.input_problems()
+        for page in inputs.pages.values():
+            language, page.original = split_language(page.rel, config.languages)
+            page.language = language.code
         for kind in ("content", "data", "sources", "templates"):
             problems += inputs.problems.get(kind, [])
         pages, reordered = self._ordered(inputs.pages, changed, only_changed)
@@ -77,6 +81,11 @@ class Assembler:
         drafts = {rel for rel, page in inputs.pages.items() if page.draft}
         nav, nav_problems = make_nav(config, pages, drafts, inputs.listed - inputs.pages.keys())
         problems += nav_problems
+        problems += check_translations(
+            [(p.rel, p.front.translation_of, p.front.translation_of_line) for p in pages],
+            config.languages,
+            inputs.project,
+        )
         if reordered:
             link_neighbours(pages)
             self.chain = {p.rel: index for index, p in enumerate(p for p in pages if not p.is_404)}
@@ -137,12 +146,16 @@ class Assembler:
         the reading order being the same."""
         order = self.order
         assert order is not None
-        listed = [rel for rel in order if rel != "404.md"] if "404.md" in self.keys else order
+        chained = [rel for rel in order if rel in self.chain]
         for rel in changed:
-            index = self.chain.get(rel)
             page = by_rel.get(rel)
-            if index is None or page is None:
+            if rel not in self.chain or page is None:
                 continue
+            # The reading order of the page's own language (load_phase.link_neighbours).
+            listed = [
+                r for r in chained if getattr(by_rel.get(r), "language", None) == page.language
+            ]
+            index = listed.index(rel)
             page.prev = by_rel[listed[index - 1]] if index > 0 else None
             page.next = by_rel[listed[index + 1]] if index + 1 < len(listed) else None
             if page.prev is not None:

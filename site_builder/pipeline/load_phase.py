@@ -109,7 +109,11 @@ def link_neighbours(pages: list[Page]) -> None:
     """Previous/next links follow the reading order (front matter `order`)."""
     for page in pages:
         page.prev = page.next = None
-    chain = [p for p in pages if not p.is_404]
-    for before, after in zip(chain, chain[1:], strict=False):
-        before.next = after
-        after.prev = before
+    chains: dict[str, list[Page]] = {}  # one reading order per language
+    for page in pages:
+        if not page.is_404:
+            chains.setdefault(page.language, []).append(page)
+    for chain in chains.values():
+        for before, after in zip(chain, chain[1:], strict=False):
+            before.next = after
+            after.prev = before

@@ -1,7 +1,8 @@
 """Full-text search that needs no server: Pagefind indexes the built pages.
 
-After the pages are written to the staging folder, the `pagefind` binary (shipped by the
-pinned `pagefind_bin` wheel) reads the HTML and writes its index and UI bundle to
+After the pages are written to the staging folder, the `pagefind_extended` binary (shipped
+by the pinned `pagefind_bin_extended` wheel; the extended build is the one that splits
+Chinese and Japanese text into words, so "芬太尼" is found inside a sentence) reads the HTML and writes its index and UI bundle to
 `pagefind/` inside the site. The search page (templates/search.html) loads
 `pagefind/pagefind-ui.js` from the site itself, so search works on any static host and
 fetches nothing from another one.
@@ -45,10 +46,10 @@ _GLOB_META = re.compile(r"([?*$:<>!{}\[\](),\\])")
 
 
 def pagefind_executable() -> Path:
-    """The pagefind binary inside the installed pagefind_bin package."""
-    import pagefind_bin  # imported here so that a site with `search: false` does not need it
+    """The pagefind binary inside the installed pagefind_bin_extended package."""
+    import pagefind_bin_extended  # imported here: a site with `search: false` does not need it
 
-    return Path(pagefind_bin.get_executable())
+    return Path(pagefind_bin_extended.get_executable())
 
 
 def indexed_pages(site_folder: Path) -> list[str]:
@@ -98,7 +99,7 @@ def build_search_index(
                 where,
                 None,
                 None,
-                f"Pagefind is not installed ({exc}); install pagefind_bin from "
+                f"Pagefind is not installed ({exc}); install pagefind_bin_extended from "
                 "requirements.lock, or set `search: false` in site.yaml",
             )
         ]

@@ -31,12 +31,19 @@ from site_builder.content.files import discover, read_text, relpath
 from site_builder.content.markdown import citation_anchor, citation_html
 from site_builder.content.sources import unknown_source_message
 from site_builder.content.timeline import timeline_events, timeline_svg
+from site_builder.content.translations import Language, split_language
 from site_builder.content.urls import unsafe_attribute_urls
 from site_builder.errors import Diagnostic, SiteError
 from site_builder.incremental.facts import digest_text
-from site_builder.incremental.recording import Recorder, nav_of, recording_context
+from site_builder.incremental.recording import (
+    Recorder,
+    nav_of,
+    recording_context,
+    translations_of,
+)
 from site_builder.model import NavItem, Page, Site
 from site_builder.project import TEMPLATES_DIR
+from site_builder.render.locale import format_date as format_locale_date
 from site_builder.render.share_card import HEIGHT as CARD_HEIGHT
 from site_builder.render.share_card import WIDTH as CARD_WIDTH
 from site_builder.render.share_card import CardText, card_name
@@ -82,13 +89,18 @@ def format_date_in_words(context: Any, value: dt.date | str | None) -> str:
     return strings.format_date(value) if isinstance(strings, Strings) else format_date(value)
 
 
-def status_text(config: Config) -> str:
-    """`status_line` from site.yaml with the as-of date put in. A literal replace: the
-    configured text is never used as a format string."""
-    if not config.status_line:
+def status_text(config: Config, language: Language | None = None) -> str:
+    """`status_line` from site.yaml (or the language's own) with the as-of date put in,
+    in the language's CLDR form for a translation. A literal replace: the configured text
+    is never used as a format string."""
+    line = (language and language.status_line) or config.status_line
+    if not line:
         return ""
-    date = format_date(config.as_of) if config.as_of else ""
-    return config.status_line.replace(AS_OF_MARK, date)
+    if language is None or language.is_default:
+        date = format_date(config.as_of) if config.as_of else ""
+    else:
+        date = format_locale_date(config.as_of, language.locale)
+    return line.replace(AS_OF_MARK, date)
 
 
 def share_card_text(config: Config, title: str, summary: str) -> CardText:
@@ -220,6 +232,7 @@ class Templates:
         config = site.config
         world = recorder.world
         base_path = config.base_path
+        language, _ = split_language(page.rel, config.languages)
 
         def url(path: str = "") -> str:
             return base_path + path.lstrip("/")
@@ -229,8 +242,10 @@ class Templates:
             "abs_url": lambda path="": config.base_url + path.lstrip("/"),
             "timeline_events": timeline_events,
             "timeline_svg": timeline_svg,
-            "site": SiteView(site, recorder),
+            "site": SiteView(site, recorder, language),
             **recording_context(recorder, page),
+            # The page in every language the site has it in, this one's included.
+            "translations": translations_of(recorder, page.original or page.rel, config.languages),
         }
         citations = context["page"].own_citations()
         sources = world.sources
@@ -292,7 +307,7 @@ class Templates:
         context["has_asset"] = has_asset
         context["share_card"] = share_card
         context["cited_at"] = cited_at
-        strings = Strings(config.language, dict(config.strings))
+        strings = Strings(language.code, dict(config.strings) if language.is_default else {})
         context["t"] = strings
         context["format_date"] = strings.format_date
         fingerprints = self.fingerprints
@@ -393,21 +408,23 @@ def plain_words(message: str) -> str:
 class SiteView:
     """`site` in templates: the configuration plus navigation."""
 
-    def __init__(self, site: Site, recorder: Recorder) -> None:
+    def __init__(self, site: Site, recorder: Recorder, language: Language) -> None:
         config = site.config
-        self.title = config.title
-        self.description = config.description
-        self.language = config.language
+        self.title = language.title or config.title
+        self.description = language.description or config.description
+        self.language = language.code
+        self.languages = config.languages
         self.base_url = config.base_url
         self.base_path = config.base_path
         self.as_of = config.as_of
         self.publisher = replace(config.publisher, url=config.publisher_url)
         self.search = config.search
-        self.byline = config.byline
+        self.byline = language.byline or config.byline
         self.corrections = config.corrections
-        self.status_line = status_text(config)
+        self.status_line = status_text(config, language)
         self._recorder = recorder
+        self._folder = language.folder
 
     @property
     def nav(self) -> list[NavItem]:
-        return nav_of(self._recorder)
+        return nav_of(self._recorder, self._folder)

@@ -1,0 +1,53 @@
+"""Dates and numbers in each language's own way, from the Unicode CLDR through Babel.
+
+"27 July 2025" in British English is "2025年7月27日" in Simplified Chinese: the order, the
+month names and the characters around the numbers all come from the locale's CLDR data,
+never from a format string of ours.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date as babel_format_date
+from babel.dates import format_skeleton
+from babel.numbers import format_decimal, format_percent
+
+
+@cache
+def cldr_locale(tag: str) -> Locale:
+    """The CLDR locale for a BCP 47 tag ("zh-Hans", "en-GB"); ValueError if CLDR has none."""
+    try:
+        return Locale.parse(tag.replace("_", "-"), sep="-")
+    except (UnknownLocaleError, ValueError) as exc:
+        raise ValueError(f"'{tag}' is not a locale Babel knows (e.g. en, en-GB, zh-Hans)") from exc
+
+
+def format_date(value: dt.date | str | None, locale: str) -> str:
+    """A day, in the locale's long form: "27 July 2025" (en-GB), "2025年7月27日" (zh-Hans)."""
+    if value is None:
+        return ""
+    return babel_format_date(_as_date(value), format="long", locale=cldr_locale(locale))
+
+
+def format_month(value: dt.date | str, locale: str) -> str:
+    """A month and year, for events known only to the month: "July 2025", "2025年7月"."""
+    return format_skeleton("yMMMM", _as_date(value), locale=cldr_locale(locale))
+
+
+def format_number(value: float, locale: str) -> str:
+    """A number with the locale's separators: 5,000 (en), 5,000 (zh-Hans), 5 000 (fr)."""
+    return format_decimal(value, locale=cldr_locale(locale))
+
+
+def format_percentage(value: float, locale: str) -> str:
+    """A share as a percentage: 0.2 → "20%"."""
+    return format_percent(value, locale=cldr_locale(locale))
+
+
+def _as_date(value: dt.date | str) -> dt.date:
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value[:10])
+    return value
