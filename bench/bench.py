@@ -17,7 +17,12 @@ there is one, it measures — each as the median of several runs, with min and m
 - save → visible: from writing a page to its new words showing in a Chromium tab
   on `site-builder serve` (bench/visible_latency.py), the writer's figure;
 - peak RSS of the cold build (the largest process, as GNU time reports), and pages
-  per second (cold).
+  per second (cold);
+- the engine floor (issue 16): on the peer corpus (/work/shared/bench/gen_corpus.py, or
+  --peer-generator), bench/engine_floor.py (markdown-it-py and the same plugins alone,
+  over all cores, imports included) and a cold `site-builder build` of the same corpus
+  as the peer harness sets it up (bench/peers/site_builder.sh), alternating in one run,
+  and the build's median as a ratio to the floor's.
 
 It prints a table, appends the figures as one JSON line to bench/results/results.jsonl
 (git-ignored) and, with --update-results, writes the table into bench/RESULTS.md.
@@ -52,6 +57,25 @@ RESULTS = BENCH / "results" / "results.jsonl"
 RESULTS_MD = BENCH / "RESULTS.md"
 EDITED_PAGE = "content/blog/page-00005.md"
 EDITED_TEMPLATE = "templates/base.html"
+PEER_GENERATOR = Path("/work/shared/bench/gen_corpus.py")
+FLOOR = BENCH / "engine_floor.py"
+PEER_CONFIG = """title: bench
+description: The peer benchmark corpus.
+base_url: https://example.org/
+search: false
+"""
+# The peer harness's one template (bench/peers/site_builder.sh writes the same).
+PEER_TEMPLATE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{{ page.title }}</title></head>
+<body><article>
+<h1>{{ page.title }}</h1>
+<p class="date">{{ page.date }}</p>
+<ul class="tags">{% for t in page.tags %}<li>{{ t }}</li>{% endfor %}</ul>
+<div class="content">
+{{ page.content|safe }}
+</div>
+</article></body></html>
+"""
 
 
 # -- running builds ------------------------------------------------------------------
@@ -76,6 +100,20 @@ def cli_build(site: Path, output: Path) -> tuple[float, float]:
     if process.returncode != 0:
         raise RuntimeError(f"build failed: {errors}")
     return seconds, usage.ru_maxrss / 1024  # KiB on Linux
+
+
+def timed(command: list[str]) -> tuple[float, float]:
+    """Run a command in a new process: (wall seconds, peak RSS MiB of its largest process)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        errors = process.stderr.read().decode() if process.stderr else ""
+        raise RuntimeError(f"{command[1]} failed: {errors}")
+    return seconds, usage.ru_maxrss / 1024
 
 
 def clean(site: Path, output: Path) -> None:
@@ -185,6 +223,43 @@ def reload_latency(site: Path, output: Path, edits: int) -> dict[str, list[float
     return times
 
 
+# -- the engine floor ----------------------------------------------------------------------
+
+
+def peer_project(work: Path, pages: int, generator: Path) -> Path:
+    """The peer corpus as a site_builder project, as the peer harness prepares it."""
+    site = work / "peer"
+    subprocess.run([sys.executable, str(generator), str(site / "content"), str(pages)],
+                   check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+    (site / "templates").mkdir()
+    (site / "site.yaml").write_text(PEER_CONFIG, encoding="utf-8")
+    (site / "templates" / "page.html").write_text(PEER_TEMPLATE, encoding="utf-8")
+    # Byte-compiled, as `pip install` leaves a package (the peer adapter does the same).
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "site_builder")],
+                   check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+    return site
+
+
+def floor_figures(
+    work: Path, pages: int, runs: int, generator: Path, log: Callable[[str], None]
+) -> dict[str, list[float]]:
+    """The floor and the cold build of the peer corpus, alternating, `runs` of each."""
+    log(f"engine floor: peer corpus of {pages} pages")
+    site = peer_project(work, pages, generator)
+    output = work / "peer-out"
+    floor_command = [sys.executable, str(FLOOR), str(site / "content")]
+    timed(floor_command)  # warm the OS's file cache
+    cli_build(site, output)
+    figures: dict[str, list[float]] = {"floor": [], "peer_cold": [], "peer_rss": []}
+    for _ in range(runs):
+        figures["floor"].append(timed(floor_command)[0])
+        clean(site, output)
+        seconds, mib = cli_build(site, output)
+        figures["peer_cold"].append(seconds)
+        figures["peer_rss"].append(mib)
+    return figures
+
+
 def visible_latency(site: Path, output: Path, edits: int) -> list[float]:
     from visible_latency import measure_visible_latency  # bench/visible_latency.py
 
@@ -199,12 +274,21 @@ def visible_latency(site: Path, output: Path, edits: int) -> list[float]:
 # -- the whole benchmark -------------------------------------------------------------------
 
 
-def measure(pages: int, runs: int, edits: int, serve: bool, log: Callable[[str], None]) -> dict:
+def measure(
+    pages: int, runs: int, edits: int, serve: bool, generator: Path | None, only_floor: bool,
+    log: Callable[[str], None],
+) -> dict:  # fmt: skip
     root = Path("/dev/shm") if os.access("/dev/shm", os.W_OK) else None
     work = Path(tempfile.mkdtemp(prefix="site-builder-bench-", dir=root))
     site, output = work / "site", work / "out"
     figures: dict[str, list[float]] = {}
     try:
+        if generator is not None:
+            figures.update(floor_figures(work, pages, runs, generator, log))
+        else:
+            log(f"no peer corpus generator at {PEER_GENERATOR}: no engine floor (--peer-generator)")
+        if only_floor:
+            return {"pages": pages, "total_pages": pages, "runs": runs, "edits": 0, **figures}
         log(f"generating {pages} pages in {work}")
         generate(site, pages)
         total = sum(1 for _ in (site / "content").rglob("*.md"))
@@ -256,6 +340,9 @@ ROWS = (
     ("reload_template", "write → reload, base.html edit (serve)", "ms"),
     ("visible_page", "save → new text visible in Chromium, one-page edit (serve)", "ms"),
     ("rss", "peak RSS, cold build", "MiB"),
+    ("floor", "engine floor, peer corpus (markdown-it-py alone, all cores)", "s"),
+    ("peer_cold", "cold build, peer corpus (same run, alternating with the floor)", "s"),
+    ("peer_rss", "peak RSS, cold build, peer corpus", "MiB"),
 )
 
 
@@ -280,8 +367,12 @@ def table(result: dict) -> str:
         median = statistics.median(values) * scale
         middle = f"{median:.0f} {unit}" if unit != "s" else f"{median:.3f} s"
         lines.append(f"| {label} | {middle} | {shown[low]} | {shown[high]} |")
-    cold = statistics.median(result["cold"])
-    lines.append(f"| pages per second (cold) | {result['total_pages'] / cold:.0f} | | |")
+    if result.get("floor") and result.get("peer_cold"):
+        ratio = statistics.median(result["peer_cold"]) / statistics.median(result["floor"])
+        lines.append(f"| cold build ÷ engine floor (medians, peer corpus) | {ratio:.2f}× | | |")
+    if result.get("cold"):
+        cold = statistics.median(result["cold"])
+        lines.append(f"| pages per second (cold) | {result['total_pages'] / cold:.0f} | | |")
     return "\n".join(lines)
 
 
@@ -325,6 +416,14 @@ def main() -> int:
     parser.add_argument("--edits", type=int, default=20, help="edits per rebuild figure")
     parser.add_argument("--no-serve", action="store_true", help="skip the server figures")
     parser.add_argument("--update-results", action="store_true", help="write RESULTS.md")
+    parser.add_argument(
+        "--peer-generator",
+        type=Path,
+        default=PEER_GENERATOR,
+        help="the peer harness's gen_corpus.py (for the engine floor)",
+    )
+    parser.add_argument("--floor-only", action="store_true",
+                        help="only the engine floor and the peer corpus's cold build")  # fmt: skip
     parser.add_argument("--inprocess", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.inprocess:
@@ -335,7 +434,10 @@ def main() -> int:
     def log(message: str) -> None:
         print(f"… {message}", file=sys.stderr, flush=True)
 
-    result = measure(args.pages, args.runs, args.edits, not args.no_serve, log)
+    generator = args.peer_generator if args.peer_generator.is_file() else None
+    result = measure(
+        args.pages, args.runs, args.edits, not args.no_serve, generator, args.floor_only, log
+    )
     result.update(
         date=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         revision=git_revision(),
@@ -348,7 +450,7 @@ def main() -> int:
     RESULTS.parent.mkdir(exist_ok=True)
     with RESULTS.open("a", encoding="utf-8") as file:
         file.write(json.dumps(result) + "\n")
-    if args.update_results:
+    if args.update_results and not args.floor_only:
         update_results_md(result, f"Measured {result['date']} at {result['revision']} "
                           f"on {result['machine']}:\n\n{text}")  # fmt: skip
     return 0

@@ -139,3 +139,44 @@ def test_the_preview_serves_the_card_of_a_page_just_edited(
             assert image.size == (1200, 630)
     finally:
         server.stop()
+
+
+def test_a_one_page_rebuild_reads_no_other_pages_output_and_draws_its_card(
+    tmp_path: Path, project_root: Path
+) -> None:
+    """The preview's save of one page: its new card is drawn (the same bytes a fresh build
+    draws), and no other page's HTML is opened to find the cards it names."""
+    import sys
+
+    from site_builder.pipeline.build import Builder, BuildOptions
+
+    project = copy_project(project_root, tmp_path / "site")
+    output = tmp_path / "out"
+    builder = Builder(BuildOptions(project=project, output=output, cache=False))
+    builder.build()
+    opened: list[str] = []
+    watching = [False]
+
+    def note_open(event: str, args: tuple) -> None:
+        if watching[0] and event == "open" and isinstance(args[0], str | Path):
+            opened.append(str(args[0]))
+
+    sys.addaudithook(note_open)
+    page = project / "content" / "timeline.md"
+    page.write_text(page.read_text(encoding="utf-8").replace('title: "Timeline"', 'title: "Dates"'))
+    watching[0] = True
+    try:
+        builder.rebuild([page])
+    finally:
+        watching[0] = False
+    html_read = {
+        Path(path).relative_to(output).as_posix()
+        for path in opened
+        if path.endswith(".html") and Path(path).is_relative_to(output)
+    }
+    assert html_read <= {"timeline/index.html"}, sorted(html_read)
+    html = (output / "timeline" / "index.html").read_text(encoding="utf-8")
+    [name] = re.findall(r"share/[0-9a-f]+\.png", html)[:1]
+    fresh = tmp_path / "fresh"
+    assert run_cli("build", "--source", project, "--output", fresh).returncode == 0
+    assert (output / name).read_bytes() == (fresh / name).read_bytes()

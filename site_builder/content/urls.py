@@ -19,6 +19,7 @@ characters), so no `javascript:`, `vbscript:`, `data:` or `file:` URL gets throu
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from pathlib import Path, PurePosixPath
@@ -104,6 +105,7 @@ def data_url_problems(value: object, path: str) -> list[Diagnostic]:
     return problems
 
 
+@functools.lru_cache(maxsize=4096)  # the same nav, asset and page URLs on every page
 def url_problem(url: str) -> str | None:
     """None when `url` may be put in an href or src, else why not (one line).
 

@@ -40,12 +40,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-with warnings.catch_warnings():
-    # Where neither fcntl nor msvcrt exists it warns that only its lock file with the
-    # owner's process id (which it breaks once that process is gone) is there: fine.
-    warnings.simplefilter("ignore", UserWarning)
-    import filelock
-
 from site_builder.content.urls import inside
 
 try:
@@ -95,6 +89,13 @@ def lock_file(output: Path) -> Path:
 
 @contextlib.contextmanager
 def _file_lock(output: Path, waiting: Callable[[], None]) -> Iterator[None]:
+    # Imported only here, where there is no flock: tens of ms of every start-up otherwise.
+    with warnings.catch_warnings():
+        # Where neither fcntl nor msvcrt exists it warns that only its lock file with the
+        # owner's process id (which it breaks once that process is gone) is there: fine.
+        warnings.simplefilter("ignore", UserWarning)
+        import filelock
+
     lock = filelock.FileLock(lock_file(output))
     try:
         lock.acquire(timeout=0)

@@ -28,11 +28,9 @@ rebuild is too small to be worth the start-up): its builds run serially.
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import gc
 import io
-import multiprocessing
 import os
 import pickle
 import signal
@@ -201,6 +199,10 @@ _work: Callable[[Any], Any] | None = None
 def spawn_map(work: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
     """[work(item) for item in items] in `jobs` fresh interpreters: `work` is pickled
     once and handed to each as it starts, then each takes runs of items."""
+    # Imported here: forked builds (Linux) never need them, and they cost start-up time.
+    import concurrent.futures.process
+    import multiprocessing
+
     payload = dump_state(work)
     size = -(-len(items) // min(len(items), jobs * RUNS_PER_JOB))
     runs = [(start, items[start : start + size]) for start in range(0, len(items), size)]

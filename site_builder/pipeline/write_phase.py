@@ -41,7 +41,8 @@ from site_builder.pipeline.plan import Plan
 from site_builder.pipeline.timer import Timer
 from site_builder.render import feeds
 from site_builder.render.search import BUNDLE_DIR, build_search_index
-from site_builder.render.share_card import card_name, render_card
+from site_builder.render.share_card import FOLDER as CARDS_DIR
+from site_builder.render.share_card import CardText, card_name, render_card
 from site_builder.render.templates import Templates, share_card_text
 
 ENV_READ = ("SOURCE_DATE_EPOCH",)  # the environment variables outputs depend on (feeds.py)
@@ -75,6 +76,7 @@ class Rendered:
     data: bytes | None = None  # in place: the bytes to write, once every render succeeded
     written: bool = False
     problems: list[Diagnostic] = field(default_factory=list)
+    card: CardText | None = None  # the share card the page's HTML names, if any
 
 
 @dataclass
@@ -101,17 +103,18 @@ class RenderJob:
         except SiteError as exc:
             return Rendered(path, None, problems=[exc.diagnostic])
         data = text.encode("utf-8")
+        card = named_card(self.site, self.world.pages[owner], text) if owner else None
         found = subjects(recorder.facts)
         trace: Trace | bytes = pack_trace(recorder.facts) if self.pack else recorder.facts
         if self.staging is not None:
             record, written = self.stage(path, data, trace, found)
-            return Rendered(path, record, written=written)
+            return Rendered(path, record, written=written, card=card)
         digest = sha256(data)
         old = self.old.get(path)
         if old is not None and old.digest == digest:
-            return Rendered(path, OutputRecord(digest, old.stamp, owner, trace, found))
+            return Rendered(path, OutputRecord(digest, old.stamp, owner, trace, found), card=card)
         record = OutputRecord(digest, FileStamp(0, 0, 0), owner, trace, found)
-        return Rendered(path, record, data=data, written=True)
+        return Rendered(path, record, data=data, written=True, card=card)
 
     def stage(
         self, path: str, data: bytes, trace: Trace | bytes | None, found: tuple[Subject, ...]
@@ -135,9 +138,6 @@ class RenderJob:
     def render_generated(self, path: str, recorder: Recorder) -> str:
         if path == ".nojekyll":
             return ""
-        section = self.world.sections.get(path)
-        if section is not None:
-            return self.render_page(section, recorder)
         site = FeedSite(self.site, recorder)
         if path == "robots.txt":
             return feeds.robots(site)  # type: ignore[arg-type]
@@ -155,7 +155,6 @@ class FeedSite:
         self.config = site.config
         self.as_of = site.as_of
         self.pages = PagesView(recorder.world.all_pages, recorder, ("list", "all", ""))
-        self.sections = PagesView(site.sections, recorder, ("list", "sections", ""))
 
 
 @dataclass
@@ -207,14 +206,15 @@ class Writer:
             for result in results:
                 assert result.record is not None
                 outcome.add(result.path, result.record, result.written, rendered=True)
-            # Rendered pages are already staged (each worker writes its own).
+            cards = {result.path: result.card for result in results}
             t = timer.step("render", started)
             for asset in plan.copy:
                 record, written = job.stage(asset.output_name, asset.data, None, ())
                 outcome.add(asset.output_name, record, written, rendered=False)
             for path in plan.keep:
                 staging.reuse(path)
-            write_share_cards(job.site, staging.path, self.output)
+            cards.update(cards_named_in(job.site, staging.path, plan.keep))
+            write_share_cards(cards, staging.path, self.output)
             t = timer.step("write", t)
             if self.search:
                 # Pagefind reads the staged pages, so the index is swapped in with them.
@@ -254,7 +254,9 @@ class Writer:
                 outcome.add(asset.output_name, record, True, False)
         for path in plan.remove:
             remove_in_place(self.output, path)
-        write_share_cards(job.site, self.output, self.output, in_place=True)
+        # Pages not rendered again are unchanged, and so are the cards they name.
+        cards = {result.path: result.card for result in results}
+        write_share_cards(cards, self.output, self.output, in_place=True)
         timer.step("write", t)
 
 
@@ -271,29 +273,43 @@ def refresh_search_index(output: Path, log: Callable[[str], None]) -> list[Diagn
     return problems
 
 
-def write_share_cards(site: Site, folder: Path, previous: Path, *, in_place: bool = False) -> None:
-    """Draw into `folder` the share card of every page whose HTML there names it.
+def named_card(site: Site, page: Page, html: str) -> CardText | None:
+    """What the share card `page`'s HTML names shows, or None (templates decide whether a
+    site has cards: a page whose template does not name its card gets none)."""
+    if page.is_404 or CARDS_DIR + "/" not in html:  # no card named: Pillow stays unloaded
+        return None
+    text = share_card_text(site.config, page.title, page.summary)
+    return text if card_name(text) in html else None
+
+
+def cards_named_in(site: Site, folder: Path, paths: list[str]) -> dict[str, CardText | None]:
+    """The cards named by the pages among `paths` as they are in `folder` (kept outputs,
+    whose HTML was not rendered in this build)."""
+    pages = {page.output_path: page for page in site.pages}
+    cards: dict[str, CardText | None] = {}
+    for path in paths:
+        page = pages.get(path)
+        if page is not None:
+            html = (folder / path).read_text(encoding="utf-8")
+            cards[path] = named_card(site, page, html)
+    return cards
+
+
+def write_share_cards(
+    cards: dict[str, CardText | None], folder: Path, previous: Path, *, in_place: bool = False
+) -> None:
+    """Put into `folder` each card of `cards` (output path -> what its card shows).
 
     A card's file name is a digest of what it shows (render/share_card.py), so a card
     already in `previous` (the output folder) is reused as it is, and only new or changed
-    text is drawn. Templates decide whether a site has cards: a page whose template does
-    not name its card gets none."""
-    for page in [*site.pages, *site.sections]:
-        html_file = folder / page.output_path
-        if page.is_404 or not html_file.is_file():
-            continue
-        name = card_name(share_card_text(site.config, page.title, page.summary))
-        if name not in html_file.read_text(encoding="utf-8"):
-            continue
+    text is drawn."""
+    named = {card_name(text): text for text in cards.values() if text is not None}
+    for name, text in sorted(named.items()):
         target = folder / name
         if target.is_file():
             continue
         old = previous / name
-        data = (
-            old.read_bytes()
-            if old.is_file()
-            else render_card(share_card_text(site.config, page.title, page.summary))
-        )
+        data = old.read_bytes() if old.is_file() else render_card(text)
         if in_place:
             write_in_place(folder, name, data)
         else:
