@@ -103,7 +103,9 @@ class RenderJob:
         except SiteError as exc:
             return Rendered(path, None, problems=[exc.diagnostic])
         data = text.encode("utf-8")
-        card = named_card(self.site, self.world.pages[owner], text) if owner else None
+        section = self.world.sections.get(path)
+        shown = self.world.pages[owner] if owner else section
+        card = named_card(self.site, shown, text) if shown is not None else None
         found = subjects(recorder.facts)
         trace: Trace | bytes = pack_trace(recorder.facts) if self.pack else recorder.facts
         if self.staging is not None:
@@ -138,6 +140,9 @@ class RenderJob:
     def render_generated(self, path: str, recorder: Recorder) -> str:
         if path == ".nojekyll":
             return ""
+        section = self.world.sections.get(path)
+        if section is not None:
+            return self.render_page(section, recorder)
         site = FeedSite(self.site, recorder)
         if path == "robots.txt":
             return feeds.robots(site)  # type: ignore[arg-type]
@@ -155,6 +160,7 @@ class FeedSite:
         self.config = site.config
         self.as_of = site.as_of
         self.pages = PagesView(recorder.world.all_pages, recorder, ("list", "all", ""))
+        self.sections = PagesView(site.sections, recorder, ("list", "sections", ""))
 
 
 @dataclass
