@@ -18,7 +18,7 @@ there is one, it measures — each as the median of several runs, with min and m
   on `site-builder serve` (bench/visible_latency.py), the writer's figure;
 - peak RSS of the cold build (the largest process, as GNU time reports), and pages
   per second (cold);
-- the engine floor (issue 16): on the peer corpus (/work/shared/bench/gen_corpus.py, or
+- the engine floor (issue 16): on the peer corpus (../shared/bench/gen_corpus.py beside the repo, or
   --peer-generator), bench/engine_floor.py (markdown-it-py and the same plugins alone,
   over all cores, imports included) and a cold `site-builder build` of the same corpus
   as the peer harness sets it up (bench/peers/site_builder.sh), alternating in one run,
@@ -57,7 +57,8 @@ RESULTS = BENCH / "results" / "results.jsonl"
 RESULTS_MD = BENCH / "RESULTS.md"
 EDITED_PAGE = "content/blog/page-00005.md"
 EDITED_TEMPLATE = "templates/base.html"
-PEER_GENERATOR = Path("/work/shared/bench/gen_corpus.py")
+# shared/ lies beside the repository (as in CI and on the developers' machines).
+PEER_GENERATOR = BENCH.parent.parent / "shared" / "bench" / "gen_corpus.py"
 FLOOR = BENCH / "engine_floor.py"
 PEER_CONFIG = """title: bench
 description: The peer benchmark corpus.
