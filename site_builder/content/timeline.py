@@ -5,6 +5,11 @@ marks the ones after the as-of date as expected. `timeline_svg(events)` draws th
 vertical timeline that scales to its container (viewBox, width 100%) and takes its colours
 from CSS classes and `currentColor`, so the page's light and dark schemes both apply.
 
+Both take a `TimelineWords`: the language the dates, actors and the picture's own words are
+written in (English by default; `TimelineWords.with_labels` takes a site's own words from a
+data table). Text drawn in the picture is measured (a CJK character is about 1 em wide, a
+Latin letter about half that) and wrapped onto more lines where it would not fit.
+
 Both functions are pure and deterministic: the same input always gives the same output.
 """
 
@@ -12,35 +17,18 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
 from markupsafe import Markup, escape
 
-ACTORS: dict[str, str] = {
-    "us": "United States",
-    "china": "China",
-    "both": "Both sides",
-    "other": "Other",
-    "unstated": "Not stated",  # the source does not say who acted
-}
+from site_builder.content.textfit import wrap
+from site_builder.content.timeline_words import ACTORS, ENGLISH, TimelineWords, fill_slots
+
 REQUIRED_FIELDS: tuple[str, ...] = ("date", "label", "actor", "category", "source")
 
-MONTHS: tuple[str, ...] = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 _DAY_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
@@ -58,13 +46,16 @@ class TimelineEvent:
     category: str
     source: str  # a source id
     expected: bool  # after the as-of date: not yet happened when written
+    actor_label: str = ""  # the actor in words ("United States"); the English one if empty
 
-    @property
-    def actor_label(self) -> str:
-        return ACTORS[self.actor]
+    def __post_init__(self) -> None:
+        if not self.actor_label:
+            object.__setattr__(self, "actor_label", ACTORS[self.actor])
 
 
-def _parse_date(value: str, where: str) -> tuple[str, str, int, int, int | None]:
+def _parse_date(
+    value: str, where: str, words: TimelineWords
+) -> tuple[str, str, int, int, int | None]:
     """Return (date_label, iso, year, month, day or None) or raise ValueError."""
     m = _DAY_RE.match(value)
     if m:
@@ -73,17 +64,19 @@ def _parse_date(value: str, where: str) -> tuple[str, str, int, int, int | None]
             date(year, month, day)
         except ValueError as exc:
             raise ValueError(f"{where}: 'date' {value!r} is not a real date ({exc})") from None
-        return f"{day} {MONTHS[month - 1]} {year}", value, year, month, day
+        return words.day(date(year, month, day)), value, year, month, day
     m = _MONTH_RE.match(value)
     if m:
         year, month = (int(g) for g in m.groups())
         if not 1 <= month <= 12:
             raise ValueError(f"{where}: 'date' {value!r} has no month {month:02d}")
-        return f"{MONTHS[month - 1]} {year}", value, year, month, None
+        return words.month(date(year, month, 1)), value, year, month, None
     raise ValueError(f'{where}: \'date\' {value!r} must be "YYYY-MM-DD" or "YYYY-MM"')
 
 
-def timeline_events(raw: list[dict], as_of: date) -> list[TimelineEvent]:
+def timeline_events(
+    raw: list[dict], as_of: date, words: TimelineWords = ENGLISH
+) -> list[TimelineEvent]:
     """Validate the parsed `data/timeline.yaml` list and return its events in date order.
 
     Each item needs `date` ("YYYY-MM-DD" or "YYYY-MM", as a quoted string), `label`,
@@ -122,7 +115,7 @@ def timeline_events(raw: list[dict], as_of: date) -> list[TimelineEvent]:
         actor = item["actor"].strip()
         if actor not in ACTORS:
             raise ValueError(f"{where}: field 'actor' is {actor!r}; use one of {', '.join(ACTORS)}")
-        date_label, iso, year, month, day = _parse_date(item["date"].strip(), where)
+        date_label, iso, year, month, day = _parse_date(item["date"].strip(), where, words)
         if day is None:
             expected = (year, month) > (as_of.year, as_of.month)
         else:
@@ -137,6 +130,7 @@ def timeline_events(raw: list[dict], as_of: date) -> list[TimelineEvent]:
                 category=item["category"].strip(),
                 source=item["source"].strip(),
                 expected=expected,
+                actor_label=words.actors.get(actor) or ACTORS[actor],
             )
         )
     # sorted() is stable: same-date events keep their file order.
@@ -166,6 +160,7 @@ LANE = 15  # ...or this far to its right when a neighbour's dot is in the way
 DOT_R = 6
 MONTH_MARK = 11  # half the length of a month-only event's tick
 TEXT_X = 118
+TEXT_WIDTH = WIDTH - TEXT_X - 4  # the text column, a little clear of the right edge
 DATE_FONT = 17
 META_FONT = 15
 MIN_FONT = 15
@@ -193,27 +188,36 @@ def _fmt(value: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
-def _describe(events: list[TimelineEvent]) -> str:
+def _describe(events: list[TimelineEvent], words: TimelineWords) -> str:
     """The picture's description: what it shows, not the events again (they are in the
     list beside it, which a screen reader reads anyway)."""
     if not events:
-        return "No events."
+        return words.no_events
     count = len(events)
-    noun = "event" if count == 1 else "events"
-    text = (
-        f"The {count} {noun} of the list, drawn to scale on a vertical time axis "
-        f"from {events[0].date_label} to {events[-1].date_label}."
-    )
+    sentence = words.description_one if count == 1 else words.description
+    text = fill_slots(sentence, count=count, first=events[0].date_label, last=events[-1].date_label)
     expected = sum(e.expected for e in events)
     if expected:
-        text += f" {expected} of them expected, drawn hollow on a dashed stretch of the axis."
+        joiner = "" if _ends_wide(text) else " "
+        text += joiner + fill_slots(words.description_expected, count=expected)
     return text
 
 
-def timeline_svg(events: list[TimelineEvent]) -> Markup:
+def _ends_wide(text: str) -> bool:
+    return bool(text) and unicodedata.east_asian_width(text[-1]) in ("W", "F")
+
+
+def _event_lines(event: TimelineEvent, words: TimelineWords) -> tuple[list[str], list[str]]:
+    """The event's date and its category line, each wrapped to the text column."""
+    meta = f"{event.category} · {event.actor_label}"
+    if event.expected:
+        meta = f"{words.expected} · {meta}"
+    return wrap(event.date_label, DATE_FONT, TEXT_WIDTH), wrap(meta, META_FONT, TEXT_WIDTH)
+
+
+def timeline_svg(events: list[TimelineEvent], words: TimelineWords = ENGLISH) -> Markup:
     """Draw the events as an accessible, responsive inline SVG (deterministic)."""
-    title = "Timeline of events, drawn to scale"
-    desc = _describe(events)
+    desc = _describe(events, words)
     digest = hashlib.sha256(
         "\x00".join(f"{e.iso}\x01{e.label}\x01{e.actor}\x01{e.category}" for e in events).encode()
     ).hexdigest()[:8]
@@ -222,7 +226,7 @@ def timeline_svg(events: list[TimelineEvent]) -> Markup:
     # The height is known only after layout, so the opening tag is built last. Text from
     # the data is escaped and only ever concatenated, never used as a format string: a
     # label or category holding "{" or "{0}" is shown as written.
-    title_text = str(escape(title))
+    title_text = str(escape(words.title))
     desc_text = str(escape(desc))
 
     def opening(height: str) -> str:
@@ -240,9 +244,10 @@ def timeline_svg(events: list[TimelineEvent]) -> Markup:
     spans = [_span(e) for e in events]
     first = min(start for start, _ in spans)
     last = max(end for _, end in spans)
-    height_each = DATE_LINE + META_LINE
+    lines = [_event_lines(e, words) for e in events]
+    heights = [DATE_LINE * len(d) + META_LINE * len(m) for d, m in lines]
     days = max(1, (last - first).days)
-    scale = min(MAX_SCALE, max(MIN_SCALE, (height_each + GAP) * len(events) / days))
+    scale = min(MAX_SCALE, max(MIN_SCALE, (sum(heights) + GAP * len(events)) / days))
 
     def y_of(day: date) -> float:
         return PAD_TOP + 10 + (day - first).days * scale
@@ -250,11 +255,13 @@ def timeline_svg(events: list[TimelineEvent]) -> Markup:
     marks: list[str] = []
     texts: list[str] = []
     leaders: list[str] = []
-    ticks = _month_ticks(first, last, y_of)
+    ticks = _month_ticks(first, last, y_of, words)
 
     bottom = PAD_TOP
     lanes: list[float] = []  # the y of the last dot in each lane beside the axis
-    for e, (start, end) in zip(events, spans, strict=True):
+    for e, (start, end), (date_lines, meta_lines), height in zip(
+        events, spans, lines, heights, strict=True
+    ):
         anchor = y_of(start)
         mark, start_x = _event_mark(e, anchor, day_event=start == end, lanes=lanes)
         marks.append(mark)
@@ -266,18 +273,21 @@ def timeline_svg(events: list[TimelineEvent]) -> Markup:
             f'{bend},{_fmt(anchor)} {TEXT_X - 6},{_fmt(date_y - 5)}" '
             f'fill="none" stroke="currentColor" stroke-width="1"/>'
         )
-        texts.append(
-            f'<text class="tl-date" x="{TEXT_X}" y="{_fmt(date_y)}" font-size="{DATE_FONT}" '
-            f'font-weight="700" fill="currentColor">' + str(escape(e.date_label)) + "</text>"
-        )
-        meta = f"{e.category} · {e.actor_label}"
-        if e.expected:
-            meta = "Expected · " + meta
-        texts.append(
-            f'<text class="tl-meta" x="{TEXT_X}" y="{_fmt(top + height_each - 6)}" '
-            f'font-size="{META_FONT}" fill="currentColor">' + str(escape(meta)) + "</text>"
-        )
-        bottom = top + height_each + GAP
+        for index, text in enumerate(date_lines):
+            texts.append(
+                f'<text class="tl-date" x="{TEXT_X}" y="{_fmt(date_y + index * DATE_LINE)}" '
+                f'font-size="{DATE_FONT}" font-weight="700" fill="currentColor">'
+                + str(escape(text))
+                + "</text>"
+            )
+        meta_top = top + DATE_LINE * len(date_lines)
+        for index, text in enumerate(meta_lines):
+            texts.append(
+                f'<text class="tl-meta" x="{TEXT_X}" '
+                f'y="{_fmt(meta_top + (index + 1) * META_LINE - 6)}" '
+                f'font-size="{META_FONT}" fill="currentColor">' + str(escape(text)) + "</text>"
+            )
+        bottom = top + height + GAP
 
     axis_end = y_of(last) + scale + 10
     axis = _axis(events, [y_of(start) for start, _ in spans], y_of(first) - 10, axis_end)
@@ -294,7 +304,9 @@ def timeline_svg(events: list[TimelineEvent]) -> Markup:
     )
 
 
-def _month_ticks(first: date, last: date, y_of: Callable[[date], float]) -> list[str]:
+def _month_ticks(
+    first: date, last: date, y_of: Callable[[date], float], words: TimelineWords
+) -> list[str]:
     """Month ticks and names along the left of the axis."""
     ticks: list[str] = []
     month = date(first.year, first.month, 1)
@@ -306,7 +318,9 @@ def _month_ticks(first: date, last: date, y_of: Callable[[date], float]) -> list
         )
         ticks.append(
             f'<text class="tl-month" x="{TICK_X - 4}" y="{_fmt(ty + 5)}" text-anchor="end" '
-            f'font-size="{MIN_FONT}" fill="currentColor">{MONTHS[month.month - 1][:3]}</text>'
+            f'font-size="{MIN_FONT}" fill="currentColor">'
+            + str(escape(words.month_abbr(month)))
+            + "</text>"
         )
         month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
     return ticks

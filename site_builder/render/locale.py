@@ -8,12 +8,15 @@ never from a format string of ours.
 from __future__ import annotations
 
 import datetime as dt
-from functools import cache
+from dataclasses import replace
+from functools import cache, partial
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_skeleton
 from babel.numbers import format_decimal, format_percent
+
+from site_builder.content.timeline_words import ENGLISH, TimelineWords
 
 
 @cache
@@ -35,6 +38,24 @@ def format_date(value: dt.date | str | None, locale: str) -> str:
 def format_month(value: dt.date | str, locale: str) -> str:
     """A month and year, for events known only to the month: "July 2025", "2025年7月"."""
     return format_skeleton("yMMMM", _as_date(value), locale=cldr_locale(locale))
+
+
+def format_month_abbr(value: dt.date | str, locale: str) -> str:
+    """A month's short name, beside a timeline's axis: "Apr" (en), "4月" (zh-Hans)."""
+    return format_skeleton("MMM", _as_date(value), locale=cldr_locale(locale))
+
+
+def timeline_words(locale: str | None) -> TimelineWords:
+    """A timeline's dates in the locale's CLDR forms ("2025年8月12日", "2025年4月", "4月");
+    with no locale (the default language), the English the timeline has always used."""
+    if locale is None:
+        return ENGLISH
+    return replace(
+        ENGLISH,
+        day=partial(format_date, locale=locale),
+        month=partial(format_month, locale=locale),
+        month_abbr=partial(format_month_abbr, locale=locale),
+    )
 
 
 def format_number(value: float, locale: str) -> str:

@@ -44,6 +44,7 @@ from site_builder.incremental.recording import (
 from site_builder.model import NavItem, Page, Site
 from site_builder.project import TEMPLATES_DIR
 from site_builder.render.locale import format_date as format_locale_date
+from site_builder.render.locale import timeline_words
 from site_builder.render.share_card import HEIGHT as CARD_HEIGHT
 from site_builder.render.share_card import WIDTH as CARD_WIDTH
 from site_builder.render.share_card import CardText, card_name
@@ -240,11 +241,18 @@ class Templates:
         def url(path: str = "") -> str:
             return base_path + path.lstrip("/")
 
+        # The timeline in the page's language: its dates, and the words of `labels` (a
+        # data table's `timeline_*` keys) where the template passes them.
+        words = timeline_words(None if language.is_default else language.locale)
         context = {
             "url": url,
             "abs_url": lambda path="": config.base_url + path.lstrip("/"),
-            "timeline_events": timeline_events,
-            "timeline_svg": timeline_svg,
+            "timeline_events": lambda raw, as_of, labels=None: timeline_events(
+                raw, as_of, words.with_labels(labels)
+            ),
+            "timeline_svg": lambda events, labels=None: timeline_svg(
+                events, words.with_labels(labels)
+            ),
             "site": SiteView(site, recorder, language),
             **recording_context(recorder, page),
             # The page in every language the site has it in, this one's included.
