@@ -11,7 +11,10 @@ from pathlib import Path
 import pytest
 from markupsafe import Markup, escape
 
+from site_builder.content.textfit import text_width
 from site_builder.content.timeline import TimelineEvent, timeline_events, timeline_svg
+from site_builder.content.timeline_words import ENGLISH, TimelineWords
+from site_builder.render.locale import timeline_words
 from tests.sitefactory import SITE_YAML, make_site, page, run_cli
 
 AS_OF = date(2025, 7, 27)
@@ -333,3 +336,90 @@ def test_hostile_labels_are_shown_as_written_never_run(tmp_path: Path) -> None:
     for label in HOSTILE_LABELS:
         assert escape(label) in text  # the list shows it, escaped, braces and all
         assert f"{label} · Other".replace(" ", "") in drawn  # the picture draws it as written
+
+
+# --- another language: dates, words, and CJK text that fits ------------------------------
+
+ZH_LABELS = {
+    "timeline_actor_both": "双方",
+    "timeline_actor_unstated": "未说明",
+    "timeline_expected": "预期",
+    "timeline_title": "事件时间线，按比例绘制",
+    "timeline_description": "列表中的{count}个事件，从{first}到{last}。",
+    "timeline_description_expected": "其中{count}个为预期事件。",
+    "whos_who": "人物一览",  # a key of the site's own: not the timeline's business
+}
+
+
+def zh_words() -> TimelineWords:
+    return timeline_words("zh-Hans").with_labels(ZH_LABELS)
+
+
+def test_dates_and_words_in_the_language_given() -> None:
+    events = timeline_events(
+        [ev(date="2025-04", actor="unstated"), ev(date="2025-08-12")], AS_OF, zh_words()
+    )
+    assert [e.date_label for e in events] == ["2025年4月", "2025年8月12日"]
+    assert [e.actor_label for e in events] == ["未说明", "双方"]
+    root = parse(timeline_svg(events, zh_words()))
+    title, desc = root.find(f"{SVG_NS}title"), root.find(f"{SVG_NS}desc")
+    assert title is not None and title.text == "事件时间线，按比例绘制"
+    assert (
+        desc is not None
+        and desc.text == "列表中的2个事件，从2025年4月到2025年8月12日。其中1个为预期事件。"
+    )
+    months = [t.text for t in root.findall(f"{SVG_NS}text") if t.get("class") == "tl-month"]
+    assert months == ["4月", "5月", "6月", "7月", "8月"]
+    metas = [t.text for t in root.findall(f"{SVG_NS}text") if t.get("class") == "tl-meta"]
+    assert metas == ["talks · 未说明", "预期 · talks · 双方"]
+
+
+def test_the_default_words_are_the_english_ones() -> None:
+    assert timeline_words(None) is ENGLISH
+    assert ENGLISH.with_labels({}) is ENGLISH
+    assert ENGLISH.with_labels(None) is ENGLISH
+
+
+@pytest.mark.parametrize(
+    ("labels", "message"),
+    [
+        (
+            {"timeline_expectd": "预期"},
+            r"unknown key 'timeline_expectd' \(known: timeline_expected",
+        ),
+        ({"timeline_actor_eu": "欧盟"}, r"unknown key 'timeline_actor_eu'"),
+        ({"timeline_title": 3}, r"'timeline_title' must be a non-empty string"),
+        ({"timeline_title": "  "}, r"'timeline_title' must be a non-empty string"),
+    ],
+)
+def test_bad_timeline_words_are_refused(labels: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        ENGLISH.with_labels(labels)
+
+
+def drawn_lines(root: ET.Element) -> list[ET.Element]:
+    return [t for t in root.iter(f"{SVG_NS}text") if t.get("class") in ("tl-date", "tl-meta")]
+
+
+def test_cjk_text_that_would_overflow_wraps_and_every_line_fits_the_picture() -> None:
+    # 14 CJK characters at 15 px are 210 px: with the date and actor the line is wider than
+    # the text column, though a Latin estimate (about half an em a character) says it fits.
+    category = "欧盟与中国举行高级别峰会之后的贸易局势"
+    events = timeline_events(
+        [ev(date="2025-07", category=category, actor="unstated"), ev(date="2025-08-12")],
+        AS_OF,
+        zh_words(),
+    )
+    root = parse(timeline_svg(events, zh_words()))
+    width = float((root.get("viewBox") or "").split()[2])
+    metas = [t for t in drawn_lines(root) if t.get("class") == "tl-meta"]
+    assert len(metas) > len(events)  # the long one takes two lines
+    assert "".join(t.text or "" for t in metas).startswith(category)
+    for text in drawn_lines(root):
+        right = float(text.get("x") or 0) + text_width(
+            text.text or "", float(text.get("font-size") or 0)
+        )
+        assert right <= width, (text.text, right, width)
+    # the lines of one event and the next never overlap: each baseline at least a line below
+    ys = [float(t.get("y") or 0) for t in drawn_lines(root)]
+    assert all(b - a >= 15 for a, b in zip(ys, ys[1:], strict=False)), ys
