@@ -478,6 +478,12 @@ def test_home_page_screenshot(
 
 # --- the header, the status line and the timeline picture at phone width ------------------------
 
+# The status line in each language of the site (site.yaml), the Chinese pages under zh/.
+_STATUS_LINES = {
+    "en": "Current to 27 July 2025; later events are not covered.",
+    "zh": "内容截至2025年7月27日；此后的事件未予报道。",
+}
+
 _HEADER_JS = """() => {
     const header = document.querySelector('.site-header');
     const box = (el) => el ? el.getBoundingClientRect() : null;
@@ -513,7 +519,7 @@ def test_header_is_one_short_row_of_the_same_height_on_every_page(
                 failures.append(f"  {where}: the site title and the menu are not on one row")
             if found["siteTitle"] and found["siteTitle"] == found["h1"]:
                 failures.append(f"  {where}: the header repeats the h1 {found['h1']!r}")
-            if found["status"] != "Current to 27 July 2025; later events are not covered.":
+            if found["status"] != _STATUS_LINES["zh" if where.startswith("zh/") else "en"]:
                 failures.append(f"  {where}: status line is {found['status']!r}")
     finally:
         context.close()

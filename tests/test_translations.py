@@ -48,6 +48,11 @@ def test_every_english_page_has_a_chinese_counterpart_and_back() -> None:
     assert english_pages() - {"404.md"} == chinese
 
 
+def test_the_chinese_pages_are_published_not_drafts() -> None:
+    for page in ZH.glob("*.md"):
+        assert not re.search(r"^draft:", page.read_text(encoding="utf-8"), re.M), page.name
+
+
 def test_chinese_quotations_carry_checked_original_words() -> None:
     """Every Chinese quotation is marked as a translation and followed by the original in
     a .quote span naming its speaker and source; no English page quotation is missing."""
@@ -71,7 +76,7 @@ def test_chinese_quotations_carry_checked_original_words() -> None:
 
 def test_the_chinese_pages_build_with_their_quotes_checked(tmp_path: Path) -> None:
     site = explainer_copy(tmp_path)
-    result = run_cli("build", "--source", site, "--drafts", "--strict")
+    result = run_cli("build", "--source", site, "--strict")
     assert result.returncode == 0, result.stderr
     for name in sorted(english_pages() - {"404.md"}):
         slug = "" if name == "index.md" else name.removesuffix(".md") + "/"
@@ -102,7 +107,7 @@ def test_a_translated_quotation_whose_original_is_wrong_fails_the_build(
     (site / "output").mkdir()
     (site / "output" / "index.html").write_text("previous build", encoding="utf-8")
 
-    result = run_cli("build", "--source", site, "--drafts")
+    result = run_cli("build", "--source", site)
 
     assert result.returncode == 1
     assert f"content/zh/{page}:{line}:" in result.stderr, result.stderr
@@ -216,7 +221,7 @@ def test_editing_an_original_warns_about_its_translation_until_it_is_marked_agai
     tmp_path: Path,
 ) -> None:
     site = explainer_copy(tmp_path)
-    clean = run_cli("build", "--source", site, "--drafts", "--strict")
+    clean = run_cli("build", "--source", site, "--strict")
     assert clean.returncode == 0 and "warning" not in clean.stderr, clean.stderr
 
     original = site / "content" / "tariff-truce.md"
@@ -224,7 +229,7 @@ def test_editing_an_original_warns_about_its_translation_until_it_is_marked_agai
         original.read_text(encoding="utf-8").replace("is due to expire", "is set to expire"),
         encoding="utf-8",
     )
-    warned = run_cli("build", "--source", site, "--drafts")
+    warned = run_cli("build", "--source", site)
     assert warned.returncode == 0, warned.stderr
     zh_text = (site / "content" / "zh" / "tariff-truce.md").read_text(encoding="utf-8")
     line = next(
@@ -236,14 +241,14 @@ def test_editing_an_original_warns_about_its_translation_until_it_is_marked_agai
         f"content/zh/tariff-truce.md:{line}: warning: content/tariff-truce.md has changed"
     )
 
-    strict = run_cli("build", "--source", site, "--drafts", "--strict")
+    strict = run_cli("build", "--source", site, "--strict")
     assert strict.returncode == 1
     assert "content/zh/tariff-truce.md" in strict.stderr and "Traceback" not in strict.stderr
 
     marked = run_cli("translated", "--source", site, "content/zh/tariff-truce.md")
     assert marked.returncode == 0, marked.stderr
     assert "content/zh/tariff-truce.md: follows sha256:" in marked.stdout
-    again = run_cli("build", "--source", site, "--drafts", "--strict")
+    again = run_cli("build", "--source", site, "--strict")
     assert again.returncode == 0 and "warning" not in again.stderr, again.stderr
 
 
@@ -264,7 +269,7 @@ def test_a_hand_made_version_is_an_error_at_its_line(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     line = next(n for n, row in enumerate(text.splitlines(), 1) if row.startswith("translation_of"))
-    result = run_cli("build", "--source", site, "--drafts")
+    result = run_cli("build", "--source", site)
     assert result.returncode == 1
     assert f"content/zh/timeline.md:{line}:" in result.stderr
     assert "site-builder translated" in result.stderr
@@ -339,9 +344,9 @@ def test_chinese_dates_from_the_table_are_cldrs() -> None:
 
 @pytest.fixture(scope="module")
 def both_languages(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The explainer built with its Chinese pages (drafts until they are published)."""
+    """The explainer built as published, with its Chinese pages."""
     site = explainer_copy(tmp_path_factory.mktemp("languages"))
-    result = run_cli("build", "--source", site, "--drafts", "--strict")
+    result = run_cli("build", "--source", site, "--strict")
     assert result.returncode == 0, result.stderr
     return site / "output"
 
@@ -410,6 +415,7 @@ def test_the_who_is_who_is_in_the_pages_language(both_languages: Path) -> None:
 
 def test_without_the_chinese_pages_english_pages_name_no_alternates(tmp_path: Path) -> None:
     site = explainer_copy(tmp_path)
+    shutil.rmtree(site / "content" / "zh")
     result = run_cli("build", "--source", site, "--strict")
     assert result.returncode == 0, result.stderr
     page = _html(site / "output", "tariff-truce/")
