@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from site_builder.content.textfit import char_width, text_width, wrap
+from site_builder.content.textfit import char_width, keep_name_dots, text_width, wrap
 
 
 def test_a_cjk_character_is_a_full_em_and_a_latin_letter_about_half() -> None:
@@ -68,3 +68,22 @@ def test_a_word_wider_than_the_line_is_cut_between_characters() -> None:
 
 def test_empty_text_has_no_lines() -> None:
     assert wrap("   ", 15, 100) == []
+
+
+def test_a_names_middle_dot_is_joined_to_both_halves() -> None:
+    joined = keep_name_dots("美国财政部长斯科特·贝森特率领美方。")
+    assert joined == "美国财政部长斯科特\u2060·\u2060贝森特率领美方。"
+    assert keep_name_dots(joined) == joined  # already joined: left as it is
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Tariffs · Not stated",  # a separator between Latin words
+        "关税 · 未说明",  # spaced: a separator, a line may break at its spaces
+        '<p class="a·b">x·y</p>',
+        "·贝森特",
+    ],
+)
+def test_other_middle_dots_are_left_alone(text: str) -> None:
+    assert keep_name_dots(text) == text

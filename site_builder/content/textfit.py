@@ -6,15 +6,22 @@ a full em, a Latin capital or digit about 0.62 em, a lower-case letter 0.56 em, 
 narrow mark 0.3 em. Those are the widths of common system sans-serif fonts (DejaVu Sans,
 the widest of them, included), so text that fits by this estimate fits on screen.
 
-`wrap` breaks where a reader expects a line to break: at spaces in Latin text, between any
+`keep_name_dots` keeps the middle dot of a transliterated name (斯科特·贝森特) on the line
+with both halves of the name, in a page a browser breaks. `wrap` breaks where a reader
+expects a line to break: at spaces in Latin text, between any
 two CJK characters, but never before closing punctuation (，。、）” …) or after opening
 punctuation (（“ …), and inside a word only when the word alone is too wide for a line.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
+WORD_JOINER = "\u2060"
+# A middle dot between two CJK characters: the 间隔号 of a transliterated name
+# (斯科特·贝森特), which browsers would let a line start or end with.
+_NAME_DOT = re.compile(r"(?<=[\u3400-\u9fff\uf900-\ufaff])\u00b7(?=[\u3400-\u9fff\uf900-\ufaff])")
 NARROW = frozenset(" .,;:!'|()[]{}-·ilIjft/\u2019\u2018")
 CLOSING = frozenset("，。、；：！？）》」』】〉”’…·,.;:!?)]}%")
 OPENING = frozenset("（《「『【〈“‘([{")
@@ -92,3 +99,10 @@ def _longest_fitting(text: str, font_size: float, width: float) -> int:
         if used > width:
             return max(1, index)
     return len(text)
+
+
+def keep_name_dots(text: str) -> str:
+    """`text` with every middle dot between two CJK characters held to both neighbours by
+    a word joiner (invisible, no width), so no line starts or ends with it. Safe on HTML:
+    it adds only characters, and only between two CJK characters, which no markup holds."""
+    return _NAME_DOT.sub(WORD_JOINER + "\u00b7" + WORD_JOINER, text)
