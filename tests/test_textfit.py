@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from site_builder.content.textfit import char_width, keep_name_dots, text_width, wrap
+from site_builder.content.textfit import char_width, keep_together, text_width, wrap
 
 
 def test_a_cjk_character_is_a_full_em_and_a_latin_letter_about_half() -> None:
@@ -71,9 +71,16 @@ def test_empty_text_has_no_lines() -> None:
 
 
 def test_a_names_middle_dot_is_joined_to_both_halves() -> None:
-    joined = keep_name_dots("美国财政部长斯科特·贝森特率领美方。")
+    joined = keep_together("美国财政部长斯科特·贝森特率领美方。")
     assert joined == "美国财政部长斯科特\u2060·\u2060贝森特率领美方。"
-    assert keep_name_dots(joined) == joined  # already joined: left as it is
+    assert keep_together(joined) == joined  # already joined: left as it is
+
+
+def test_a_citation_mark_after_chinese_text_stays_with_it() -> None:
+    html = '决心<sup class="cite"><a href="#s">[1]</a></sup>。 leverage<sup class="cite">'
+    assert keep_together(html) == (
+        '决心\u2060<sup class="cite"><a href="#s">[1]</a></sup>。 leverage<sup class="cite">'
+    )
 
 
 @pytest.mark.parametrize(
@@ -86,4 +93,4 @@ def test_a_names_middle_dot_is_joined_to_both_halves() -> None:
     ],
 )
 def test_other_middle_dots_are_left_alone(text: str) -> None:
-    assert keep_name_dots(text) == text
+    assert keep_together(text) == text

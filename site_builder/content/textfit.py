@@ -6,8 +6,9 @@ a full em, a Latin capital or digit about 0.62 em, a lower-case letter 0.56 em, 
 narrow mark 0.3 em. Those are the widths of common system sans-serif fonts (DejaVu Sans,
 the widest of them, included), so text that fits by this estimate fits on screen.
 
-`keep_name_dots` keeps the middle dot of a transliterated name (斯科特·贝森特) on the line
-with both halves of the name, in a page a browser breaks. `wrap` breaks where a reader
+`keep_together` keeps the middle dot of a transliterated name (斯科特·贝森特) on the line
+with both halves of the name, and a citation mark with the word it marks, in a page a
+browser breaks. `wrap` breaks where a reader
 expects a line to break: at spaces in Latin text, between any
 two CJK characters, but never before closing punctuation (，。、）” …) or after opening
 punctuation (（“ …), and inside a word only when the word alone is too wide for a line.
@@ -19,9 +20,13 @@ import re
 import unicodedata
 
 WORD_JOINER = "\u2060"
+_CJK = "\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef"
 # A middle dot between two CJK characters: the 间隔号 of a transliterated name
 # (斯科特·贝森特), which browsers would let a line start or end with.
-_NAME_DOT = re.compile(r"(?<=[\u3400-\u9fff\uf900-\ufaff])\u00b7(?=[\u3400-\u9fff\uf900-\ufaff])")
+_NAME_DOT = re.compile(rf"(?<=[{_CJK}])\u00b7(?=[{_CJK}])")
+# A superscript (a citation mark) right after a CJK character, which browsers would let
+# start a line alone: between two CJK characters any break is allowed.
+_SUPERSCRIPT = re.compile(rf"(?<=[{_CJK}])<sup\b")
 NARROW = frozenset(" .,;:!'|()[]{}-·ilIjft/\u2019\u2018")
 CLOSING = frozenset("，。、；：！？）》」』】〉”’…·,.;:!?)]}%")
 OPENING = frozenset("（《「『【〈“‘([{")
@@ -101,8 +106,10 @@ def _longest_fitting(text: str, font_size: float, width: float) -> int:
     return len(text)
 
 
-def keep_name_dots(text: str) -> str:
-    """`text` with every middle dot between two CJK characters held to both neighbours by
-    a word joiner (invisible, no width), so no line starts or ends with it. Safe on HTML:
-    it adds only characters, and only between two CJK characters, which no markup holds."""
-    return _NAME_DOT.sub(WORD_JOINER + "\u00b7" + WORD_JOINER, text)
+def keep_together(html: str) -> str:
+    """`html` with a word joiner (invisible, no width) where a browser would break a CJK
+    line in the wrong place: on each side of a name's middle dot (斯科特·贝森特), and
+    before a superscript that follows a CJK character (a citation mark stays with the
+    word it marks). Safe on HTML: it adds only characters, only next to CJK text."""
+    html = _NAME_DOT.sub(WORD_JOINER + "\u00b7" + WORD_JOINER, html)
+    return _SUPERSCRIPT.sub(WORD_JOINER + "<sup", html)

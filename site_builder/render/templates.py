@@ -30,7 +30,7 @@ from site_builder.content.citations import make_citation
 from site_builder.content.files import discover, read_text, relpath
 from site_builder.content.markdown import citation_anchor, citation_html
 from site_builder.content.sources import unknown_source_message
-from site_builder.content.textfit import keep_name_dots
+from site_builder.content.textfit import keep_together
 from site_builder.content.timeline import timeline_events, timeline_svg
 from site_builder.content.translations import Language, split_language
 from site_builder.content.urls import unsafe_attribute_urls
@@ -327,7 +327,7 @@ class Templates:
             ("template", name, ""), fingerprints.get(name)
         )
         try:
-            rendered = keep_name_dots(self.render(page.template, context, page.source_path))
+            rendered = keep_together(self.render(page.template, context, page.source_path))
         finally:
             self.env.on_load = None
         self._check_attribute_urls(rendered, page)
