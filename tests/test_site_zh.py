@@ -10,6 +10,7 @@ Pagefind finding Chinese words.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from tests.support.lighthouse import run_lighthouse
 
 REPO = Path(__file__).resolve().parent.parent
 RESULT_LINKS = ".pagefind-ui__result-title .pagefind-ui__result-link"
+PAGEFIND_FIRST_RESULTS = 5  # the UI shows five results, then a button for more
 
 
 def english_pages() -> list[str]:
@@ -136,37 +138,55 @@ def test_every_chinese_page_scores_100_in_lighthouse(server: StaticServer) -> No
     assert not failures, "Lighthouse below 100:\n  " + "\n  ".join(failures)
 
 
-@pytest.mark.parametrize(
-    "query",
-    [
-        "贝森特",
-        pytest.param(
-            "芬太尼",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason=(
-                    "Pagefind 1.5.2 splits the query with the browser's Intl.Segmenter "
-                    "(芬|太|尼) but indexes with jieba (芬太尼): the terms disagree "
-                    "(upstream Pagefind issue 1237); see the report of issue 15"
-                ),
-            ),
-        ),
-    ],
-)
-def test_chinese_search_finds_chinese_words_on_chinese_pages(
-    browser: Browser, server: StaticServer, query: str
+def _pages_saying(built_site: Path, word: str) -> set[str]:
+    """The Chinese pages (search and not-found pages aside) whose main text has `word`."""
+    found = set()
+    for path in chinese_pages():
+        if path.endswith(("search/", "404.html")):
+            continue
+        html = (built_site / path / "index.html").read_text(encoding="utf-8")
+        main = html.split("<main", 1)[1].split("</main>", 1)[0]
+        if word in re.sub(r"<[^>]+>", "", main):
+            found.add(SITE_PREFIX + path)
+    return found
+
+
+@pytest.mark.parametrize("query", ["芬太尼", "贝森特", "特朗普"])
+def test_chinese_search_finds_every_chinese_page_that_says_the_word(
+    browser: Browser, server: StaticServer, built_site: Path, query: str
 ) -> None:
+    expected = _pages_saying(built_site, query)
+    assert expected, f"no Chinese page says {query}"
     page = browser.new_page()
     try:
         page.goto(server.url + "zh/search/")
         box = page.locator(".pagefind-ui__search-input")
         box.click()
         box.press_sequentially(query)
-        expect(page.locator(".pagefind-ui__message")).to_contain_text(query)
-        page.locator(RESULT_LINKS).first.wait_for(timeout=10_000)
-        links = [a.get_attribute("href") or "" for a in page.locator(RESULT_LINKS).all()]
-        text = page.locator(".pagefind-ui__results").inner_text()
+        message = page.locator(".pagefind-ui__message")
+        expect(message).to_contain_text(query)
+        expect(message).to_contain_text(f"{len(expected)} ")  # "找到 5 个 芬太尼 的相关结果"
+        # The UI lists the results as their fragments arrive, five at first.
+        shown = min(len(expected), PAGEFIND_FIRST_RESULTS)
+        expect(page.locator(".pagefind-ui__result")).to_have_count(shown, timeout=10_000)
+        expect(page.locator(".pagefind-ui__results .pagefind-ui__loading")).to_have_count(0)
+        titles = page.locator(".pagefind-ui__result > .pagefind-ui__result-inner > p a")
+        links = [a.get_attribute("href") or "" for a in titles.all()]
+        text = page.locator(".pagefind-ui__results").inner_text().replace("\u200b", "")
     finally:
         page.close()
-    assert links and all(link.startswith(SITE_PREFIX + "zh/") for link in links), links
-    assert query in text  # the excerpt shows the word found
+    assert len(links) == shown and set(links) <= expected, (links, expected)
+    assert query in text  # the excerpts show the word found, whole
+
+
+def test_a_query_from_the_header_box_finds_chinese_words(
+    browser: Browser, server: StaticServer
+) -> None:
+    page = browser.new_page()
+    try:
+        page.goto(server.url + "zh/search/?q=" + "芬太尼")
+        page.locator(RESULT_LINKS).first.wait_for(timeout=10_000)
+        first = page.locator(RESULT_LINKS).first.get_attribute("href") or ""
+    finally:
+        page.close()
+    assert first.startswith(SITE_PREFIX + "zh/"), first

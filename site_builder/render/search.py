@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import re
 import subprocess
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from site_builder.errors import Diagnostic
+from site_builder.render.search_cjk import copy_for_indexing
 
 SEARCH_TEMPLATE = "search.html"
 BUNDLE_DIR = "pagefind"
@@ -103,12 +105,19 @@ def build_search_index(
                 "requirements.lock, or set `search: false` in site.yaml",
             )
         ]
-    command = pagefind_command(executable, site_folder, pages, bundle)
-    try:
-        result = subprocess.run(
-            command, capture_output=True, text=True, timeout=TIMEOUT_SECONDS, check=False
-        )
-    except subprocess.TimeoutExpired:
+    with tempfile.TemporaryDirectory(prefix="site-builder-search-") as scratch:
+        # Chinese or Japanese pages are indexed from copies spaced one character a word
+        # (search_cjk.py says why); the index and UI are still written into the site.
+        source = Path(scratch) if copy_for_indexing(site_folder, pages, Path(scratch)) else None
+        into = bundle or ((site_folder / BUNDLE_DIR).resolve() if source else None)
+        command = pagefind_command(executable, source or site_folder, pages, into)
+        try:
+            result = subprocess.run(
+                command, capture_output=True, text=True, timeout=TIMEOUT_SECONDS, check=False
+            )
+        except subprocess.TimeoutExpired:
+            result = None
+    if result is None:
         return [Diagnostic(where, None, None, f"Pagefind took over {TIMEOUT_SECONDS} s; stopped")]
     for line in result.stdout.splitlines():
         # Pagefind ends with a boxed notice about its newer UI: advice for us, not for writers.
