@@ -224,7 +224,7 @@ def test_pages_have_canonical_open_graph_and_twitter_meta(
 
 
 # What each page is, for structured data: the explainer's pages are news articles; the
-# home page (a hub), search and the sources page are not.
+# home page (a hub), search and the sources page are not, in English and in Chinese (zh/).
 PAGE_TYPES = {
     "index.html": "CollectionPage",
     "search/index.html": "SearchResultsPage",
@@ -242,7 +242,7 @@ def test_json_ld_describes_each_page_by_its_type(
         assert len(page.json_ld) == 1, f"{page.rel}: {len(page.json_ld)} JSON-LD blocks"
         data = json.loads(page.json_ld[0])
         assert data["@context"] == "https://schema.org"
-        kind = PAGE_TYPES.get(page.rel, "NewsArticle")
+        kind = PAGE_TYPES.get(page.rel.removeprefix("zh/"), "NewsArticle")  # either language
         seen.add(kind)
         assert data["@type"] == kind, page.rel
         assert data["url"] == expected[page.rel].permalink
