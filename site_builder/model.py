@@ -113,7 +113,8 @@ class Page:
 
     @property
     def is_404(self) -> bool:
-        return self.rel == "404.md"
+        """The not-found page of its language (content/404.md, content/zh/404.md)."""
+        return (self.original or self.rel) == "404.md"
 
     @property
     def is_section(self) -> bool:

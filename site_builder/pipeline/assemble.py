@@ -80,6 +80,7 @@ class Assembler:
         folders = folder_pages([p for p in pages if not p.is_404])
         sections = make_sections(pages, folders, Strings(config.language, dict(config.strings)))
         made = {p.output_path for p in pages} | set(GENERATED) | set(sections)
+        made |= set(feeds.feed_paths(pages))
         problems += check_collisions(inputs.assets, made, (SEARCH_PREFIX,))
         problems += self._check_sources(inputs, pages, changed, only_changed)
         drafts = {rel for rel, page in inputs.pages.items() if page.draft}

@@ -150,7 +150,8 @@ class RenderJob:
             recorder.read(("env", name, ""))
         if path == feeds.SITEMAP_FILE:
             return feeds.sitemap(site)  # type: ignore[arg-type]
-        return feeds.atom_feed(site)  # type: ignore[arg-type]
+        language = feeds.feed_language(site, path)  # type: ignore[arg-type]
+        return feeds.atom_feed(site, language)  # type: ignore[arg-type]
 
 
 class FeedSite:

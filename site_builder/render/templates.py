@@ -43,6 +43,7 @@ from site_builder.incremental.recording import (
 )
 from site_builder.model import NavItem, Page, Site
 from site_builder.project import TEMPLATES_DIR
+from site_builder.render.feeds import feed_path
 from site_builder.render.locale import format_date as format_locale_date
 from site_builder.render.share_card import HEIGHT as CARD_HEIGHT
 from site_builder.render.share_card import WIDTH as CARD_WIDTH
@@ -419,6 +420,8 @@ class SiteView:
         self.languages = config.languages
         self.base_url = config.base_url
         self.base_path = config.base_path
+        # The Atom feed of the page's language (render/feeds.py).
+        self.feed_url = config.base_path + feed_path(language.folder)
         self.as_of = config.as_of
         self.publisher = replace(config.publisher, url=config.publisher_url)
         self.search = config.search
