@@ -16,7 +16,11 @@ from functools import partial
 from typing import Any
 
 from site_builder.content.assets import check_collisions
-from site_builder.content.translations import check_translations, split_language
+from site_builder.content.translations import (
+    check_translations,
+    split_language,
+    version_from_digest,
+)
 from site_builder.errors import Diagnostic
 from site_builder.incremental.facts import World
 from site_builder.incremental.state import BuildState
@@ -190,6 +194,10 @@ def make_world(inputs: Inputs, state: BuildState, pages: list[Page], nav: list) 
     def body(page: Page) -> str:
         return "" if page.is_section else inputs.body(page, state=state)
 
+    def version(page: Page) -> str:
+        """The page's version, as a translation records it (content/translations.py)."""
+        return "" if page.is_section else version_from_digest(state.inputs[page.rel].digest)
+
     return World(
         pages={p.rel: p for p in pages},
         listed=[p for p in pages if not p.is_404],
@@ -206,11 +214,13 @@ def make_world(inputs: Inputs, state: BuildState, pages: list[Page], nav: list) 
         lazy={
             "content": content,
             "body": body,
+            "version": version,
             **{name: partial(part, index) for index, name in enumerate(PARTS)},
         },
         lazy_fps={
             "content": lambda page: "" if page.is_section else state.markdown[page.rel].html_digest,
             "body": lambda page: "" if page.is_section else state.inputs[page.rel].digest,
+            "version": version,
             **{
                 name: lambda page: "" if page.is_section else state.markdown[page.rel].parts_digest
                 for name in PARTS

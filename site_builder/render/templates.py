@@ -45,6 +45,7 @@ from site_builder.model import NavItem, Page, Site
 from site_builder.project import TEMPLATES_DIR
 from site_builder.render.feeds import feed_path
 from site_builder.render.locale import format_date as format_locale_date
+from site_builder.render.original import original_of
 from site_builder.render.share_card import HEIGHT as CARD_HEIGHT
 from site_builder.render.share_card import WIDTH as CARD_WIDTH
 from site_builder.render.share_card import CardText, card_name
@@ -250,6 +251,8 @@ class Templates:
             **recording_context(recorder, page),
             # The page in every language the site has it in, this one's included.
             "translations": translations_of(recorder, page.original or page.rel, config.languages),
+            # On a translation: the original it follows, and whether it still does.
+            "original": original_of(recorder, page, config.languages),
         }
         citations = context["page"].own_citations()
         sources = world.sources
