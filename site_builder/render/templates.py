@@ -37,6 +37,7 @@ from site_builder.errors import Diagnostic, SiteError
 from site_builder.incremental.facts import digest_text
 from site_builder.incremental.recording import (
     Recorder,
+    language_homes,
     nav_of,
     recording_context,
     translations_of,
@@ -251,6 +252,8 @@ class Templates:
             **recording_context(recorder, page),
             # The page in every language the site has it in, this one's included.
             "translations": translations_of(recorder, page.original or page.rel, config.languages),
+            # Every language's home page, for the not-found page.
+            "homes": language_homes(recorder, config.languages),
             # On a translation: the original it follows, and whether it still does.
             "original": original_of(recorder, page, config.languages),
         }
