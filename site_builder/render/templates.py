@@ -109,10 +109,17 @@ def status_text(config: Config, language: Language | None = None) -> str:
     return line.replace(AS_OF_MARK, date)
 
 
-def share_card_text(config: Config, title: str, summary: str) -> CardText:
-    """What a page's share card shows (render/share_card.py); build.py draws the cards
-    whose names the templates used."""
-    return CardText(config.title, title, summary or config.description, status_text(config))
+def share_card_text(config: Config, rel: str, title: str, summary: str) -> CardText:
+    """What the share card of the page at content path `rel` shows (render/share_card.py), in
+    the page's language; build.py draws the cards whose names the templates used."""
+    language, _ = split_language(rel, config.languages)
+    return CardText(
+        language.title or config.title,
+        title,
+        summary or language.description or config.description,
+        status_text(config, language),
+        language.code,
+    )
 
 
 @dataclass(frozen=True)
@@ -304,7 +311,7 @@ class Templates:
             """The page's share card, None for the not-found page (never shared)."""
             if view.is_404:
                 return None
-            text = share_card_text(config, view.title, view.summary)
+            text = share_card_text(config, view.rel, view.title, view.summary)
             alt = f"{text.title}: {text.site_title}"
             return ShareCard(config.base_url + card_name(text), CARD_WIDTH, CARD_HEIGHT, alt)
 
