@@ -9,16 +9,21 @@ with its Simplified Chinese translation under content/zh/.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, expect
 
 from site_builder.render.share_card import find_cjk_font
 from tests.sitefactory import run_cli, snapshot, write
+from tests.support import linux_only
+from tests.support.http import StaticServer
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "bilingual"
 BASE = "https://example.github.io/harbour/"
@@ -322,3 +327,72 @@ def test_a_chinese_page_shows_no_english_theme_word(site: Path, page: str) -> No
     parser = VisibleWords()
     parser.feed(read(site, page))
     assert set(parser.words) - ALLOWED == set()
+
+
+# -- search in each language ----------------------------------------------------------------
+
+RESULTS = ".pagefind-ui__result-title .pagefind-ui__result-link"
+MESSAGE = ".pagefind-ui__message"
+
+
+def test_pagefind_keeps_an_index_per_language(site: Path) -> None:
+    """Pagefind reads each page's <html lang>: one index per language, each of its pages."""
+    entry = json.loads(read(site, "pagefind/pagefind-entry.json"))
+    counts = {code: value["page_count"] for code, value in entry["languages"].items()}
+    assert counts == {"en": 4, "zh-hans": 3}  # moorings/ too; not the search or 404 pages
+
+
+@pytest.fixture(scope="module")
+def served(site: Path) -> Iterator[StaticServer]:
+    with StaticServer(site / "output", PREFIX) as running:
+        yield running
+
+
+def search(browser: Browser, url: str, query: str) -> tuple[list[str], str, str]:
+    """Type `query` into the search page at `url`: the pages found (a result's links to
+    its sections count as the page), Pagefind's message and the words of its clear button,
+    once the message names the query."""
+    linux_only("search in a browser")
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        page.goto(url)
+        box = page.locator(".pagefind-ui__search-input")
+        box.click()
+        box.press_sequentially(query)
+        expect(page.locator(MESSAGE)).to_contain_text(query, timeout=10_000)
+        links = sorted(
+            {
+                (link.get_attribute("href") or "").split("#")[0]
+                for link in page.locator(RESULTS).all()
+            }
+        )
+        message = page.locator(MESSAGE).inner_text()
+        clear = page.locator(".pagefind-ui__search-clear").inner_text()
+    finally:
+        page.close()
+    assert not errors
+    return links, message, clear
+
+
+@pytest.mark.parametrize(
+    ("search_page", "query", "found"),
+    [
+        ("zh/search/", "灯塔", ["zh/boats/"]),
+        ("zh/search/", "小潮", ["zh/tides/"]),
+        ("search/", "Lighthouse", ["boats/"]),
+        ("zh/search/", "Lighthouse", []),
+        ("search/", "灯塔", []),
+    ],
+)
+def test_each_languages_search_page_searches_its_own_language(
+    browser: Browser, served: StaticServer, search_page: str, query: str, found: list[str]
+) -> None:
+    links, _, _ = search(browser, served.url + search_page, query)
+    assert links == sorted(PREFIX + slug for slug in found)
+
+
+def test_the_chinese_search_page_speaks_chinese(browser: Browser, served: StaticServer) -> None:
+    _, message, clear = search(browser, served.url + "zh/search/", "灯塔")
+    assert not re.search(r"[A-Za-z]{2,}", message + clear), (message, clear)
