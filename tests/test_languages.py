@@ -23,6 +23,7 @@ from playwright.sync_api import Browser, expect
 from site_builder.render.share_card import find_cjk_font
 from tests.sitefactory import run_cli, snapshot, write
 from tests.support import linux_only
+from tests.support.axe import format_violations, run_axe
 from tests.support.http import StaticServer
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "bilingual"
@@ -396,3 +397,25 @@ def test_each_languages_search_page_searches_its_own_language(
 def test_the_chinese_search_page_speaks_chinese(browser: Browser, served: StaticServer) -> None:
     _, message, clear = search(browser, served.url + "zh/search/", "灯塔")
     assert not re.search(r"[A-Za-z]{2,}", message + clear), (message, clear)
+
+
+def test_the_translation_note_and_the_not_found_page_pass_axe(
+    browser: Browser, tmp_path: Path
+) -> None:
+    """The stale note (its own colours) and the root 404's other-language section, light and dark."""
+    linux_only("axe in a browser")
+    site = copy_fixture(tmp_path / "site")
+    original = site / "content" / "boats.md"
+    original.write_text(original.read_text(encoding="utf-8") + "\nMore.\n", encoding="utf-8")
+    build(site)
+    with StaticServer(site / "output", PREFIX) as server:
+        for scheme in ("light", "dark"):
+            context = browser.new_context(color_scheme=scheme)
+            try:
+                page = context.new_page()
+                for path in ("zh/boats/", "404.html", "zh/404.html"):
+                    page.goto(server.url + path)
+                    violations = run_axe(page)
+                    assert not violations, (path, scheme, format_violations(violations))
+            finally:
+                context.close()
