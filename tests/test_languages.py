@@ -18,8 +18,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser
 
+from site_builder.render.search import sort_languages
 from site_builder.render.share_card import find_cjk_font
 from tests.sitefactory import run_cli, snapshot, write
 from tests.support import linux_only
@@ -33,6 +34,7 @@ SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 XHTML = "{http://www.w3.org/1999/xhtml}"
 ATOM = "{http://www.w3.org/2005/Atom}"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+CODE = '<code translate="no">'  # around a version's digits
 
 
 def copy_fixture(to: Path) -> Path:
@@ -122,7 +124,13 @@ def test_a_page_without_a_translation_has_no_alternates_and_404s_are_not_listed(
     entries = sitemap_entries(site)
     assert entries[BASE + "moorings/"] == []
     assert not any("404" in loc for loc in entries)
-    assert len(entries) == 9  # four pages in each language, and the untranslated one
+    # Six pages and a section page in each language, and the untranslated page.
+    assert len(entries) == 15
+    assert entries[BASE + "zh/guides/"] == [
+        ("en", BASE + "guides/"),
+        ("zh-Hans", BASE + "zh/guides/"),
+        ("x-default", BASE + "guides/"),
+    ]
 
 
 # -- a feed per language --------------------------------------------------------------------
@@ -145,14 +153,11 @@ def test_each_language_has_its_own_feed_in_its_own_words(site: Path) -> None:
     assert chinese.findtext(f"{ATOM}id") == BASE + "zh/"
     self_link = chinese.find(f"{ATOM}link[@rel='self']")
     assert self_link is not None and self_link.get("href") == BASE + "zh/feed.xml"
-    assert sorted(entry_links(english)) == sorted(
-        BASE + slug for slug in ("", "tides/", "boats/", "moorings/")
-    )
-    assert sorted(entry_links(chinese)) == sorted(
-        BASE + "zh/" + s for s in ("", "tides/", "boats/")
-    )
+    pages = ("", "tides/", "boats/", "sources/", "guides/mooring/")
+    assert sorted(entry_links(english)) == sorted(BASE + slug for slug in (*pages, "moorings/"))
+    assert sorted(entry_links(chinese)) == sorted(BASE + "zh/" + slug for slug in pages)
     titles = [e.findtext(f"{ATOM}title") for e in chinese.iter(f"{ATOM}entry")]
-    assert set(titles) == {"港口笔记", "潮汐", "船只"}
+    assert set(titles) == {"港口笔记", "潮汐", "船只", "来源", "系泊"}
 
 
 @pytest.mark.parametrize(
@@ -174,7 +179,7 @@ def test_a_language_whose_pages_go_loses_its_feed(tmp_path: Path) -> None:
     shutil.rmtree(site / "content" / "zh")
     build(site, *STRICT)  # the same output folder: an incremental build
     assert not (site / "output" / "zh").exists()
-    assert len(entry_links(feed(site, "feed.xml"))) == 3
+    assert len(entry_links(feed(site, "feed.xml"))) == 5
 
 
 # -- which version of its original a translation follows ------------------------------------
@@ -202,7 +207,7 @@ def test_a_translation_says_which_version_of_its_original_it_follows(site: Path)
     version = recorded_version(site, "zh/tides.md")[:8]
     assert note(read(site, "zh/tides/index.html")) == (
         f'本页译自英语原文《<a href="{PREFIX}tides/" hreflang="en" lang="en">Tides</a>》'
-        f"（版本 {version}，最后更新于2025年2月20日）。"
+        f"（版本 {CODE}{version}</code>，最后更新于2025年2月20日）。"
     )
     assert "translation-note" not in read(site, "tides/index.html")
 
@@ -225,7 +230,7 @@ def test_when_the_original_changes_the_translation_says_so_until_it_is_marked_ag
     assert '<div class="translation-note is-stale">' in stale
     assert note(stale) == (
         f'本页译自英语原文《<a href="{PREFIX}boats/" hreflang="en" lang="en">Boats</a>》'
-        f"的版本 {version}。原文此后已有改动，本译文尚未随之更新。"
+        f"的版本 {CODE}{version}</code>。原文此后已有改动，本译文尚未随之更新。"
     )
     assert run_cli("build", "--source", site, "--strict").returncode == 1
 
@@ -234,7 +239,7 @@ def test_when_the_original_changes_the_translation_says_so_until_it_is_marked_ag
     build(site, *STRICT)
     new_version = recorded_version(site, "zh/boats.md")[:8]
     assert new_version != version
-    assert f"（版本 {new_version}，最后更新于2025年2月10日）。" in note(
+    assert f"（版本 {CODE}{new_version}</code>，最后更新于2025年2月10日）。" in note(
         read(site, "zh/boats/index.html")
     )
 
@@ -287,7 +292,8 @@ def test_a_translated_not_found_page_is_written_beside_its_language(site: Path) 
 
 class VisibleWords(HTMLParser):
     """The Latin-letter words a reader sees or hears on a page: its text and the attributes
-    shown or read aloud, outside scripts, styles and elements marked as in English."""
+    shown or read aloud, outside scripts, styles, elements marked as in English and those
+    marked not to be translated (a version's hex digits)."""
 
     SPOKEN = ("aria-label", "title", "alt", "placeholder")
     VOID = {"meta", "link", "br", "img", "input", "hr", "source", "wbr"}
@@ -301,6 +307,7 @@ class VisibleWords(HTMLParser):
         values = dict(attrs)
         skipped = bool(self.stack and self.stack[-1]) or tag in ("script", "style", "head")
         skipped = skipped or (values.get("lang") or "").startswith("en")
+        skipped = skipped or values.get("translate") == "no"
         if not skipped:
             for name in self.SPOKEN:
                 self.words += re.findall(r"[A-Za-z]{2,}", values.get(name) or "")
@@ -317,8 +324,9 @@ class VisibleWords(HTMLParser):
 
 
 # Words a Chinese page may show in Latin letters: the source record's own words (content,
-# cited as published), and the names of a feed format and of JavaScript.
-ALLOWED = {"Harbour", "Gazette", "guide", "to", "the", "harbour", "Atom", "JavaScript"}
+# cited as published), a section page's title (its folder's name, content/zh/guides/, the
+# same in both languages), and the names of a feed format and of JavaScript.
+ALLOWED = {"Harbour", "Gazette", "guide", "to", "the", "harbour", "Guides", "Atom", "JavaScript"}
 
 
 @pytest.mark.parametrize(
@@ -340,7 +348,9 @@ def test_pagefind_keeps_an_index_per_language(site: Path) -> None:
     """Pagefind reads each page's <html lang>: one index per language, each of its pages."""
     entry = json.loads(read(site, "pagefind/pagefind-entry.json"))
     counts = {code: value["page_count"] for code, value in entry["languages"].items()}
-    assert counts == {"en": 4, "zh-hans": 3}  # moorings/ too; not the search or 404 pages
+    # In each: home, tides, boats, sources, the guide and its section page (en: moorings too);
+    # not the search or not-found pages.
+    assert counts == {"en": 7, "zh-hans": 6}
 
 
 @pytest.fixture(scope="module")
@@ -362,7 +372,23 @@ def search(browser: Browser, url: str, query: str) -> tuple[list[str], str, str]
         box = page.locator(".pagefind-ui__search-input")
         box.click()
         box.press_sequentially(query)
-        expect(page.locator(MESSAGE)).to_contain_text(query, timeout=10_000)
+        # Done: the message names the query and is no longer "Searching for …...".
+        page.wait_for_function(
+            """([selector, query]) => {
+                const text = document.querySelector(selector)?.textContent || "";
+                return text.includes(query) && !text.includes("...") && !text.includes("…");
+            }""",
+            arg=[MESSAGE, query],
+            timeout=10_000,
+        )
+        # The message gives the number of pages found; each result's details load after it.
+        shown = re.search(r"\d+", page.locator(MESSAGE).inner_text())
+        expected = int(shown[0]) if shown else 0
+        page.wait_for_function(
+            "([selector, count]) => document.querySelectorAll(selector).length >= count",
+            arg=[".pagefind-ui__result-title", expected],
+            timeout=10_000,
+        )
         links = sorted(
             {
                 (link.get_attribute("href") or "").split("#")[0]
@@ -419,3 +445,16 @@ def test_the_translation_note_and_the_not_found_page_pass_axe(
                     assert not violations, (path, scheme, format_violations(violations))
             finally:
                 context.close()
+
+
+def test_the_search_bundle_lists_its_languages_in_one_order(tmp_path: Path) -> None:
+    """Pagefind writes its languages in an order that changes from run to run; the build
+    puts them in order of their codes, keeping Pagefind's way of writing the file."""
+    entry = tmp_path / "pagefind-entry.json"
+    written = '{"version":"1.5.2","languages":{"zh-hans":{"page_count":6},"en":{"page_count":7}},"include_characters":["_","‿"]}'
+    entry.write_text(written, encoding="utf-8")
+    sort_languages(tmp_path)
+    assert entry.read_text(encoding="utf-8") == written.replace(
+        '"zh-hans":{"page_count":6},"en":{"page_count":7}',
+        '"en":{"page_count":7},"zh-hans":{"page_count":6}',
+    )

@@ -82,7 +82,7 @@ class Assembler:
         origin = feeds.absolute_origin(config.base_url)
         problems += place_pages(pages, config.base_path, origin, moved)
         folders = folder_pages([p for p in pages if not p.is_404])
-        sections = make_sections(pages, folders, Strings(config.language, dict(config.strings)))
+        sections = make_sections(pages, folders, partial(theme_words, config))
         made = {p.output_path for p in pages} | set(GENERATED) | set(sections)
         made |= set(feeds.feed_paths(pages))
         problems += check_collisions(inputs.assets, made, (SEARCH_PREFIX,))
@@ -175,6 +175,11 @@ class Assembler:
                 page.prev.next = page
             if page.next is not None:
                 page.next.prev = page
+
+
+def theme_words(config: Any, code: str) -> Strings:
+    """The theme's words in the language `code`; `strings:` in site.yaml are the default's."""
+    return Strings(code, dict(config.strings) if code == config.language else {})
 
 
 def make_world(inputs: Inputs, state: BuildState, pages: list[Page], nav: list) -> World:
