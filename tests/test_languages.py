@@ -26,6 +26,7 @@ from tests.sitefactory import run_cli, snapshot, write
 from tests.support import linux_only
 from tests.support.axe import format_violations, run_axe
 from tests.support.http import StaticServer
+from tests.support.vnu import validate_html
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "bilingual"
 BASE = "https://example.github.io/harbour/"
@@ -425,6 +426,15 @@ def test_the_chinese_search_page_speaks_chinese(browser: Browser, served: Static
     assert not re.search(r"[A-Za-z]{2,}", message + clear), (message, clear)
 
 
+def test_every_page_of_both_languages_is_valid_html(site: Path) -> None:
+    """The Nu HTML Checker on every built page: alternates, the note, the not-found pages."""
+    files = sorted((site / "output").rglob("*.html"))
+    files = [file for file in files if "pagefind" not in file.parts]
+    assert len(files) == 17
+    errors = validate_html(files)
+    assert not errors, "\n".join(map(str, errors))
+
+
 def test_the_translation_note_and_the_not_found_page_pass_axe(
     browser: Browser, tmp_path: Path
 ) -> None:
@@ -458,3 +468,29 @@ def test_the_search_bundle_lists_its_languages_in_one_order(tmp_path: Path) -> N
         '"zh-hans":{"page_count":6},"en":{"page_count":7}',
         '"en":{"page_count":7},"zh-hans":{"page_count":6}',
     )
+
+
+def test_the_preview_shows_the_stale_note_as_soon_as_the_original_is_saved(
+    tmp_path: Path,
+) -> None:
+    """Saving the original re-renders its translation in the preview (the original's version
+    is a fact of the translation's page), and marking the translation clears the note."""
+    from tests.test_server import get, start, wait_until
+
+    site = copy_fixture(tmp_path / "site")
+    server = start(site)
+    try:
+
+        def chinese_page() -> str:
+            status, _, body = get(server.url, PREFIX + "zh/boats/")
+            return body.decode("utf-8") if status == 200 else ""
+
+        assert '<div class="translation-note">' in chinese_page()
+        original = site / "content" / "boats.md"
+        original.write_text(original.read_text(encoding="utf-8") + "\nMore.\n", encoding="utf-8")
+        wait_until(lambda: "translation-note is-stale" in chinese_page(), 30, "the stale note")
+        marked = run_cli("translated", "--source", site, "content/zh/boats.md")
+        assert marked.returncode == 0, marked.stderr
+        wait_until(lambda: '<div class="translation-note">' in chinese_page(), 30, "a current note")
+    finally:
+        server.stop()

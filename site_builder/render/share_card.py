@@ -246,7 +246,7 @@ def render_card(text: CardText) -> bytes:
     for line in lines:
         draw.text((MARGIN, y), line, font=title_font, fill=TEXT)
         y += int(size * 1.2)
-    y += 20
+    y += 32 if face else 20  # CJK glyphs sit lower in their line: a wider gap to the summary
 
     summary_font, _ = _font("regular", SUMMARY_SIZE, face)
     footer_top = HEIGHT - MARGIN - SMALL_SIZE
