@@ -22,16 +22,14 @@ from site_builder.render.search import BUNDLE_DIR
 from site_builder.render.share_card import FOLDER as CARDS_DIR
 
 GENERATED = (feeds.SITEMAP_FILE, feeds.FEED_FILE, "robots.txt", ".nojekyll")
-
-
-def generated_outputs(world: World) -> set[str]:
-    """The files made from the site as a whole: GENERATED, and each other language's feed."""
-    return {*GENERATED, *feeds.feed_paths(world.listed)}
-
-
-GENERATED_SET = frozenset(GENERATED)
 SEARCH_PREFIX = BUNDLE_DIR + "/"  # output/pagefind/ is written by Pagefind, not planned
 CARDS_PREFIX = CARDS_DIR + "/"  # output/share/: the share cards the pages name, not planned
+
+
+def generated_outputs(world: World) -> list[str]:
+    """The files made from the site as a whole: GENERATED, then the feed of each other
+    language that has a page (render/feeds.py)."""
+    return [*GENERATED, *(path for path in feeds.feed_paths(world.listed) if path not in GENERATED)]
 
 
 @dataclass
@@ -84,7 +82,7 @@ def plan_outputs(
     if pages is None:
         for page in world.all_pages:
             plan.owners[page.output_path] = page.rel
-        for name in (*sorted(generated_outputs(world)), *world.sections):
+        for name in (*generated_outputs(world), *world.sections):
             plan.owners[name] = ""
         looked_at = list(plan.owners)
     else:
@@ -117,7 +115,7 @@ def _owners(state: BuildState, world: World, pages: set[str], suspects: set[str]
     """The outputs of the changed pages and those whose trace mentions a touched
     subject, each with the page it renders ("" for generated files)."""
     owners: dict[str, str] = {}
-    generated = generated_outputs(world)
+    generated = set(generated_outputs(world))
     outputs = {world.pages[rel].output_path: rel for rel in pages if rel in world.pages}
     for path in suspects | outputs.keys():
         record = state.outputs.get(path)
@@ -126,7 +124,7 @@ def _owners(state: BuildState, world: World, pages: set[str], suspects: set[str]
         if path in generated or (page is not None and page.output_path == path):
             owners[path] = owner
     # Section pages and feeds, even new ones: those up to date are kept (traces unchanged).
-    for path in (*world.sections, *sorted(generated - GENERATED_SET)):
+    for path in (*world.sections, *generated_outputs(world)[len(GENERATED) :]):
         owners.setdefault(path, "")
     return owners
 
@@ -146,7 +144,7 @@ def _removed(
             gone.add(place[2])
     names = {asset.output_name for asset in assets.values()}
     pages_made = {page.output_path for page in world.pages.values()}
-    generated = generated_outputs(world)
+    generated = set(generated_outputs(world))
     for path, record in state.outputs.items():
         if record.trace is None and path not in names and path not in made:
             gone.add(path)
