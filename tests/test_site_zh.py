@@ -55,8 +55,11 @@ def test_every_english_page_has_a_chinese_page_and_each_links_to_the_other(
     built_site: Path,
 ) -> None:
     chinese = set(chinese_pages())
-    missing = [p for p in english_pages() if "zh/" + p not in chinese and p != "404.html"]
+    missing = [p for p in english_pages() if "zh/" + p not in chinese]
     assert not missing, f"English pages with no Chinese page: {missing}"
+    assert (built_site / "404.html").is_file()
+    not_found = (built_site / "zh" / "404.html").read_text(encoding="utf-8")
+    assert '<html lang="zh-Hans"' in not_found and "找不到页面" in not_found
     for path in chinese_pages():
         if path.endswith("404.html"):
             continue  # the not-found page is never linked to as an alternate
