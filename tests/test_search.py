@@ -79,9 +79,10 @@ def test_index_holds_the_content_pages_only(indexed_site: Path) -> None:
         for p in indexed_site.rglob("*.html")
         if not p.relative_to(indexed_site).as_posix().startswith(BUNDLE_DIR)
     }
-    # Not the 404 page (it asks not to be indexed) nor the search page of either language
+    # Not the 404 pages (they ask not to be indexed) nor the search page of either language
     # (its list of every page would make it match every query).
-    assert _indexed_urls(indexed_site) == pages - {"/404.html", "/search/", "/zh/search/"}
+    not_indexed = {"/404.html", "/search/", "/zh/404.html", "/zh/search/"}
+    assert _indexed_urls(indexed_site) == pages - not_indexed
 
 
 def test_index_is_byte_identical_between_runs(indexed_site: Path, tmp_path: Path) -> None:
