@@ -25,6 +25,8 @@ async function audit(chrome, url) {
 }
 
 const chrome = await chromeLauncher.launch({chromePath, chromeFlags: FLAGS});
+// The browser goes with this process however it ends (chrome-launcher's kill on exit).
+process.on('uncaughtException', (error) => { chrome.kill(); console.error(error); process.exit(1); });
 try {
   for (const url of urls) {
     console.log(JSON.stringify(await audit(chrome, url)));

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,16 +50,28 @@ def run_lighthouse(urls: list[str], processes: int = 3, timeout: float = 600) ->
             stderr=subprocess.PIPE,
             text=True,
             cwd=REPO_ROOT,
+            start_new_session=True,  # its own process group: stopped with its browser
         )
         for share in shares
     ]
     audits: list[Audit] = []
     failures = []
-    for process in running:
-        stdout, stderr = process.communicate(timeout=timeout)
-        if process.returncode != 0:
-            failures.append(f"exit {process.returncode}:\n{stderr}")
-        audits += [Audit(**json.loads(line)) for line in stdout.splitlines() if line.strip()]
+    try:
+        for process in running:
+            stdout, stderr = process.communicate(timeout=timeout)
+            if process.returncode != 0:
+                failures.append(f"exit {process.returncode}:\n{stderr}")
+            audits += [Audit(**json.loads(line)) for line in stdout.splitlines() if line.strip()]
+    finally:
+        for process in running:  # a timed-out run is stopped, not left behind
+            if process.poll() is None:
+                # SIGINT: chrome-launcher closes the browser it started (in a group of its own).
+                os.killpg(process.pid, signal.SIGINT)
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait()
     if failures:
         raise AssertionError("Lighthouse failed: " + "\n".join(failures))
     return sorted(audits, key=lambda audit: urls.index(audit.url))
