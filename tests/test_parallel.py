@@ -312,3 +312,27 @@ def test_errors_from_spawned_workers_are_reported_together(
         build(big_site, output, jobs=3)
     assert len(failed.value.diagnostics) == 6
     assert snapshot(output) == before
+
+
+@forking
+def test_share_cards_are_drawn_by_the_workers_as_a_serial_build_draws_them(
+    tmp_path: Path, forks: list[int]
+) -> None:
+    """The default theme names a share card on every page; in a parallel build the
+    process that renders a page draws its card. Two pages showing the same text name
+    one card, which two processes may both put in place: the same bytes either way."""
+    from tests.sitefactory import SITE_YAML, page, write
+
+    project = tmp_path / "site"
+    write(project / "site.yaml", SITE_YAML)
+    write(project / "content" / "index.md", page("Home", order="0"))
+    for n in range(PAGES):
+        title = "Twin" if n in (3, PAGES - 3) else f"Page {n}"
+        write(project / "content" / f"p{n:03d}.md", page(title, f"Text {n}.\n"))
+    serial = build(project, tmp_path / "serial", jobs=1)
+    parallel_ = build(project, tmp_path / "parallel", jobs=2)
+    assert forks and serial == parallel_
+    cards = {k: v for k, v in snapshot(tmp_path / "parallel").items() if k.startswith("share/")}
+    assert len(cards) == PAGES  # one per page, the home page too; the twins share one
+    assert not [k for k in snapshot(tmp_path / "parallel") if ".tmp-" in k]
+    assert snapshot(tmp_path / "serial") == snapshot(tmp_path / "parallel")

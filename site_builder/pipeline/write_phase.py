@@ -91,6 +91,7 @@ class RenderJob:
     on_disk: dict[str, FileStamp] | None
     staging: StagingFolder | None = None
     pack: bool = False  # send traces packed (from worker processes)
+    cards_put: set[str] = field(default_factory=set)  # this process's, staging only
 
     def run(self, path: str) -> Rendered:
         recorder = Recorder(self.world)
@@ -110,6 +111,8 @@ class RenderJob:
         trace: Trace | bytes = pack_trace(recorder.facts) if self.pack else recorder.facts
         if self.staging is not None:
             record, written = self.stage(path, data, trace, found)
+            if card is not None:
+                self.put_card(card)
             return Rendered(path, record, written=written, card=card)
         digest = sha256(data)
         old = self.old.get(path)
@@ -133,6 +136,22 @@ class RenderJob:
             return OutputRecord(digest, old.stamp, owner, trace, found), False
         stamp = FileStamp.of(self.staging.write(path, data))
         return OutputRecord(digest, stamp, owner, trace, found), True
+
+    def put_card(self, card: CardText) -> None:
+        """Put the share card a staged page names into the staging folder: the current
+        output's when it is there (its name is a digest of what it shows), else drawn
+        here, so the cards are drawn in the workers that render their pages. Two
+        processes may both put one card (two pages showing the same text): the file is
+        replaced whole, with the same bytes."""
+        assert self.staging is not None
+        name = card_name(card)
+        if name in self.cards_put:
+            return
+        self.cards_put.add(name)
+        if os.path.isfile(os.path.join(self.staging.output, name)):
+            self.staging.reuse_whole(name)
+        else:
+            self.staging.write_whole(name, render_card(card))
 
     def render_page(self, page: Page, recorder: Recorder) -> str:
         return self.templates.render_page(self.site, page, recorder)
@@ -212,15 +231,16 @@ class Writer:
             for result in results:
                 assert result.record is not None
                 outcome.add(result.path, result.record, result.written, rendered=True)
-            cards = {result.path: result.card for result in results}
             t = timer.step("render", started)
             for asset in plan.copy:
                 record, written = job.stage(asset.output_name, asset.data, None, ())
                 outcome.add(asset.output_name, record, written, rendered=False)
             for path in plan.keep:
                 staging.reuse(path)
-            cards.update(cards_named_in(job.site, staging.path, plan.keep))
-            write_share_cards(cards, staging.path, self.output)
+            # The rendered pages' cards were put there by the jobs (RenderJob.put_card).
+            write_share_cards(
+                cards_named_in(job.site, staging.path, plan.keep), staging.path, self.output
+            )
             t = timer.step("write", t)
             if self.search:
                 # Pagefind reads the staged pages, so the index is swapped in with them.
