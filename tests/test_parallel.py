@@ -336,3 +336,13 @@ def test_share_cards_are_drawn_by_the_workers_as_a_serial_build_draws_them(
     assert len(cards) == PAGES  # one per page, the home page too; the twins share one
     assert not [k for k in snapshot(tmp_path / "parallel") if ".tmp-" in k]
     assert snapshot(tmp_path / "serial") == snapshot(tmp_path / "parallel")
+
+
+@pytest.mark.parametrize(("count", "jobs"), [(1, 2), (33, 2), (1000, 2), (5000, 2), (10**6, 8)])
+def test_runs_cover_every_item_once_and_shrink_towards_the_end(count: int, jobs: int) -> None:
+    runs = parallel.runs_of(count, jobs)
+    assert [start for start, _ in runs] == [0, *(s + n for s, n in runs[:-1])]
+    assert sum(size for _, size in runs) == count and len(runs) <= parallel.MAX_TICKETS
+    sizes = [size for _, size in runs]
+    assert sizes == sorted(sizes, reverse=True)  # the last runs are the short ones
+    assert sizes[-1] <= parallel.MIN_RUN or len(runs) == parallel.MAX_TICKETS

@@ -224,7 +224,7 @@ class Writer:
             if jobs > 1:
                 job.templates.compile_all()
             job.pack = jobs > 1
-            results = fork_map(job.run, plan.render, jobs)
+            results = render_all(job, plan.render, jobs)
             problems = [d for result in results for d in result.problems]
             if problems:
                 raise BuildFailed(problems)
@@ -284,6 +284,20 @@ class Writer:
         cards = {result.path: result.card for result in results}
         write_share_cards(cards, self.output, self.output, in_place=True)
         timer.step("write", t)
+
+
+def render_all(job: RenderJob, paths: list[str], jobs: int) -> list[Rendered]:
+    """job.run(path) for each path, in `jobs` processes, in the order of `paths`.
+
+    The generated outputs go first (the feed, the sitemap and section pages list every
+    page, and a section page has a share card to draw): taken in the last runs, they
+    would keep one process busy while the others wait."""
+    order = sorted(range(len(paths)), key=lambda i: job.owners[paths[i]] != "")
+    results = fork_map(job.run, [paths[i] for i in order], jobs)
+    in_order: list[Rendered] = [None] * len(paths)  # type: ignore[list-item]
+    for i, result in zip(order, results, strict=True):
+        in_order[i] = result
+    return in_order
 
 
 def refresh_search_index(output: Path, log: Callable[[str], None]) -> list[Diagnostic]:
