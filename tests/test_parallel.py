@@ -346,3 +346,13 @@ def test_runs_cover_every_item_once_and_shrink_towards_the_end(count: int, jobs:
     sizes = [size for _, size in runs]
     assert sizes == sorted(sizes, reverse=True)  # the last runs are the short ones
     assert sizes[-1] <= parallel.MIN_RUN or len(runs) == parallel.MAX_TICKETS
+
+
+@forking
+def test_meanwhile_runs_once_in_this_process_after_the_fork(forks: list[int]) -> None:
+    """The read phase compiles the templates this way while the children read."""
+    calls: list[tuple[int, int]] = []
+    items = list(range(100))
+    done = fork_map(square, items, 2, meanwhile=lambda: calls.append((os.getpid(), len(forks))))
+    assert done == [n * n for n in items]
+    assert calls == [(os.getpid(), 1)]  # here, once, with the child already forked

@@ -96,8 +96,15 @@ def usable_jobs(requested: int, items: int) -> int:
     return max(jobs, 1)
 
 
-def fork_map(work: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
-    """[work(item) for item in items], in `jobs` processes."""
+def fork_map(
+    work: Callable[[T], R],
+    items: Sequence[T],
+    jobs: int,
+    meanwhile: Callable[[], object] | None = None,
+) -> list[R]:
+    """[work(item) for item in items], in `jobs` processes. `meanwhile`: work of this
+    process's own that the next phase needs, done once the children are forked (they
+    take more runs in the meantime) instead of in a serial step between phases."""
     if jobs <= 1:
         return [work(item) for item in items]
     if start_method() != "fork":
@@ -115,6 +122,8 @@ def fork_map(work: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
                 _child(work, items, tickets, write_end)
             os.close(write_end)
             pending.append((pid, read_end))
+        if meanwhile is not None:
+            meanwhile()
         shares = [_take_runs(work, items, tickets)]
         while pending:
             pid, read_end = pending.pop(0)
