@@ -13,10 +13,10 @@ from functools import cache, partial
 
 from babel import Locale, UnknownLocaleError
 
+from site_builder.content.timeline_words import ENGLISH, TimelineWords
+
 # babel.dates and babel.numbers are imported by the functions that use them: every build
 # checks the site's locales (config.py), few format a date or number with them.
-
-from site_builder.content.timeline_words import ENGLISH, TimelineWords
 
 
 @cache
@@ -46,6 +46,8 @@ def format_month(value: dt.date | str, locale: str) -> str:
 
 def format_month_abbr(value: dt.date | str, locale: str) -> str:
     """A month's short name, beside a timeline's axis: "Apr" (en), "4月" (zh-Hans)."""
+    from babel.dates import format_skeleton
+
     return format_skeleton("MMM", _as_date(value), locale=cldr_locale(locale))
 
 
