@@ -32,7 +32,7 @@ from tornado.netutil import bind_sockets
 
 from site_builder.config import check_base_url
 from site_builder.preview.app import Preview, make_app
-from site_builder.preview.build_process import Builds, start_builds
+from site_builder.preview.build_process import Builds, RemoteBuilds, start_builds
 from site_builder.preview.reload import close_all, send_update
 from site_builder.preview.session import Session, Settings, Update
 from site_builder.preview.watch import ProjectWatcher
@@ -78,7 +78,10 @@ def run_serve(args: argparse.Namespace) -> int:
         navigate=not getattr(args, "no_navigate", False),
     )
     # Before any thread starts: the build process is forked here.
-    runner = Runner(settings, args.host, start_builds(settings, close_in_child=sockets))
+    builds = start_builds(settings, close_in_child=sockets)
+    if settings.verbose and isinstance(builds, RemoteBuilds):
+        print(f"builds run in process {builds.pid}", file=sys.stderr, flush=True)
+    runner = Runner(settings, args.host, builds)
     try:
         runner.watcher.start()
         runner.session.initial_build()
