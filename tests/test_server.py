@@ -679,7 +679,10 @@ def _rss_kib(pid: int) -> int:
     """The resident memory of `pid` and of its build process, where the builds run."""
     total = 0
     for process in {pid} | _descendants(pid):
-        status = Path(f"/proc/{process}/status").read_text()
+        try:
+            status = Path(f"/proc/{process}/status").read_text()
+        except OSError:
+            continue  # a build's worker, ended meanwhile
         total += int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1))
     return total
 
