@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -507,6 +508,60 @@ def test_the_library_call_times_out_too(project: Path, silent_server: str) -> No
     assert not sources_of(project).exists()
 
 
+@contextlib.contextmanager
+def trickling_server() -> Iterator[str]:
+    """Answers at once, then sends its (long) body one byte every 50 ms: never silent for
+    long enough to hit a per-wait timeout."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with connection:
+                connection.recv(65536)
+                connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n<rss>")
+                while not stop.wait(0.05):
+                    try:
+                        connection.sendall(b" ")
+                    except OSError:
+                        break  # the client gave up
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        listener.close()
+
+
+def test_a_trickling_download_is_cut_off_by_the_timeout(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    with trickling_server() as server:
+        url = f"{server}/feed.xml"
+        started = time.monotonic()
+        done = cli(url, "--timeout", "1", "--source", str(project), cwd=project)
+        elapsed = time.monotonic() - started
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[0] == (
+        f"{url}: cannot fetch the feed: the download took longer than 1 s; "
+        "check the URL, try again later, or wait longer with --timeout SECONDS"
+    )
+    assert "Traceback" not in done.stderr
+    # 100,000 bytes at 20 a second would take over an hour; 1 s plus Python's start-up here.
+    assert elapsed < 30
+    assert not sources_of(project).exists()
+
+
 @pytest.mark.parametrize(
     ("reply", "reason"),
     [
@@ -730,6 +785,19 @@ def test_check_quote_wrong_speaker() -> None:
         "wrong speaker: the source does not say who said this, so not Wu Xinbo"
     )
     assert check_quote("  … ", "Wu Xinbo", RECORD) == f"empty quotation of {STOCKHOLM_ID}"
+
+
+def test_check_quote_drops_titles_on_the_record_side_too() -> None:
+    # A hand-written record may keep the speaker's title; the page may or may not.
+    record = replace(
+        RECORD, quotations=(Quotation("The bridge stays open.", "Mayor Ana Duarte", 0),)
+    )
+    for speaker in ("Ana Duarte", "Mayor Ana Duarte", "Duarte", "mayor ana duarte"):
+        assert check_quote("The bridge stays open.", speaker, record) is None, speaker
+    assert check_quote("The bridge stays open.", "Ana Costa", record) == (
+        "wrong speaker: the source attributes this to Mayor Ana Duarte, not Ana Costa"
+    )
+    assert check_quote("The bridge stays open.", "Mayor", record) is not None
 
 
 def test_unknown_source_message_suggests_the_id_and_passage() -> None:

@@ -98,7 +98,7 @@ def make_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--force", action="store_true", help="overwrite hand-edited records")
     ingest.add_argument(
         "--timeout", type=seconds, default=30.0, metavar="SECONDS",
-        help="give up on a feed URL whose server sends nothing for this long (default: 30)",
+        help="give up on a feed URL that takes longer than this to download (default: 30)",
     )  # fmt: skip
     ingest.add_argument(
         "--max-size", type=mebibytes, default=10.0, metavar="MIB",

@@ -307,13 +307,20 @@ def _contains_in_order(marked_text: str, pieces: list[str]) -> bool:
 
 
 def _same_speaker(named: str, recorded: str | None) -> bool:
-    """Case aside, the page's speaker is the recorded one — titles dropped ("Treasury Secretary
-    Ana Duarte"), or just the surname ("Duarte")."""
+    """Case aside, the page's speaker is the recorded one — titles dropped on both sides
+    ("Treasury Secretary Ana Duarte"; a hand-written record may say "Mayor Ana Duarte" too),
+    or just the surname ("Duarte")."""
     if recorded is None:
         return False
-    page = (person_name(named.split(), proper=set(named.split())) or named).casefold()
-    record = " ".join(recorded.split()).casefold()
+    page = _bare_name(named)
+    record = _bare_name(recorded)
     return page == record or page == record.rsplit(" ", 1)[-1]
+
+
+def _bare_name(speaker: str) -> str:
+    """A speaker's name without titles, whitespace normalised, case folded."""
+    words = speaker.split()
+    return (person_name(words, proper=set(words)) or " ".join(words)).casefold()
 
 
 _WHOLE_QUOTATION_WORDS = 25  # show shorter quotations whole: more useful than a fragment

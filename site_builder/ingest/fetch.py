@@ -4,7 +4,9 @@ A feed is refused before it is parsed when it is larger than `max_bytes` (ingest
 `--max-size`, 10 MiB by default): a file by its size on disk, an answer by its
 Content-Length, or as soon as more bytes arrive than the cap allows. A compressed answer
 is decompressed here, within the same cap, so a small gzip bomb cannot grow into
-gigabytes. A server that sends nothing for `timeout` seconds is given up on.
+gigabytes. `timeout` bounds the whole download: a server that sends nothing for `timeout`
+seconds is given up on, and so is one that keeps sending a trickle past `timeout` seconds in all
+(checked as each piece arrives, so the wait ends at most one silent `timeout` later).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import urllib.response
 import zlib
 from io import BytesIO
 from pathlib import Path
+from time import monotonic
 from typing import Any
 
 __all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_TIMEOUT", "FeedError", "is_url", "read_feed"]
@@ -54,7 +57,7 @@ def _size(count: int) -> str:
 
 class _Limits(urllib.request.BaseHandler):
     """Gives each request of a fetch — redirects and auth retries too — a socket timeout,
-    and reads each answer within the size cap, decompressing it here.
+    and reads each answer within the size cap and the fetch's deadline, decompressing it here.
 
     urllib passes `request.timeout` to the connection, which applies it to the connect and to
     every wait for data. feedparser's fetcher opens with no timeout (it would wait forever) but
@@ -66,9 +69,13 @@ class _Limits(urllib.request.BaseHandler):
     def __init__(self, seconds: float, max_bytes: int) -> None:
         self.seconds = seconds
         self.max_bytes = max_bytes
+        self.deadline = monotonic() + seconds  # for the fetch as a whole, redirects included
 
     def http_request(self, request: urllib.request.Request) -> urllib.request.Request:
-        request.timeout = self.seconds
+        remaining = self.deadline - monotonic()
+        if remaining <= 0:
+            raise too_slow(self.seconds)
+        request.timeout = min(self.seconds, remaining)
         return request
 
     def http_response(self, request: urllib.request.Request, response: Any) -> Any:
@@ -76,7 +83,7 @@ class _Limits(urllib.request.BaseHandler):
         length = headers.get("content-length", "")
         if length.strip().isdigit() and int(length) > self.max_bytes:
             raise too_big(self.max_bytes)
-        data = _read_capped(response, self.max_bytes)
+        data = _read_capped(response, self.max_bytes, self.deadline, self.seconds)
         if length.strip().isdigit() and len(data) < int(length):
             raise http.client.IncompleteRead(data, int(length) - len(data))
         encoding = (headers.get("content-encoding") or "").strip().lower()
@@ -103,13 +110,25 @@ class _Answer(urllib.response.addinfourl):
         self.msg = msg
 
 
-def _read_capped(response: Any, max_bytes: int) -> bytes:
+def too_slow(seconds: float) -> FeedError:
+    return FeedError(
+        f"cannot fetch the feed: the download took longer than {seconds:g} s; "
+        "check the URL, try again later, or wait longer with --timeout SECONDS"
+    )
+
+
+def _read_capped(response: Any, max_bytes: int, deadline: float, seconds: float) -> bytes:
+    # read1 hands back what has arrived (up to _CHUNK) instead of waiting for a whole chunk,
+    # so a trickling server meets the deadline check after each piece.
+    read = getattr(response, "read1", response.read)
     parts: list[bytes] = []
     total = 0
-    while chunk := response.read(_CHUNK):
+    while chunk := read(_CHUNK):
         total += len(chunk)
         if total > max_bytes:
             raise too_big(max_bytes)
+        if monotonic() > deadline:
+            raise too_slow(seconds)
         parts.append(chunk)
     return b"".join(parts)
 
