@@ -26,6 +26,7 @@ from tests.test_server import (
     _descendants,
     copy_fixture,
     get,
+    launch,
     start,
     wait_until,
 )
@@ -210,3 +211,45 @@ def test_one_job_builds_in_the_server_itself(project: Path, serving: list[Server
         what="every page to show the edit",
     )
     assert "in 1 process(es)" in server.err()
+
+
+def test_ctrl_c_during_the_first_build_stops_it_and_leaves_nothing(
+    project: Path, serving: list[Server]
+) -> None:
+    server = launch(project, "-v", "--jobs", "2", own_process_group=True)
+    serving.append(server)
+    wait_until(lambda: "rendering" in server.err(), timeout=EDIT_TIMEOUT, what="the first build")
+    helpers = _descendants(server.process.pid)
+    assert helpers, "no build process"
+    os.killpg(server.process.pid, signal.SIGINT)
+    assert server.process.wait(timeout=EDIT_TIMEOUT) == 0, server.err()
+    assert "stopped" in server.out() and "Traceback" not in server.err()
+    wait_until(lambda: not [pid for pid in helpers if _alive(pid)], what="helpers to end")
+    # No staging folder left beside the preview's output, whether the build was stopped
+    # or had just finished.
+    assert [p.name for p in project.iterdir() if p.name.startswith(".") and "tmp" in p.name] == []
+
+
+def test_a_build_process_that_dies_is_replaced_by_builds_in_the_server(
+    project: Path, serving: list[Server]
+) -> None:
+    server = start(project, "--jobs", "2")
+    serving.append(server)
+    os.kill(build_process_of(server), signal.SIGKILL)
+    about = project / "content" / "about.md"
+    about.write_text(about.read_text(encoding="utf-8") + "\nAfter the loss.\n", "utf-8")
+    wait_until(
+        lambda: b"After the loss." in get(server.url, "/repo/about/")[2],
+        timeout=EDIT_TIMEOUT,
+        what="the page to be built in the server",
+    )
+    assert "the build process ended (killed by signal 9)" in server.err()
+    assert "building in this process from now on" in server.err()
+    assert _descendants(server.process.pid) == set()
+    edit_base_template(project, "Edited after the loss")
+    paths = page_paths(server)
+    wait_until(
+        lambda: every_page_shows(server, paths, "Edited after the loss"),
+        timeout=EDIT_TIMEOUT,
+        what="every page to show the edit",
+    )

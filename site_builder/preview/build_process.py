@@ -15,14 +15,15 @@ each worker's rendered files come back. It is started once and serves every buil
 the session. The server sends it requests over a socket pair (a method of SiteBuilds
 and its arguments: a few paths) and gets plain data back (an Outcome, problems).
 
-Stopping: Ctrl-C reaches every process of the terminal's group. The build process
-ignores it, and so do the workers it forks; the server stops its rebuild thread
-(which lets a running build finish), asks for the cache to be saved, then tells the
-build process to end and waits for it (`close`). If the server was interrupted in
-the middle of a request (Ctrl-C during the first build), it sends SIGTERM instead,
-which stops that build where it is (a full build discards its staging folder). If
-the server dies, the build process finds the socket closed and ends. If the build
-process dies, the server says so and builds in its own process from then on.
+Stopping: Ctrl-C reaches every process of the terminal's group (and a service manager
+sends SIGTERM to the whole group). The build process ignores both, and so do the
+workers it forks: the server stops its rebuild thread (which lets a running build
+finish), asks for the cache to be saved, then tells the build process to end and
+waits for it (`close`). If the server was interrupted in the middle of a request
+(Ctrl-C during the first build), it sends SIGUSR1 instead, which stops that build
+where it is (a full build discards its staging folder). If the server dies, the
+build process finds the socket closed and ends. If the build process dies, the
+server says so and builds in its own process from then on.
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ from site_builder.preview.builds import Outcome, Settings, SiteBuilds
 
 # How long `close` waits for the build process to end before it kills it.
 STOP_TIMEOUT_S = 30.0
+# What the server sends to stop a build it no longer waits for (the build process ignores
+# SIGINT and SIGTERM, which reach the whole process group).
+STOP_BUILD = signal.SIGUSR1
 
 
 class BuildProcessGone(Exception):
@@ -103,7 +107,7 @@ class BuildProcess:
             return
         try:
             if self._cut_off:
-                os.kill(pid, signal.SIGTERM)  # stop the build it is running
+                os.kill(pid, STOP_BUILD)  # stop the build it is running
             elif not self._gone:
                 self._connection.send(None)
         except OSError:
@@ -124,8 +128,9 @@ def _serve(builds: SiteBuilds, connection: Connection, close: Iterable[socket.so
     """The build process: answer requests until the server says stop or goes away."""
     status = 0
     try:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server handles Ctrl-C
-        signal.signal(signal.SIGTERM, _stop_now)
+        for signum in (signal.SIGINT, signal.SIGTERM):  # the server handles them
+            signal.signal(signum, signal.SIG_IGN)
+        signal.signal(STOP_BUILD, _stop_now)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         for sock in close:  # the server's listening sockets are the server's alone
             sock.close()
@@ -136,7 +141,7 @@ def _serve(builds: SiteBuilds, connection: Connection, close: Iterable[socket.so
             except Exception:  # noqa: BLE001 - SiteBuilds answers problems as data; a bug
                 answer = ("error", traceback.format_exc())
             connection.send(answer)
-    except BaseException:  # noqa: BLE001 - SIGTERM, or the server gone mid-answer
+    except BaseException:  # noqa: BLE001 - STOP_BUILD, or the server gone mid-answer
         status = 1
     finally:
         try:
@@ -186,7 +191,7 @@ class RemoteBuilds:
             try:
                 return self.process.call("build", changed)
             except BuildProcessGone as exc:
-                print(f"{exc}; building in this process from now on", file=sys.stderr)
+                print(f"{exc}; building in this process from now on", file=sys.stderr, flush=True)
                 self.process.close()
                 self.local = SiteBuilds(self.settings)
         return self.local.build(changed)
