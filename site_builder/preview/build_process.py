@@ -43,6 +43,7 @@ from typing import Any, NoReturn
 
 from site_builder.errors import Diagnostic
 from site_builder.pipeline.parallel import available_cores, ctrl_c_held_back, start_method
+from site_builder.preview import memory
 from site_builder.preview.builds import Outcome, Settings, SiteBuilds
 
 # How long `close` waits for the build process to end before it kills it.
@@ -203,7 +204,9 @@ class RemoteBuilds:
         return self._call("save_cache", "the build process has ended")
 
     def tidy(self) -> None:
+        """Free the builds' garbage where they run, and the server's own here."""
         self._call("tidy", None)
+        memory.tidy()
 
     def close(self) -> None:
         self.process.close()

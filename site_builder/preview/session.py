@@ -186,8 +186,6 @@ class Session:
             memory.TIDY_AFTER_QUIET_S
         ):
             self.builds.tidy()
-            if not isinstance(self.builds, SiteBuilds):
-                memory.tidy()
             self._untidy = 0
 
     def _guarded_build(self, changed: set[Path]) -> Outcome:
