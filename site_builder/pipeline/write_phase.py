@@ -234,7 +234,9 @@ class Writer:
         jobs = usable_jobs(self.jobs, len(paths))
         if jobs > 1:
             job.templates.compile_all()
-        job.pack = jobs > 1
+        # Traces come back packed for the cache a full build writes; a rebuild in place
+        # keeps them as they are, or the next rebuild's plan would decode them all.
+        job.pack = jobs > 1 and job.staging is not None
         self.log(f"  rendering {len(paths)} outputs in {jobs} process(es)")
         return fork_map(job.run, paths, jobs)
 
