@@ -101,6 +101,11 @@ class Page:
         return self.front.sources
 
     @property
+    def translation_of(self) -> str | None:
+        """In a translation: the version of its original it follows ("sha256:…"), if recorded."""
+        return self.front.translation_of
+
+    @property
     def is_home(self) -> bool:
         """The home page of its language (content/index.md, content/zh/index.md)."""
         return (self.original or self.rel) == "index.md"
@@ -113,7 +118,8 @@ class Page:
 
     @property
     def is_404(self) -> bool:
-        return self.rel == "404.md"
+        """The not-found page of its language (content/404.md, content/zh/404.md)."""
+        return (self.original or self.rel) == "404.md"
 
     @property
     def is_section(self) -> bool:

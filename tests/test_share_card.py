@@ -4,16 +4,33 @@ og:image, drawn at build time, byte-identical from build to build."""
 from __future__ import annotations
 
 import io
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from PIL import Image
 
-from site_builder.render.share_card import HEIGHT, WIDTH, CardText, card_name, render_card
-from tests.sitefactory import run_cli, snapshot
+from site_builder.render import share_card
+from site_builder.render.share_card import (
+    HEIGHT,
+    WIDTH,
+    CardText,
+    card_name,
+    cjk_face,
+    find_cjk_font,
+    lacks_font,
+    render_card,
+)
+from site_builder.render.share_card import _cjk_font as cjk_font
+from site_builder.render.share_card import _plain_font as plain_font
+from site_builder.render.share_card import _wrap as wrap
+from tests.sitefactory import cli_env, run_cli, snapshot
+from tests.support import linux_only, missing_tool
 
 TEXT = CardText(
     site_title="A site about talks",
@@ -180,3 +197,130 @@ def test_a_one_page_rebuild_reads_no_other_pages_output_and_draws_its_card(
     fresh = tmp_path / "fresh"
     assert run_cli("build", "--source", project, "--output", fresh).returncode == 0
     assert (output / name).read_bytes() == (fresh / name).read_bytes()
+
+
+# -- Chinese, Japanese and Korean -------------------------------------------------------------
+
+HIDE = Path(__file__).parent / "support" / "hide"
+BILINGUAL = Path(__file__).parent / "fixtures" / "bilingual"
+CHINESE = CardText(
+    site_title="港口笔记",
+    title="潮汐：潮水每天上涨两次，每天稍晚一些，引航员把每月最高的潮水称为大潮",
+    summary="两次大潮之间是小潮，那时潮水几乎不动。" * 4,
+    status="内容截至2025年3月1日。",
+    language="zh-Hans",
+)
+NOT_A_CHARACTER = "\U0010fffd"  # no font has it: what a font draws for a missing glyph
+
+
+def needs_cjk_font() -> None:
+    linux_only("the share cards' CJK font")
+    if find_cjk_font("regular") is None or find_cjk_font("bold") is None:
+        missing_tool("Noto Sans CJK is not installed (Debian: apt-get install fonts-noto-cjk)")
+
+
+def drawn_as_missing(font: object, character: str) -> bool:
+    """True if `font` draws `character` as it draws a character it lacks (a tofu box)."""
+    mask, missing = font.getmask(character), font.getmask(NOT_A_CHARACTER)  # type: ignore[attr-defined]
+    return (mask.size, bytes(mask)) == (missing.size, bytes(missing))
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "face"),
+    [
+        ("zh-Hans", "Tides", "SC"),
+        ("zh-Hant", "潮汐", "TC"),
+        ("ja", "潮汐", "JP"),
+        ("ko", "조수", "KR"),
+        ("en", "The 潮汐 of the harbour", "SC"),
+        ("en", "Tides", None),
+    ],
+)
+def test_a_card_in_a_cjk_language_or_with_cjk_text_takes_that_face(
+    language: str, text: str, face: str | None
+) -> None:
+    assert cjk_face(CardText("Site", text, "", "", language)) == face
+
+
+def test_every_character_of_a_chinese_title_is_drawn_with_a_real_glyph() -> None:
+    needs_cjk_font()
+    font, name = cjk_font("bold", 68, "SC")
+    assert name == "NotoSansCJK-Bold.ttc#SC"
+    assert font.getname() == ("Noto Sans CJK SC", "Bold")
+    characters = set(CHINESE.title + CHINESE.summary + CHINESE.status) - {" "}
+    assert not [c for c in characters if drawn_as_missing(font, c)]
+    # The check can fail: DejaVu, the Latin cards' font, draws these as boxes.
+    dejavu, _ = plain_font("bold", 68)
+    assert all(drawn_as_missing(dejavu, c) for c in "潮汐港口")
+
+
+def test_a_chinese_card_differs_from_the_one_drawn_without_the_font(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    needs_cjk_font()
+    with_font = render_card(CHINESE)
+    assert render_card(CHINESE) == with_font  # deterministic
+    named = card_name(CHINESE)
+    monkeypatch.setattr(share_card, "find_cjk_font", lambda weight: None)
+    monkeypatch.setattr(share_card, "_cjk_font", share_card._cjk_font.__wrapped__)
+    assert lacks_font(CHINESE)
+    assert render_card(CHINESE) != with_font and card_name(CHINESE) != named
+
+
+def test_chinese_lines_break_between_characters_never_before_a_closing_mark() -> None:
+    needs_cjk_font()
+    font, _ = cjk_font("regular", 30, "SC")
+    lines = wrap(CHINESE.summary, font, 500)
+    assert len(lines) > 3 and "".join(lines) == CHINESE.summary
+    assert all(font.getlength(line) <= 500 for line in lines)
+    assert not [line for line in lines if line[0] in "，。、；：！？）」』”"]
+    mixed = wrap("定于2025年7月28日在 Stockholm 开始", font, 200)
+    assert " ".join(mixed).replace(" ", "") == "定于2025年7月28日在Stockholm开始"
+    assert "2025" in "".join(mixed) and not any(line.startswith("025") for line in mixed)
+
+
+def build_bilingual(tmp_path: Path, hide: str = "", *args: str) -> tuple[Path, str, int]:
+    site = tmp_path / "site"
+    shutil.copytree(BILINGUAL, site)
+    env = cli_env()
+    if hide:
+        env["PYTHONPATH"] = os.pathsep.join([str(HIDE), env["PYTHONPATH"]])
+        env["SITE_BUILDER_HIDE"] = hide
+    result = subprocess.run(
+        [sys.executable, "-m", "site_builder", "build", "--source", str(site), *args],
+        capture_output=True, text=True, timeout=120, env=env, check=False,
+    )  # fmt: skip
+    return site / "output", result.stderr, result.returncode
+
+
+def og_image(output: Path, page: str) -> Path:
+    html = (output / page / "index.html").read_text(encoding="utf-8")
+    found = re.search(r'<meta property="og:image" content="[^"]+/(share/[0-9a-f]+\.png)">', html)
+    assert found
+    return output / found[1]
+
+
+def test_a_chinese_pages_card_is_built_in_chinese_with_the_cjk_font(tmp_path: Path) -> None:
+    needs_cjk_font()
+    output, stderr, status = build_bilingual(tmp_path, "", "--strict")
+    assert status == 0, stderr
+    card = og_image(output, "zh/tides")
+    expected = CardText(
+        "港口笔记", "潮汐", "潮水每天上涨两次，每天稍晚一些。", "内容截至2025年3月1日。", "zh-Hans"
+    )
+    assert card.read_bytes() == render_card(expected)
+    assert og_image(output, "tides") != card
+
+
+def test_without_a_cjk_font_the_build_warns_and_strict_fails(tmp_path: Path) -> None:
+    output, stderr, status = build_bilingual(tmp_path, "cjk-font")
+    assert status == 0, stderr
+    [warning] = [line for line in stderr.splitlines() if "CJK font" in line]
+    assert (
+        warning.startswith("content/zh/")
+        and ": warning: the share card of this page and" in warning
+    )
+    assert "fonts-noto-cjk" in warning
+    assert og_image(output, "zh/tides").is_file()
+    _, stderr, status = build_bilingual(tmp_path / "strict", "cjk-font", "--strict")
+    assert status == 1 and "CJK font" in stderr and "Traceback" not in stderr

@@ -177,6 +177,9 @@ def test_every_name_docs_templates_md_lists_is_there(tmp_path: Path) -> None:
         "timeline_events": "{{ timeline_events([], site.as_of or page.date)|length }}",
         "share_card": "{{ share_card(page).width }}",
         "cited_at": "{{ cited_at(1)|length }}",
+        "translations": "{{ translations|map(attribute='code')|join(',') }}",
+        "original": "{{ original is none }}",
+        "homes": "{{ homes|map(attribute='url')|join(',') }}",
     }
     assert documented == set(uses), documented ^ set(uses)
     body = "\n".join(f"<p>{name}={text}</p>" for name, text in uses.items() if text)
@@ -199,6 +202,9 @@ def test_every_name_docs_templates_md_lists_is_there(tmp_path: Path) -> None:
         "<p>data=first</p>",
         "<p>format_date=27 July 2025|28 July 2025</p>",
         "<p>t=As of today</p>",
+        "<p>translations=en</p>",
+        "<p>original=True</p>",
+        "<p>homes=/repo/</p>",
         "<p>site=Test site|/repo/|https://example.github.io/repo/|0</p>",
     ):
         assert expected in html, expected

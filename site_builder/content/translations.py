@@ -71,6 +71,12 @@ def version_of(text: str) -> str:
     return VERSION_PREFIX + hashlib.sha256(normalised.encode("utf-8")).hexdigest()[:VERSION_DIGITS]
 
 
+def version_from_digest(digest: str) -> str:
+    """The version of a page whose text (as read: BOM dropped, line endings normalised) has
+    this SHA-256 hex digest: the build knows each page's digest, so it needs no second read."""
+    return VERSION_PREFIX + digest[:VERSION_DIGITS]
+
+
 def record_version(translation: str, version: str) -> str:
     """`translation` (a page's text, front matter included) with `translation_of` set to
     `version`: the key's line replaced if there is one, else added as the last line of the

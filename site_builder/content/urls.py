@@ -1,7 +1,8 @@
 """Where each page lives: its URL and its file under the output folder.
 
 `content/a/b.md` → `/BASE/a/b/` → `a/b/index.html` (pretty URLs);
-`content/a/index.md` → `/BASE/a/`; `content/404.md` → `/BASE/404.html`.
+`content/a/index.md` → `/BASE/a/`; `content/404.md` → `/BASE/404.html` (a translation's,
+`content/zh/404.md`, → `/BASE/zh/404.html`).
 Every segment must be a slug (lowercase letters, digits, hyphens), so no URL
 can hold `..`, a backslash, a percent-escape, a drive letter, a control or
 bidi character. Names the site itself uses (`assets`, `pagefind`, `404`,
@@ -134,8 +135,9 @@ def browser_scheme(url: str) -> str | None:
 
 def page_location(page: Page) -> tuple[str, str] | Diagnostic:
     """(site-relative URL path without base, output path), or the problem."""
-    if page.is_404:
-        return "404.html", "404.html"
+    if page.is_404:  # 404.html, or a translation's zh/404.html
+        name = page.rel.removesuffix(".md") + ".html"
+        return name, name
     parts = list(PurePosixPath(page.rel).with_suffix("").parts)
     if parts[-1] == "index":
         parts.pop()

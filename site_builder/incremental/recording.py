@@ -228,9 +228,11 @@ def nav_of(recorder: Recorder, folder: str = "") -> list[NavItem]:
     return items
 
 
-def translations_of(recorder: Recorder, original: str, languages: tuple) -> list[dict[str, str]]:
+def translations_of(recorder: Recorder, original: str, languages: tuple) -> list[dict[str, Any]]:
     """The page at content path `original` in each of `languages` that has it: code,
-    name and absolute URL, for hreflang links and the language switcher."""
+    name, URL and absolute URL, for hreflang links and the language switcher, and the page
+    itself (a view: what a template reads of it is recorded; a not-found page shows the
+    other languages' words)."""
     found = []
     for language in languages:
         rel = f"{language.folder}/{original}" if language.folder else original
@@ -243,6 +245,27 @@ def translations_of(recorder: Recorder, original: str, languages: tuple) -> list
                     "name": language.name,
                     "url": target.url,
                     "permalink": target.permalink,
+                    "page": recorder.view(target),
+                }
+            )
+    return found
+
+
+def language_homes(recorder: Recorder, languages: tuple) -> list[dict[str, Any]]:
+    """The home page of each of `languages` that has one: code, name, URL and the page
+    (a view), for a page that offers every language a way in (the not-found page)."""
+    found = []
+    for language in languages:
+        rel = f"{language.folder}/index.md" if language.folder else "index.md"
+        recorder.read(("page", rel, "url"))
+        target = recorder.world.pages.get(rel)
+        if target is not None:
+            found.append(
+                {
+                    "code": language.code,
+                    "name": language.name,
+                    "url": target.url,
+                    "page": recorder.view(target),
                 }
             )
     return found

@@ -16,7 +16,11 @@ from functools import partial
 from typing import Any
 
 from site_builder.content.assets import check_collisions
-from site_builder.content.translations import check_translations, split_language
+from site_builder.content.translations import (
+    check_translations,
+    split_language,
+    version_from_digest,
+)
 from site_builder.errors import Diagnostic
 from site_builder.incremental.facts import World
 from site_builder.incremental.state import BuildState
@@ -78,8 +82,9 @@ class Assembler:
         origin = feeds.absolute_origin(config.base_url)
         problems += place_pages(pages, config.base_path, origin, moved)
         folders = folder_pages([p for p in pages if not p.is_404])
-        sections = make_sections(pages, folders, Strings(config.language, dict(config.strings)))
+        sections = make_sections(pages, folders, partial(theme_words, config))
         made = {p.output_path for p in pages} | set(GENERATED) | set(sections)
+        made |= set(feeds.feed_paths(pages))
         problems += check_collisions(inputs.assets, made, (SEARCH_PREFIX,))
         problems += self._check_sources(inputs, pages, changed, only_changed)
         drafts = {rel for rel, page in inputs.pages.items() if page.draft}
@@ -172,6 +177,11 @@ class Assembler:
                 page.next.prev = page
 
 
+def theme_words(config: Any, code: str) -> Strings:
+    """The theme's words in the language `code`; `strings:` in site.yaml are the default's."""
+    return Strings(code, dict(config.strings) if code == config.language else {})
+
+
 def make_world(inputs: Inputs, state: BuildState, pages: list[Page], nav: list) -> World:
     """The facts of this build. A page's rendered Markdown and its parts are kept
     outside the Page (compressed, encoded) and loaded only when a template reads them."""
@@ -189,6 +199,10 @@ def make_world(inputs: Inputs, state: BuildState, pages: list[Page], nav: list) 
     def body(page: Page) -> str:
         return "" if page.is_section else inputs.body(page, state=state)
 
+    def version(page: Page) -> str:
+        """The page's version, as a translation records it (content/translations.py)."""
+        return "" if page.is_section else version_from_digest(state.inputs[page.rel].digest)
+
     return World(
         pages={p.rel: p for p in pages},
         listed=[p for p in pages if not p.is_404],
@@ -205,11 +219,13 @@ def make_world(inputs: Inputs, state: BuildState, pages: list[Page], nav: list) 
         lazy={
             "content": content,
             "body": body,
+            "version": version,
             **{name: partial(part, index) for index, name in enumerate(PARTS)},
         },
         lazy_fps={
             "content": lambda page: "" if page.is_section else state.markdown[page.rel].html_digest,
             "body": lambda page: "" if page.is_section else state.inputs[page.rel].digest,
+            "version": version,
             **{
                 name: lambda page: "" if page.is_section else state.markdown[page.rel].parts_digest
                 for name in PARTS

@@ -170,7 +170,7 @@ class Builder:
             output=self.options.output,
             pages=len(assembly.site.pages),
             rendered=sorted(outcome.rendered),
-            diagnostics=markdown.warnings,
+            diagnostics=markdown.warnings + outcome.warnings,
             seconds=time.perf_counter() - started,
             timings=timer.timings,
             written=sorted(outcome.written),

@@ -26,6 +26,12 @@ SEARCH_PREFIX = BUNDLE_DIR + "/"  # output/pagefind/ is written by Pagefind, not
 CARDS_PREFIX = CARDS_DIR + "/"  # output/share/: the share cards the pages name, not planned
 
 
+def generated_outputs(world: World) -> list[str]:
+    """The files made from the site as a whole: GENERATED, then the feed of each other
+    language that has a page (render/feeds.py)."""
+    return [*GENERATED, *(path for path in feeds.feed_paths(world.listed) if path not in GENERATED)]
+
+
 @dataclass
 class Plan:
     """What this build does with each output, worked out before anything is rendered."""
@@ -76,7 +82,7 @@ def plan_outputs(
     if pages is None:
         for page in world.all_pages:
             plan.owners[page.output_path] = page.rel
-        for name in (*GENERATED, *world.sections):
+        for name in (*generated_outputs(world), *world.sections):
             plan.owners[name] = ""
         looked_at = list(plan.owners)
     else:
@@ -109,15 +115,16 @@ def _owners(state: BuildState, world: World, pages: set[str], suspects: set[str]
     """The outputs of the changed pages and those whose trace mentions a touched
     subject, each with the page it renders ("" for generated files)."""
     owners: dict[str, str] = {}
+    generated = set(generated_outputs(world))
     outputs = {world.pages[rel].output_path: rel for rel in pages if rel in world.pages}
     for path in suspects | outputs.keys():
         record = state.outputs.get(path)
         owner = outputs.get(path, record.owner if record is not None else "")
         page = world.pages.get(owner)
-        if path in GENERATED or (page is not None and page.output_path == path):
+        if path in generated or (page is not None and page.output_path == path):
             owners[path] = owner
-    # Section pages, even new ones: those up to date are kept (their traces unchanged).
-    for path in world.sections:
+    # Section pages and feeds, even new ones: those up to date are kept (traces unchanged).
+    for path in (*world.sections, *generated_outputs(world)[len(GENERATED) :]):
         owners.setdefault(path, "")
     return owners
 
@@ -137,21 +144,25 @@ def _removed(
             gone.add(place[2])
     names = {asset.output_name for asset in assets.values()}
     pages_made = {page.output_path for page in world.pages.values()}
+    generated = set(generated_outputs(world))
     for path, record in state.outputs.items():
         if record.trace is None and path not in names and path not in made:
             gone.add(path)
-        elif _section_gone(path, record, world, pages_made):
+        elif _section_gone(path, record, world, pages_made, generated):
             gone.add(path)
     return sorted(gone)
 
 
-def _section_gone(path: str, record: OutputRecord, world: World, pages_made: set[str]) -> bool:
-    """A section page made before (a generated output with a trace) that is no longer
-    made: its folder has no page left, or an `index.md` took its place."""
+def _section_gone(
+    path: str, record: OutputRecord, world: World, pages_made: set[str], generated: set[str]
+) -> bool:
+    """A section page or a language's feed made before (a generated output with a trace)
+    that is no longer made: its folder has no page left, or an `index.md` took its place;
+    the language has no page left."""
     return (
         record.owner == ""
         and record.trace is not None
-        and path not in GENERATED
+        and path not in generated
         and path not in world.sections
         and path not in pages_made
     )

@@ -12,6 +12,8 @@ previous/next), so a site without folders is built exactly as before.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from site_builder.content.schema import FrontMatter
 from site_builder.model import Page
 from site_builder.project import CONTENT_DIR
@@ -32,9 +34,10 @@ def folder_pages(listed: list[Page]) -> dict[str, list[Page]]:
 
 
 def make_sections(
-    pages: list[Page], folders: dict[str, list[Page]], strings: Strings
+    pages: list[Page], folders: dict[str, list[Page]], strings: Callable[[str], Strings]
 ) -> dict[str, Page]:
-    """A generated page for each folder with pages and nothing at its URL, by output path."""
+    """A generated page for each folder with pages and nothing at its URL, by output path;
+    `strings` gives the theme's words in a language (its code): the section's pages'."""
     taken = {page.output_path for page in pages}
     sections: dict[str, Page] = {}
     for folder in sorted(folders):
@@ -50,7 +53,7 @@ def make_sections(
         title = folder.rpartition("/")[2].replace("-", " ").replace("_", " ").capitalize()
         front = FrontMatter(
             title=title,
-            summary=str(strings("section_summary", section=title)),
+            summary=str(strings(first.language)("section_summary", section=title)),
             date=None,
             updated=None,
             as_of=None,

@@ -42,7 +42,7 @@ from site_builder.pipeline.timer import Timer
 from site_builder.render import feeds
 from site_builder.render.search import BUNDLE_DIR, build_search_index
 from site_builder.render.share_card import FOLDER as CARDS_DIR
-from site_builder.render.share_card import CardText, card_name, render_card
+from site_builder.render.share_card import CardText, card_name, lacks_font, render_card
 from site_builder.render.templates import Templates, share_card_text
 
 ENV_READ = ("SOURCE_DATE_EPOCH",)  # the environment variables outputs depend on (feeds.py)
@@ -58,6 +58,7 @@ class Outcome:
     rendered: list[str] = field(default_factory=list)
     staged: bool = False  # a new output folder (search index included) was swapped in
     search_stale: bool = False  # pages rewritten in place, the search index not
+    warnings: list[Diagnostic] = field(default_factory=list)  # e.g. a card lacking its font
 
     def add(self, path: str, record: OutputRecord, written: bool, rendered: bool) -> None:
         self.records[path] = record
@@ -150,7 +151,8 @@ class RenderJob:
             recorder.read(("env", name, ""))
         if path == feeds.SITEMAP_FILE:
             return feeds.sitemap(site)  # type: ignore[arg-type]
-        return feeds.atom_feed(site)  # type: ignore[arg-type]
+        language = feeds.feed_language(site, path)  # type: ignore[arg-type]
+        return feeds.atom_feed(site, language)  # type: ignore[arg-type]
 
 
 class FeedSite:
@@ -216,6 +218,8 @@ class Writer:
             for path in plan.keep:
                 staging.reuse(path)
             cards.update(cards_named_in(job.site, staging.path, plan.keep))
+            outcome.warnings = card_font_warnings(cards, job.site)
+            fail_on(outcome.warnings, self.strict)
             write_share_cards(cards, staging.path, self.output)
             t = timer.step("write", t)
             if self.search:
@@ -270,6 +274,7 @@ class Writer:
             remove_in_place(self.output, path)
         # Pages not rendered again are unchanged, and so are the cards they name.
         cards = {result.path: result.card for result in results}
+        outcome.warnings = card_font_warnings(cards, job.site)
         write_share_cards(cards, self.output, self.output, in_place=True)
         timer.step("write", t)
 
@@ -292,7 +297,7 @@ def named_card(site: Site, page: Page, html: str) -> CardText | None:
     site has cards: a page whose template does not name its card gets none)."""
     if page.is_404 or CARDS_DIR + "/" not in html:  # no card named: Pillow stays unloaded
         return None
-    text = share_card_text(site.config, page.title, page.summary)
+    text = share_card_text(site.config, page.rel, page.title, page.summary)
     return text if card_name(text) in html else None
 
 
@@ -307,6 +312,22 @@ def cards_named_in(site: Site, folder: Path, paths: list[str]) -> dict[str, Card
             html = (folder / path).read_text(encoding="utf-8")
             cards[path] = named_card(site, page, html)
     return cards
+
+
+def card_font_warnings(cards: dict[str, CardText | None], site: Site) -> list[Diagnostic]:
+    """One warning when cards have Chinese, Japanese or Korean text and no CJK font is
+    installed to draw it (render/share_card.py), at the first such page."""
+    lacking = sorted(path for path, text in cards.items() if text is not None and lacks_font(text))
+    if not lacking:
+        return []
+    sources = {page.output_path: page.source_path for page in [*site.pages, *site.sections]}
+    others = f" and {len(lacking) - 1} other page(s)" if len(lacking) > 1 else ""
+    message = (
+        f"the share card of this page{others} has Chinese, Japanese or Korean text, and no "
+        "CJK font is installed: its characters are drawn as empty boxes; install Noto Sans "
+        "CJK (Debian: apt-get install fonts-noto-cjk) and build again"
+    )
+    return [Diagnostic(sources.get(lacking[0], lacking[0]), None, None, message, "warning")]
 
 
 def write_share_cards(

@@ -47,6 +47,11 @@ def format_percentage(value: float, locale: str) -> str:
     return format_percent(value, locale=cldr_locale(locale))
 
 
+def language_name(code: str, locale: str) -> str:
+    """A language named in the words of `locale`: "English" (en), "英语" (zh-Hans)."""
+    return cldr_locale(code).get_language_name(cldr_locale(locale)) or code
+
+
 def _as_date(value: dt.date | str) -> dt.date:
     if isinstance(value, str):
         return dt.date.fromisoformat(value[:10])

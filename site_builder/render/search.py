@@ -17,12 +17,18 @@ What gets indexed:
   `data-pagefind-ignore="all"` (the search page: its list of every page would match
   every query).
 
+Languages: Pagefind reads each page's `<html lang>` and keeps one index per language
+(`en`, `zh-hans`); its UI loads the index of the language of the page it is on, so the
+search page of each language (`/zh/search/`) searches that language's pages only.
+
 Pagefind's output depends only on the HTML it reads: two runs over the same pages give
-byte-identical files, wherever the folder is.
+byte-identical files, wherever the folder is, once its list of languages is put in order
+(`pagefind-entry.json` lists them in an order of its own making, which changes from run to run).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from collections.abc import Callable
@@ -32,6 +38,7 @@ from site_builder.errors import Diagnostic
 
 SEARCH_TEMPLATE = "search.html"
 BUNDLE_DIR = "pagefind"
+ENTRY_FILE = "pagefind-entry.json"  # the bundle's table of contents: version, languages
 TIMEOUT_SECONDS = 120
 ROOT_SELECTOR = "main"
 EXCLUDE_SELECTORS = ("sup.cite", ".citations", ".toc", ".pager", "[hidden]")
@@ -124,4 +131,20 @@ def build_search_index(
                 f"Pagefind failed (exit {result.returncode}): " + " / ".join(output),
             )
         ]
+    sort_languages(bundle or site_folder / BUNDLE_DIR)
     return []
+
+
+def sort_languages(bundle: Path) -> None:
+    """Put the languages of the bundle's entry file in order of their codes, written as
+    Pagefind writes it (compact JSON, UTF-8, no newline at the end)."""
+    entry = bundle / ENTRY_FILE
+    if not entry.is_file():
+        return
+    text = entry.read_text(encoding="utf-8")
+    data = json.loads(text)
+    if isinstance(data.get("languages"), dict):
+        data["languages"] = dict(sorted(data["languages"].items()))
+    ordered = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    if ordered != text:
+        entry.write_text(ordered, encoding="utf-8")

@@ -37,13 +37,16 @@ from site_builder.errors import Diagnostic, SiteError
 from site_builder.incremental.facts import digest_text
 from site_builder.incremental.recording import (
     Recorder,
+    language_homes,
     nav_of,
     recording_context,
     translations_of,
 )
 from site_builder.model import NavItem, Page, Site
 from site_builder.project import TEMPLATES_DIR
+from site_builder.render.feeds import feed_path
 from site_builder.render.locale import format_date as format_locale_date
+from site_builder.render.original import original_of
 from site_builder.render.share_card import HEIGHT as CARD_HEIGHT
 from site_builder.render.share_card import WIDTH as CARD_WIDTH
 from site_builder.render.share_card import CardText, card_name
@@ -106,10 +109,17 @@ def status_text(config: Config, language: Language | None = None) -> str:
     return line.replace(AS_OF_MARK, date)
 
 
-def share_card_text(config: Config, title: str, summary: str) -> CardText:
-    """What a page's share card shows (render/share_card.py); build.py draws the cards
-    whose names the templates used."""
-    return CardText(config.title, title, summary or config.description, status_text(config))
+def share_card_text(config: Config, rel: str, title: str, summary: str) -> CardText:
+    """What the share card of the page at content path `rel` shows (render/share_card.py), in
+    the page's language; build.py draws the cards whose names the templates used."""
+    language, _ = split_language(rel, config.languages)
+    return CardText(
+        language.title or config.title,
+        title,
+        summary or language.description or config.description,
+        status_text(config, language),
+        language.code,
+    )
 
 
 @dataclass(frozen=True)
@@ -249,6 +259,10 @@ class Templates:
             **recording_context(recorder, page),
             # The page in every language the site has it in, this one's included.
             "translations": translations_of(recorder, page.original or page.rel, config.languages),
+            # Every language's home page, for the not-found page.
+            "homes": language_homes(recorder, config.languages),
+            # On a translation: the original it follows, and whether it still does.
+            "original": original_of(recorder, page, config.languages),
         }
         citations = context["page"].own_citations()
         sources = world.sources
@@ -297,7 +311,7 @@ class Templates:
             """The page's share card, None for the not-found page (never shared)."""
             if view.is_404:
                 return None
-            text = share_card_text(config, view.title, view.summary)
+            text = share_card_text(config, view.rel, view.title, view.summary)
             alt = f"{text.title}: {text.site_title}"
             return ShareCard(config.base_url + card_name(text), CARD_WIDTH, CARD_HEIGHT, alt)
 
@@ -419,6 +433,8 @@ class SiteView:
         self.languages = config.languages
         self.base_url = config.base_url
         self.base_path = config.base_path
+        # The Atom feed of the page's language (render/feeds.py).
+        self.feed_url = config.base_path + feed_path(language.folder)
         self.as_of = config.as_of
         self.publisher = replace(config.publisher, url=config.publisher_url)
         self.search = config.search

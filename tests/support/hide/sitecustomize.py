@@ -9,6 +9,7 @@ SITE_BUILDER_HIDE, comma-separated:
   renameat2  the C library has no renameat2 (as on Windows, macOS or an old glibc)
   signals    asyncio event loops take no signal handlers (as on Windows)
   openat     os.open takes no dir_fd and there is no O_NOFOLLOW (as on Windows)
+  cjk-font   no CJK font is installed (the share cards' lookup finds none)
 
 SITE_BUILDER_KILL_AFTER_RENAME=PREFIX: the process kills itself (SIGKILL, no clean-up)
 right after it renames something to a name starting with PREFIX, so a test can stop a
@@ -69,6 +70,11 @@ if "openat" in HIDDEN:
     for flag in ("O_NOFOLLOW", "O_DIRECTORY"):
         if hasattr(os, flag):
             delattr(os, flag)
+
+if "cjk-font" in HIDDEN:
+    from site_builder.render import share_card
+
+    share_card.find_cjk_font = lambda weight: None  # type: ignore[assignment]
 
 if kill_after := os.environ.get("SITE_BUILDER_KILL_AFTER_RENAME"):
     import signal
