@@ -226,7 +226,9 @@ def reload_latency(site: Path, output: Path, edits: int) -> dict[str, list[float
             times[name] = []
             try:
                 for _ in range(edits):
-                    times[name].append(measure_reload_latency(url, editor))
+                    # A base.html edit re-renders every page: on a loaded machine at 5,000
+                    # pages that takes longer than the default 10 s.
+                    times[name].append(measure_reload_latency(url, editor, timeout=120))
                     time.sleep(0.1)  # let the watcher settle: each edit is its own save
             finally:
                 editor.restore()
