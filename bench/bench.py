@@ -89,23 +89,15 @@ def env() -> dict[str, str]:
     return variables
 
 
-def cli_build(site: Path, output: Path) -> tuple[float, float]:
-    """One `site-builder build` in a new process: (wall seconds, peak RSS MiB)."""
+def build_command(site: Path, output: Path) -> list[str]:
     command = [sys.executable, "-m", "site_builder", "build", "-q"]
-    command += ["--source", str(site), "--output", str(output)]
-    started = time.perf_counter()
-    process = subprocess.Popen(command, env=env(), stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    errors = process.stderr.read().decode() if process.stderr else ""
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise RuntimeError(f"build failed: {errors}")
-    return seconds, usage.ru_maxrss / 1024  # KiB on Linux
+    return command + ["--source", str(site), "--output", str(output)]
 
 
-def timed(command: list[str]) -> tuple[float, float]:
-    """Run a command in a new process: (wall seconds, peak RSS MiB of its largest process)."""
+def measured(command: list[str]) -> tuple[float, float, float]:
+    """Run a command in a new process: wall seconds, peak RSS MiB of its largest process,
+    and CPU seconds (user + system) of it and the processes it waited for, which the
+    machine's other work does not inflate the way it does the wall time."""
     started = time.perf_counter()
     process = subprocess.Popen(
         command, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
@@ -114,8 +106,18 @@ def timed(command: list[str]) -> tuple[float, float]:
     seconds = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
         errors = process.stderr.read().decode() if process.stderr else ""
-        raise RuntimeError(f"{command[1]} failed: {errors}")
-    return seconds, usage.ru_maxrss / 1024
+        raise RuntimeError(f"{' '.join(command[1:3])} failed: {errors}")
+    return seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime  # KiB on Linux
+
+
+def cli_build(site: Path, output: Path) -> tuple[float, float]:
+    """One `site-builder build` in a new process: (wall seconds, peak RSS MiB)."""
+    return measured(build_command(site, output))[:2]
+
+
+def timed(command: list[str]) -> tuple[float, float]:
+    """Run a command in a new process: (wall seconds, peak RSS MiB of its largest process)."""
+    return measured(command)[:2]
 
 
 def clean(site: Path, output: Path) -> None:
@@ -263,12 +265,15 @@ def floor_figures(
     floor_command = [sys.executable, str(FLOOR), str(site / "content")]
     timed(floor_command)  # warm the OS's file cache
     cli_build(site, output)
-    figures: dict[str, list[float]] = {"floor": [], "peer_cold": [], "peer_rss": []}
+    figures: dict[str, list[float]] = {name: [] for name in FLOOR_FIGURES}
     for _ in range(runs):
-        figures["floor"].append(timed(floor_command)[0])
+        seconds, _, cpu = measured(floor_command)
+        figures["floor"].append(seconds)
+        figures["floor_cpu"].append(cpu)
         clean(site, output)
-        seconds, mib = cli_build(site, output)
+        seconds, mib, cpu = measured(build_command(site, output))
         figures["peer_cold"].append(seconds)
+        figures["peer_cold_cpu"].append(cpu)
         figures["peer_rss"].append(mib)
     return figures
 
@@ -356,7 +361,10 @@ ROWS = (
     ("floor", "engine floor, peer corpus (markdown-it-py alone, all cores)", "s"),
     ("peer_cold", "cold build, peer corpus (same run, alternating with the floor)", "s"),
     ("peer_rss", "peak RSS, cold build, peer corpus", "MiB"),
+    ("floor_cpu", "engine floor, CPU time (user + system, every process)", "s"),
+    ("peer_cold_cpu", "cold build, CPU time (user + system, every process)", "s"),
 )
+FLOOR_FIGURES = ("floor", "floor_cpu", "peer_cold", "peer_cold_cpu", "peer_rss")
 
 
 def table(result: dict) -> str:
@@ -383,6 +391,11 @@ def table(result: dict) -> str:
     if result.get("floor") and result.get("peer_cold"):
         ratio = statistics.median(result["peer_cold"]) / statistics.median(result["floor"])
         lines.append(f"| cold build ÷ engine floor (medians, peer corpus) | {ratio:.2f}× | | |")
+    if result.get("floor_cpu") and result.get("peer_cold_cpu"):
+        cpu = statistics.median(result["peer_cold_cpu"]) / statistics.median(result["floor_cpu"])
+        lines.append(
+            f"| the same in CPU time (medians; the load inflates it less) | {cpu:.2f}× | | |"
+        )
     if result.get("cold"):
         cold = statistics.median(result["cold"])
         lines.append(f"| pages per second (cold) | {result['total_pages'] / cold:.0f} | | |")

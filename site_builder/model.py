@@ -93,6 +93,10 @@ class Page:
         return self.front.order
 
     @property
+    def tags(self) -> tuple[str, ...]:
+        return self.front.tags
+
+    @property
     def nav_title(self) -> str:
         return self.front.nav_title or self.front.title
 

@@ -69,7 +69,7 @@ def test_a_state_comes_back_as_the_same_dataclasses() -> None:
     front = FrontMatter(
         title="T", summary="S", date=dt.date(2025, 7, 1), updated=None, as_of=None,
         draft=False, slug=None, template=None, nav_title=None, order=2,
-        sources=("s",), key_facts=(KeyFact("k", "s", 4),), source_lines={"s": 3},
+        sources=("s",), key_facts=(KeyFact("k", "s", 4),), source_lines={"s": 3}, tags=("a",),
     )  # fmt: skip
     state = State(
         inputs={"a.md": PageInput("d", front, 9, [Diagnostic("content/a.md", 1, 2, "m")])},

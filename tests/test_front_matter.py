@@ -61,11 +61,22 @@ CASES = {
         "content/bad.md:3:1: expected 'key: value' here; a line may be missing its colon or a "
         "quote is unclosed",
     ),
-    "tags": (
-        "---\ntitle: A\nsummary: x\ntags: [trade]\n---\n",
-        "content/bad.md:4:1: 'tags' is not supported: this generator makes no tag pages, so "
-        "the tags would never be shown; remove the key (pages in one folder get a section "
-        "page listing them)",
+    "tags not a list": (
+        "---\ntitle: A\nsummary: x\ntags: trade\n---\n",
+        "content/bad.md:4:7: 'tags' must be a list, e.g. [a, b]",
+    ),
+    "tag not text": (
+        "---\ntitle: A\nsummary: x\ntags:\n  - trade\n  - {a: 1}\n---\n",
+        "content/bad.md:6:5: each item of 'tags' must be text",
+    ),
+    "empty tag": (
+        "---\ntitle: A\nsummary: x\ntags: [trade, '']\n---\n",
+        "content/bad.md:4:15: an item of 'tags' is empty; remove it or fill it in",
+    ),
+    "long tag": (
+        "---\ntitle: A\nsummary: x\ntags: [" + "x" * 41 + "]\n---\n",
+        "content/bad.md:4:8: 'xxxxxxxxxxxxxxxxxxxx'… is longer than the 40 characters an "
+        "item of 'tags' may have; shorten it",
     ),
     "anchor": (
         "---\ntitle: &t A\nsummary: x\n---\n",

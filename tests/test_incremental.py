@@ -354,3 +354,35 @@ def test_a_rebuild_after_another_build_replaced_the_output_builds_it_all_again(
     assert "a/index.html" in result.rendered
     assert "elsewhere.example" not in (options.output / "feed.xml").read_text()
     assert_same_as_full_build(builder)
+
+
+def test_a_page_found_with_pages_first_is_looked_for_again_when_it_may_change(
+    project: Path,
+) -> None:
+    """`pages.first(...)` in a layout reads what `pages|selectattr(...)|first` would: the
+    list, and the attribute of each page up to the one found. So a title edit before C
+    (in reading order) renders every page again, one after C only what shows that title,
+    and renaming C makes every page lose the link (each time the same as a clean build)."""
+    edit(
+        project,
+        "templates/base.html",
+        "<footer>",
+        '{% set c = pages.first("title", "Page C") %}<footer>{{ c.url if c else "no C" }} ',
+    )
+    builder = Builder(BuildOptions(project=project, output=project.parent / "out", cache=False))
+    builder.build()
+    assert "<footer>/inc/c/ " in (project.parent / "out" / "a" / "index.html").read_text("utf-8")
+
+    after_c = edit(project, "content/people.md", "title: People", "title: Everyone")
+    # C links to People in its pager; the home page lists it; the feed.
+    assert rebuilt(builder, after_c) == [
+        "c/index.html",
+        "feed.xml",
+        "index.html",
+        "people/index.html",
+    ]
+    before_c = edit(project, "content/a.md", "title: Page A", "title: Page A, renamed")
+    assert rebuilt(builder, before_c) == sorted(ALL_PAGES + ["feed.xml"])
+    c = edit(project, "content/c.md", "title: Page C", "title: Page C, renamed")
+    assert rebuilt(builder, c) == sorted(ALL_PAGES + ["feed.xml"])
+    assert "<footer>no C " in (project.parent / "out" / "b" / "index.html").read_text("utf-8")

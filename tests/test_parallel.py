@@ -312,3 +312,47 @@ def test_errors_from_spawned_workers_are_reported_together(
         build(big_site, output, jobs=3)
     assert len(failed.value.diagnostics) == 6
     assert snapshot(output) == before
+
+
+@forking
+def test_share_cards_are_drawn_by_the_workers_as_a_serial_build_draws_them(
+    tmp_path: Path, forks: list[int]
+) -> None:
+    """The default theme names a share card on every page; in a parallel build the
+    process that renders a page draws its card. Two pages showing the same text name
+    one card, which two processes may both put in place: the same bytes either way."""
+    from tests.sitefactory import SITE_YAML, page, write
+
+    project = tmp_path / "site"
+    write(project / "site.yaml", SITE_YAML)
+    write(project / "content" / "index.md", page("Home", order="0"))
+    for n in range(PAGES):
+        title = "Twin" if n in (3, PAGES - 3) else f"Page {n}"
+        write(project / "content" / f"p{n:03d}.md", page(title, f"Text {n}.\n"))
+    serial = build(project, tmp_path / "serial", jobs=1)
+    parallel_ = build(project, tmp_path / "parallel", jobs=2)
+    assert forks and serial == parallel_
+    cards = {k: v for k, v in snapshot(tmp_path / "parallel").items() if k.startswith("share/")}
+    assert len(cards) == PAGES  # one per page, the home page too; the twins share one
+    assert not [k for k in snapshot(tmp_path / "parallel") if ".tmp-" in k]
+    assert snapshot(tmp_path / "serial") == snapshot(tmp_path / "parallel")
+
+
+@pytest.mark.parametrize(("count", "jobs"), [(1, 2), (33, 2), (1000, 2), (5000, 2), (10**6, 8)])
+def test_runs_cover_every_item_once_and_shrink_towards_the_end(count: int, jobs: int) -> None:
+    runs = parallel.runs_of(count, jobs)
+    assert [start for start, _ in runs] == [0, *(s + n for s, n in runs[:-1])]
+    assert sum(size for _, size in runs) == count and len(runs) <= parallel.MAX_TICKETS
+    sizes = [size for _, size in runs]
+    assert sizes == sorted(sizes, reverse=True)  # the last runs are the short ones
+    assert sizes[-1] <= parallel.MIN_RUN or len(runs) == parallel.MAX_TICKETS
+
+
+@forking
+def test_meanwhile_runs_once_in_this_process_after_the_fork(forks: list[int]) -> None:
+    """The read phase compiles the templates this way while the children read."""
+    calls: list[tuple[int, int]] = []
+    items = list(range(100))
+    done = fork_map(square, items, 2, meanwhile=lambda: calls.append((os.getpid(), len(forks))))
+    assert done == [n * n for n in items]
+    assert calls == [(os.getpid(), 1)]  # here, once, with the child already forked

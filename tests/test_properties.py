@@ -184,6 +184,7 @@ def test_page_loader_reports_every_problem_at_a_line(yaml: str, body: str, crlf:
     if page is not None:
         assert page.front.title and isinstance(page.front.title, str)
         assert all(isinstance(source, str) for source in page.front.sources)
+        assert all(isinstance(tag, str) and 0 < len(tag) <= 40 for tag in page.front.tags)
         assert page.front.order is None or isinstance(page.front.order, int)
 
 

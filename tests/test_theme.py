@@ -5,6 +5,7 @@ tables that site.yaml's `strings:` may replace. Everything through the real CLI.
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 from tests.sitefactory import PROJECT_ROOT, SITE_YAML, page, run_cli, write
@@ -257,3 +258,42 @@ def test_the_status_line_writes_its_date_in_the_sites_words(tmp_path: Path) -> N
     assert '<div class="status-line"><p class="wrap">Current to Jul. 27, 2025.</p></div>' in read(
         output / "guide" / "index.html"
     )
+
+
+def test_a_page_shows_its_tags_as_a_list_under_the_theme_word(tmp_path: Path) -> None:
+    """`tags:` in front matter (tests/fixtures/newsroom/content/method/index.md) is shown
+    on the article, escaped, as a list labelled with the theme's `tags_label`; a page
+    without tags shows no list. There are no tag pages."""
+    project = Path(
+        shutil.copytree(PROJECT_ROOT / "tests" / "fixtures" / "newsroom", tmp_path / "s")
+    )
+    output = build(project)
+    method = read(output / "method" / "index.html")
+    assert re.search(
+        r'<p class="tags-label" id="sb-tags">Tags</p>\s*'
+        r'<ul class="tags" aria-labelledby="sb-tags">\s*'
+        r"<li>method</li>\s*<li>diagrams &amp; &lt;quotes&gt;</li>\s*</ul>",
+        method,
+    ), method
+    assert 'class="tags"' not in read(output / "index.html")
+    assert not (output / "tags").exists()
+
+    write(project / "site.yaml", read(project / "site.yaml") + 'strings:\n  tags_label: "Topics"\n')
+    assert '<p class="tags-label" id="sb-tags">Topics</p>' in read(
+        build(project) / "method" / "index.html"
+    )
+
+
+def test_a_site_without_a_home_page_builds_with_the_theme(tmp_path: Path) -> None:
+    """No content/index.md (the peer benchmark corpus has none): the header's site title
+    links to the site's root, and the section page of a folder renders too."""
+    project = tmp_path / "s"
+    for name, text in {
+        "site.yaml": SITE_YAML,
+        "content/guides/one.md": page("One"),
+        "content/guides/two.md": page("Two"),
+    }.items():
+        write(project / name, text)
+    output = build(project)
+    for built in (output / "guides" / "one" / "index.html", output / "guides" / "index.html"):
+        assert '<p class="site-title"><a href="/repo/">Test site</a></p>' in read(built)

@@ -21,7 +21,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.provisional import urls
 
-from site_builder.content.urls import SAFE_SCHEMES, url_problem
+from site_builder.content.urls import SAFE_SCHEMES, url_attributes, url_problem
 from tests.sitefactory import (
     CITING_TEMPLATES,
     cli_cpu,
@@ -265,3 +265,35 @@ def test_ingest_refuses_a_script_url_from_a_feed(tmp_path: Path, url: str, kind:
         return
     assert "feed.xml: item 1 “Talks”: " in done.stderr and "refused" in done.stderr, done.stderr
     assert not (project / "content/sources").exists()
+
+
+# The URL attributes of rendered HTML, as the one regular expression that states them
+# (content/urls.py looks for them from each `=` instead, which is faster).
+URL_ATTRIBUTE = re.compile(
+    r"""\s(href|src|action|formaction|xlink:href|poster|srcset)\s*=\s*(?:"([^"]*)"|'([^']*)')""",
+    re.IGNORECASE,
+)
+NAMES = ["href", "HREF", "src", "srcset", "action", "formaction", "xlink:href", "poster", "ref"]
+HTML_PIECES = st.one_of(
+    st.sampled_from([" ", "\n", "\t", "\u00a0", "\u2028", "=", '"', "'", "<a", ">", "x", ":"]),
+    st.sampled_from(NAMES),
+    st.builds(
+        "{}{}{}{}{}{}".format,
+        st.sampled_from([" ", "\n", "x", ""]),
+        st.sampled_from(NAMES),
+        st.sampled_from(["", " ", "\n\t "]),
+        st.sampled_from(["=", ""]),
+        st.sampled_from(["", " "]),
+        st.sampled_from(['"javascript:x"', "'a, b 2x'", '"https://a.test/?q=1"', '"', "x"]),
+    ),
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(HTML_PIECES, max_size=12).map("".join))
+def test_url_attributes_are_found_as_the_regular_expression_finds_them(text: str) -> None:
+    expected = [
+        (m.group(1), m.group(2) if m.group(2) is not None else m.group(3))
+        for m in URL_ATTRIBUTE.finditer(text)
+    ]
+    assert list(url_attributes(text)) == expected

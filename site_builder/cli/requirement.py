@@ -10,7 +10,6 @@ is written with a comment saying what to put instead.
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 from typing import Any
 
@@ -21,6 +20,9 @@ DISTRIBUTION = "site-builder"
 
 def generator_requirement() -> str:
     """The requirement lines (a comment, then the requirement) for the installed generator."""
+    # Imported here: it costs 25 ms, and every command (a build too) imports this module.
+    import importlib.metadata
+
     try:
         found = importlib.metadata.distribution(DISTRIBUTION).read_text("direct_url.json")
     except importlib.metadata.PackageNotFoundError:

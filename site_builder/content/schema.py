@@ -117,7 +117,8 @@ class Fields:
             return None
         return parse_date(self.data[key], self.where(key), key, self)
 
-    def text_list(self, key: str) -> tuple[str, ...]:
+    def text_list(self, key: str, *, max_len: int | None = None) -> tuple[str, ...]:
+        """A list of texts; with `max_len`, each must be 1 to `max_len` characters."""
         if key not in self.data:
             return ()
         value = self.data[key]
@@ -131,7 +132,18 @@ class Fields:
             if isinstance(item, dict | list) or item is None:
                 self.error(position, f"each item of '{key}' must be text")
                 continue
-            items.append(str(as_written if as_written is not None else item).strip())
+            text = str(as_written if as_written is not None else item).strip()
+            if max_len is not None and not text:
+                self.error(position, f"an item of '{key}' is empty; remove it or fill it in")
+                continue
+            if max_len is not None and len(text) > max_len:
+                self.error(
+                    position,
+                    f"{text[:20]!r}… is longer than the {max_len} characters an item of "
+                    f"'{key}' may have; shorten it",
+                )
+                continue
+            items.append(text)
         return tuple(items)
 
     def mapping(self, key: str) -> Fields | None:
@@ -190,15 +202,11 @@ FRONT_MATTER_KEYS = (
     "sources",
     "key_facts",
     "translation_of",
+    "tags",
 )
-# Keys other generators know that this one refuses, and why: accepting them silently
-# would let a writer believe they do something.
-REFUSED_KEYS = {
-    "tags": (
-        "'tags' is not supported: this generator makes no tag pages, so the tags would "
-        "never be shown; remove the key (pages in one folder get a section page listing them)"
-    ),
-}
+# A tag is a label shown on its page (the default theme lists them; no tag pages are
+# made), so it is a word or a few, not a sentence.
+TAG_MAX = 40
 
 
 @dataclass(frozen=True)
@@ -223,6 +231,7 @@ class FrontMatter:
     sources: tuple[str, ...]
     key_facts: tuple[KeyFact, ...]
     source_lines: dict[str, int]  # where each source id was named, for errors
+    tags: tuple[str, ...] = ()
     # The version of the original a translation follows ("sha256:…", written by
     # `site-builder translated`), and its line.
     translation_of: str | None = None
@@ -235,11 +244,7 @@ def read_front_matter(
     """Check one page's front matter; None if it had errors (already recorded)."""
     before = len([d for d in diagnostics if d.is_error])
     f = Fields(data, path, diagnostics, start)
-    f.check_keys(FRONT_MATTER_KEYS + tuple(REFUSED_KEYS), "front matter")
-    for key, reason in REFUSED_KEYS.items():
-        if key in f.data:
-            line, _ = f.where(key)
-            f.error((line, 1), reason)
+    f.check_keys(FRONT_MATTER_KEYS, "front matter")
     title = f.text("title", required=True, max_len=200)
     summary = f.text("summary", required=True, max_len=600)
     date = f.date("date")
@@ -265,6 +270,7 @@ def read_front_matter(
         sources=sources,
         key_facts=tuple(key_facts),
         source_lines=source_lines,
+        tags=f.text_list("tags", max_len=TAG_MAX),
         translation_of=_translation_of(f),
         translation_of_line=f.where("translation_of")[0] if "translation_of" in f.data else None,
     )

@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import html
 import re
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
 
@@ -54,11 +55,15 @@ _HIDDEN_RE = re.compile(
 
 
 # Attributes whose value a browser follows or loads, in rendered HTML (always quoted there:
-# autoescape writes `"` in a value as `&#34;`, so the pattern cannot start inside text).
-_URL_ATTRIBUTE_RE = re.compile(
-    r"""\s(href|src|action|formaction|xlink:href|poster|srcset)\s*=\s*(?:"([^"]*)"|'([^']*)')""",
-    re.IGNORECASE,
+# autoescape writes `"` in a value as `&#34;`, so the pattern cannot start inside text):
+# whitespace, the name, `=` (whitespace around it allowed), the quoted value. Found from
+# each `=` (a page has a few dozen, and thousands of spaces where a match could start):
+# the value after it, the name before it.
+_URL_ATTRIBUTE_NAME_RE = re.compile(
+    r"\s(href|src|action|formaction|xlink:href|poster|srcset)\Z", re.IGNORECASE
 )
+_LONGEST_NAME = len(" formaction")
+_QUOTED_VALUE_RE = re.compile(r"""=\s*(?:"([^"]*)"|'([^']*)')""")
 URL_KEYS = frozenset({"url", "href", "src", "link", "image", "website", "homepage"})
 URL_KEY_SUFFIXES = ("_url", "_href", "_src", "_link")
 
@@ -67,9 +72,9 @@ def unsafe_attribute_urls(rendered: str) -> list[tuple[str, str, str]]:
     """(attribute, value, problem) of every URL attribute in `rendered` HTML that fails the
     allowlist: the last line of defence, for a value a template prints into an attribute."""
     found = []
-    for match in _URL_ATTRIBUTE_RE.finditer(rendered):
-        attribute = match.group(1).lower()
-        value = html.unescape(match.group(2) if match.group(2) is not None else match.group(3))
+    for name, quoted in url_attributes(rendered):
+        attribute = name.lower()
+        value = html.unescape(quoted)
         urls = (
             [c.split()[0] for c in value.split(",") if c.split()]
             if attribute == "srcset"
@@ -79,6 +84,24 @@ def unsafe_attribute_urls(rendered: str) -> list[tuple[str, str, str]]:
             if problem := url_problem(url):
                 found.append((attribute, value, problem))
     return found
+
+
+def url_attributes(rendered: str) -> Iterator[tuple[str, str]]:
+    """(name, value as written) of each URL attribute, in order: what
+    `\\s(href|…)\\s*=\\s*("…"|'…')` finds, looked for from each `=`."""
+    at = rendered.find("=")
+    while at >= 0:
+        end = at
+        while end and rendered[end - 1].isspace():
+            end -= 1
+        name = _URL_ATTRIBUTE_NAME_RE.search(rendered, max(0, end - _LONGEST_NAME), end)
+        value = _QUOTED_VALUE_RE.match(rendered, at) if name else None
+        if name and value:
+            quoted = value.group(1) if value.group(1) is not None else value.group(2)
+            yield name.group(1), quoted
+            at = rendered.find("=", value.end())
+        else:
+            at = rendered.find("=", at + 1)
 
 
 def is_url_key(key: object) -> bool:

@@ -31,7 +31,7 @@ from site_builder.incremental.facts import (
 from site_builder.incremental.records import MarkdownOut, OutputRecord, PageInput, State
 from site_builder.model import Heading, KeyFactView, LinkRef
 
-SCHEMA = 2  # of everything encoded here; a cache of another schema is not read
+SCHEMA = 3  # of everything encoded here; a cache of another schema is not read
 
 # The kinds of fact values that are not plain MessagePack, as extension types.
 _PAGE, _DIGEST, _MISSING, _DATE, _DATETIME = 1, 2, 3, 4, 5

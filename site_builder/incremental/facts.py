@@ -174,6 +174,10 @@ class World:
     sections: dict[str, Page] = field(default_factory=dict)  # output path -> section page
     folders: dict[str, list[Page]] = field(default_factory=dict)  # folder -> its pages
     _memo: dict[Key, Any] = field(default_factory=dict, repr=False)
+    _by_language: dict[str, list[Page]] = field(default_factory=dict, repr=False)
+    _firsts: dict[tuple, tuple[Page | None, list[tuple[Key, Any]]]] = field(
+        default_factory=dict, repr=False
+    )
     _listed_rels: tuple[str, ...] | None = field(default=None, repr=False)
     _all_rels: tuple[str, ...] | None = field(default=None, repr=False)
 
@@ -186,6 +190,37 @@ class World:
                 attr: Materialised(get, self.all_pages) for attr, get in state[name].items()
             }
         return state
+
+    def listed_in(self, language: str) -> list[Page]:
+        """The listed pages of one language (a template's `pages`), worked out once."""
+        found = self._by_language.get(language)
+        if found is None:
+            found = [p for p in self.listed if p.language == language]
+            self._by_language[language] = found
+        return found
+
+    def first_with(
+        self, pages: list[Page], attribute: str, wanted: tuple[Any, ...], memo: Any = None
+    ) -> tuple[Page | None, list[tuple[Key, Any]]]:
+        """The first of `pages` whose `attribute` is true (or equals `wanted[0]`), and
+        the facts that finding it reads: that attribute of each page up to it. With a
+        `memo` key (the same list every time), worked out once per build."""
+        found = self._firsts.get((memo, attribute, wanted)) if memo is not None else None
+        if found is not None:
+            return found
+        facts: list[tuple[Key, Any]] = []
+        match = None
+        for page in pages:
+            value = getattr(page, attribute, MISSING)
+            facts.append(
+                (shared_key(("page", page.rel, attribute)), page_attribute(page, attribute, self))
+            )
+            if (value == wanted[0]) if wanted else (value is not MISSING and value):
+                match = page
+                break
+        if memo is not None:
+            self._firsts[(memo, attribute, wanted)] = (match, facts)
+        return match, facts
 
     def listed_rels(self) -> tuple[str, ...]:
         if self._listed_rels is None:

@@ -115,10 +115,24 @@ PageView.__name__ = PageView.__qualname__ = "Page"
 class PagesView(Sequence):
     """A list of pages whose membership and order are one fact."""
 
-    def __init__(self, pages: list[Page], recorder: Recorder, key: Key) -> None:
+    def __init__(self, pages: list[Page], recorder: Recorder, key: Key, memo: Any = None) -> None:
         self._pages = pages
         self._recorder = recorder
         self._key = key
+        self._memo = memo  # names the list for World.first_with, when it is the same all build
+
+    def first(self, attribute: str, *equal_to: Any) -> PageView | None:
+        """The first page whose `attribute` is true, or equals `equal_to`; None if none.
+
+        What `pages|selectattr(attribute)|first` finds, with the same facts read (the
+        list, and that attribute of each page up to the one found), but looked for once
+        per build: a layout that finds the home page this way costs one dict per page
+        rendered, not a walk over every page."""
+        pages = self._read()
+        found, facts = self._recorder.world.first_with(pages, attribute, equal_to, self._memo)
+        for key, value in facts:
+            self._recorder.note(key, value)
+        return None if found is None else self._recorder.view(found)
 
     def _read(self) -> list[Page]:
         self._recorder.read(self._key)
@@ -196,9 +210,10 @@ def recording_context(recorder: Recorder, page: Page) -> dict[str, Any]:
         # The pages of this page's language: the whole list is the fact read (a page's
         # language follows from its path, so the list of all pages decides this one).
         "pages": PagesView(
-            [p for p in world.listed if p.language == page.language],
+            world.listed_in(page.language),
             recorder,
             ("list", "pages", ""),
+            memo=("pages", page.language),
         ),
         "section_pages": PagesView(
             world.folders.get(page.folder, []), recorder, ("section", page.folder, "")

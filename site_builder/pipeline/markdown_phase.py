@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
@@ -210,6 +210,7 @@ class ReadJob:
     known_urls: dict[str, str]  # rel -> URL of the pages placed by the last build
     existing: frozenset[str]  # every content rel there is
     base_path: str
+    predicted: dict[str, str | None] = field(default_factory=dict)  # by this process
 
     def run(self, item: tuple[str, str, str]) -> tuple[PageInput | ReadAgain, MarkdownOut | None]:
         rel, path, known = item
@@ -233,6 +234,8 @@ class ReadJob:
     def predict(self, rel: str) -> str | None:
         if rel in self.known_urls:
             return self.known_urls[rel]
+        if rel in self.predicted:
+            return self.predicted[rel]
         if rel not in self.existing:
             return None
         stub = SimpleNamespace(
@@ -242,7 +245,9 @@ class ReadJob:
             source_path=f"{CONTENT_DIR}/{rel}",
         )
         location = page_location(stub)  # type: ignore[arg-type]
-        return None if isinstance(location, Diagnostic) else self.base_path + location[0]
+        url = None if isinstance(location, Diagnostic) else self.base_path + location[0]
+        self.predicted[rel] = url
+        return url
 
 
 @dataclass(frozen=True)

@@ -254,6 +254,27 @@ class StagingFolder:
         except OSError:  # a file system without hard links
             shutil.copy2(source, target)
 
+    # For a file that two worker processes may put at the same time (with the same
+    # bytes): each makes it beside its place and renames it there, so it is never seen
+    # half made and neither fails because the other came first.
+
+    def write_whole(self, relative: str, data: bytes) -> None:
+        target = self.target(relative)
+        temporary = f"{target}.tmp-{os.getpid()}"
+        with open(temporary, "wb") as file:
+            file.write(data)
+        os.replace(temporary, target)
+
+    def reuse_whole(self, relative: str) -> None:
+        target = self.target(relative)
+        temporary = f"{target}.tmp-{os.getpid()}"
+        source = os.path.join(self.output, relative)
+        try:
+            os.link(source, temporary)
+        except OSError:  # a file system without hard links
+            shutil.copy2(source, temporary)
+        os.replace(temporary, target)
+
     def commit(self) -> None:
         if self.output.exists():
             # Mark the old site as ours to delete, then trade places with it in one

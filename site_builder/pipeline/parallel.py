@@ -9,11 +9,12 @@ processes start depends on the system (`start_method`):
   `jobs - 1` children, and the parent works too. A child inherits the whole build
   state from the fork (pages, parsed templates, the Markdown parser) without
   pickling any of it, sends back only its results, pickled, and exits. The items
-  are cut into runs of a few each; every process takes the next run until none is
-  left, so a process that is slower than the others (a forked child pays for
-  copying the memory it touches) takes fewer, and all finish together. The runs
-  are handed out as tickets in a pipe: each holds the start of a run, and a read of
-  one ticket is atomic, so no run is taken twice.
+  are cut into runs, each a share of what is left (large first, a few items at the
+  end); every process takes the next run until none is left, so a process that is
+  slower than the others (a forked child pays for copying the memory it touches)
+  takes fewer, and all finish within a few items of each other. The runs are
+  handed out as tickets in a pipe: each holds the start and length of a run, and a
+  read of one ticket is atomic, so no run is taken twice.
 - "spawn" (Windows; macOS, where forking a process that has loaded the system's
   frameworks is unsafe; wherever os.fork is missing): a pool of fresh interpreters
   (multiprocessing), each handed `work` pickled once when it starts, then runs of
@@ -52,11 +53,15 @@ MIN_ITEMS_PER_JOB = 16
 # The same for a spawned process, which starts a fresh interpreter and unpickles
 # the build state.
 MIN_ITEMS_PER_SPAWN = 200
-# Runs per process: enough that the processes finish close together, few enough
-# that taking a ticket costs nothing next to the work.
+# Runs per process (spawned workers), and for forked ones each run's share of the
+# items left (1 / (jobs × RUN_SHARE)), never fewer than MIN_RUN: the runs shrink as
+# the work runs out, so the processes finish close together, and are few enough that
+# taking a ticket costs nothing next to the work.
 RUNS_PER_JOB = 16
-TICKET = struct.Struct("=I")  # the start of a run in `items`
-MAX_TICKETS = 1024  # 4 KiB: what any pipe holds, so they are written before any is read
+RUN_SHARE = 4
+MIN_RUN = 2
+TICKET = struct.Struct("=II")  # the start and length of a run in `items`
+MAX_TICKETS = 512  # 4 KiB: what any pipe holds, so they are written before any is read
 Share = list[tuple[int, list[Any]]]  # what one process made: (start of a run, its results)
 
 
@@ -91,15 +96,20 @@ def usable_jobs(requested: int, items: int) -> int:
     return max(jobs, 1)
 
 
-def fork_map(work: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
-    """[work(item) for item in items], in `jobs` processes."""
+def fork_map(
+    work: Callable[[T], R],
+    items: Sequence[T],
+    jobs: int,
+    meanwhile: Callable[[], object] | None = None,
+) -> list[R]:
+    """[work(item) for item in items], in `jobs` processes. `meanwhile`: work of this
+    process's own that the next phase needs, done once the children are forked (they
+    take more runs in the meantime) instead of in a serial step between phases."""
     if jobs <= 1:
         return [work(item) for item in items]
     if start_method() != "fork":
         return spawn_map(work, items, jobs)
-    runs = min(len(items), jobs * RUNS_PER_JOB, MAX_TICKETS)
-    size = -(-len(items) // runs)  # items per run, rounded up
-    tickets = _tickets(range(0, len(items), size))
+    tickets = _tickets(runs_of(len(items), jobs))
     pending: list[tuple[int, int]] = []  # (pid, read end of its pipe), not yet collected
     try:
         for _ in range(1, jobs):
@@ -109,10 +119,12 @@ def fork_map(work: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
             pid = os.fork()
             if pid == 0:  # the child: never returns
                 os.close(read_end)
-                _child(work, items, size, tickets, write_end)
+                _child(work, items, tickets, write_end)
             os.close(write_end)
             pending.append((pid, read_end))
-        shares = [_take_runs(work, items, size, tickets)]
+        if meanwhile is not None:
+            meanwhile()
+        shares = [_take_runs(work, items, tickets)]
         while pending:
             pid, read_end = pending.pop(0)
             shares.append(_collect(pid, read_end))
@@ -129,19 +141,33 @@ def fork_map(work: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
     return results
 
 
-def _tickets(starts: range) -> int:
+def runs_of(count: int, jobs: int) -> list[tuple[int, int]]:
+    """(start, length) of each run of `count` items for `jobs` processes: each run a
+    share of the items left, so the last ones are short and no process waits long for
+    another's."""
+    runs: list[tuple[int, int]] = []
+    start = 0
+    while start < count:
+        left = count - start
+        size = max(MIN_RUN, left // (jobs * RUN_SHARE), -(-left // (MAX_TICKETS - len(runs))))
+        runs.append((start, min(size, left)))
+        start += size
+    return runs
+
+
+def _tickets(runs: list[tuple[int, int]]) -> int:
     """A pipe holding one ticket per run, closed for writing: the read end."""
     read_end, write_end = os.pipe()
-    os.write(write_end, b"".join(TICKET.pack(start) for start in starts))
+    os.write(write_end, b"".join(TICKET.pack(start, size) for start, size in runs))
     os.close(write_end)  # once the tickets are gone, a read finds the end of the pipe
     return read_end
 
 
-def _take_runs(work: Callable[[Any], Any], items: Sequence[Any], size: int, tickets: int) -> Share:
+def _take_runs(work: Callable[[Any], Any], items: Sequence[Any], tickets: int) -> Share:
     """Take runs until the tickets are gone; the results of each, with its start."""
     share: Share = []
     while ticket := os.read(tickets, TICKET.size):
-        (start,) = TICKET.unpack(ticket)
+        start, size = TICKET.unpack(ticket)
         share.append((start, [work(item) for item in items[start : start + size]]))
     return share
 
@@ -152,9 +178,7 @@ def _take_all(tickets: int) -> None:
         pass
 
 
-def _child(
-    work: Callable[[Any], Any], items: Sequence[Any], size: int, tickets: int, write_end: int
-) -> None:
+def _child(work: Callable[[Any], Any], items: Sequence[Any], tickets: int, write_end: int) -> None:
     # What the child inherited is long-lived: frozen, the cycle collector never walks it
     # (which would also copy every page of it the parent shares), only the child's own.
     gc.freeze()
@@ -162,7 +186,7 @@ def _child(
     status = 0
     try:
         try:
-            message: tuple[str, Any] = ("ok", _take_runs(work, items, size, tickets))
+            message: tuple[str, Any] = ("ok", _take_runs(work, items, tickets))
         except BaseException:  # noqa: BLE001 - the parent reports it
             message = ("error", traceback.format_exc())
             status = 1

@@ -170,7 +170,11 @@ class Inputs:
                 continue
             to_read.append((rel, str(paths[rel]), known.digest if known else ""))
         job = self._read_job(state, render=bool(to_read))
-        results = fork_map(job.run, to_read, usable_jobs(self.jobs, len(to_read)))
+        # While the other processes read, this one compiles the templates, which the
+        # render phase would otherwise compile between the phases, the others waiting.
+        compile_templates = self.templates.compile_all if self.templates is not None else None
+        jobs = usable_jobs(self.jobs, len(to_read))
+        results = fork_map(job.run, to_read, jobs, meanwhile=compile_templates)
         for (rel, _, _), (found, out) in zip(to_read, results, strict=True):
             if isinstance(found, ReadAgain):
                 state.note_read_again(rel, found.stat, found.read_at)

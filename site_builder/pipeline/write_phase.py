@@ -92,6 +92,7 @@ class RenderJob:
     on_disk: dict[str, FileStamp] | None
     staging: StagingFolder | None = None
     pack: bool = False  # send traces packed (from worker processes)
+    cards_put: set[str] = field(default_factory=set)  # this process's, staging only
 
     def run(self, path: str) -> Rendered:
         recorder = Recorder(self.world)
@@ -111,6 +112,8 @@ class RenderJob:
         trace: Trace | bytes = pack_trace(recorder.facts) if self.pack else recorder.facts
         if self.staging is not None:
             record, written = self.stage(path, data, trace, found)
+            if card is not None:
+                self.put_card(card)
             return Rendered(path, record, written=written, card=card)
         digest = sha256(data)
         old = self.old.get(path)
@@ -134,6 +137,22 @@ class RenderJob:
             return OutputRecord(digest, old.stamp, owner, trace, found), False
         stamp = FileStamp.of(self.staging.write(path, data))
         return OutputRecord(digest, stamp, owner, trace, found), True
+
+    def put_card(self, card: CardText) -> None:
+        """Put the share card a staged page names into the staging folder: the current
+        output's when it is there (its name is a digest of what it shows), else drawn
+        here, so the cards are drawn in the workers that render their pages. Two
+        processes may both put one card (two pages showing the same text): the file is
+        replaced whole, with the same bytes."""
+        assert self.staging is not None
+        name = card_name(card)
+        if name in self.cards_put:
+            return
+        self.cards_put.add(name)
+        if os.path.isfile(os.path.join(self.staging.output, name)):
+            self.staging.reuse_whole(name)
+        else:
+            self.staging.write_whole(name, render_card(card))
 
     def render_page(self, page: Page, recorder: Recorder) -> str:
         return self.templates.render_page(self.site, page, recorder)
@@ -217,10 +236,12 @@ class Writer:
                 outcome.add(asset.output_name, record, written, rendered=False)
             for path in plan.keep:
                 staging.reuse(path)
-            cards.update(cards_named_in(job.site, staging.path, plan.keep))
+            kept_cards = cards_named_in(job.site, staging.path, plan.keep)
+            cards.update(kept_cards)
             outcome.warnings = card_font_warnings(cards, job.site)
             fail_on(outcome.warnings, self.strict)
-            write_share_cards(cards, staging.path, self.output)
+            # The rendered pages' cards were put there by the jobs (RenderJob.put_card).
+            write_share_cards(kept_cards, staging.path, self.output)
             t = timer.step("write", t)
             if self.search:
                 # Pagefind reads the staged pages, so the index is swapped in with them.
@@ -242,7 +263,7 @@ class Writer:
         # keeps them as they are, or the next rebuild's plan would decode them all.
         job.pack = jobs > 1 and job.staging is not None
         self.log(f"  rendering {len(paths)} outputs in {jobs} process(es)")
-        return fork_map(job.run, paths, jobs)
+        return render_all(job, paths, jobs)
 
     def _update_in_place(self, job: RenderJob, plan: Plan, outcome: Outcome, timer: Timer) -> None:
         """Render everything first (a failure writes nothing), then replace each changed
@@ -277,6 +298,20 @@ class Writer:
         outcome.warnings = card_font_warnings(cards, job.site)
         write_share_cards(cards, self.output, self.output, in_place=True)
         timer.step("write", t)
+
+
+def render_all(job: RenderJob, paths: list[str], jobs: int) -> list[Rendered]:
+    """job.run(path) for each path, in `jobs` processes, in the order of `paths`.
+
+    The generated outputs go first (the feed, the sitemap and section pages list every
+    page, and a section page has a share card to draw): taken in the last runs, they
+    would keep one process busy while the others wait."""
+    order = sorted(range(len(paths)), key=lambda i: job.owners[paths[i]] != "")
+    results = fork_map(job.run, [paths[i] for i in order], jobs)
+    in_order: list[Rendered] = [None] * len(paths)  # type: ignore[list-item]
+    for i, result in zip(order, results, strict=True):
+        in_order[i] = result
+    return in_order
 
 
 def refresh_search_index(output: Path, log: Callable[[str], None]) -> list[Diagnostic]:

@@ -11,9 +11,9 @@ import datetime as dt
 from functools import cache
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date as babel_format_date
-from babel.dates import format_skeleton
-from babel.numbers import format_decimal, format_percent
+
+# babel.dates and babel.numbers are imported by the functions that use them: every build
+# checks the site's locales (config.py), few format a date or number with them.
 
 
 @cache
@@ -29,21 +29,29 @@ def format_date(value: dt.date | str | None, locale: str) -> str:
     """A day, in the locale's long form: "27 July 2025" (en-GB), "2025年7月27日" (zh-Hans)."""
     if value is None:
         return ""
+    from babel.dates import format_date as babel_format_date
+
     return babel_format_date(_as_date(value), format="long", locale=cldr_locale(locale))
 
 
 def format_month(value: dt.date | str, locale: str) -> str:
     """A month and year, for events known only to the month: "July 2025", "2025年7月"."""
+    from babel.dates import format_skeleton
+
     return format_skeleton("yMMMM", _as_date(value), locale=cldr_locale(locale))
 
 
 def format_number(value: float, locale: str) -> str:
     """A number with the locale's separators: 5,000 (en), 5,000 (zh-Hans), 5 000 (fr)."""
+    from babel.numbers import format_decimal
+
     return format_decimal(value, locale=cldr_locale(locale))
 
 
 def format_percentage(value: float, locale: str) -> str:
     """A share as a percentage: 0.2 → "20%"."""
+    from babel.numbers import format_percent
+
     return format_percent(value, locale=cldr_locale(locale))
 
 
