@@ -180,6 +180,25 @@ def test_nav_entry_without_page(tmp_path: Path) -> None:
     assert "site.yaml:6: nav: there is no page content/gone.md" in result.stderr
 
 
+def test_a_deleted_page_reports_its_nav_entry_and_the_links_to_it(tmp_path: Path) -> None:
+    """All errors of a build: the nav entry of a deleted page does not hide the pages
+    that still link to it."""
+    project = make_site(
+        tmp_path,
+        {
+            "site.yaml": "title: T\ndescription: D\nbase_url: https://e.org/\nsearch: false\n"
+            "nav:\n  - index.md\n  - gone.md\n",
+            "content/index.md": page("Home", body="See [the gone page](gone.md).\n"),
+        },
+    )
+    result = run_cli("build", "--source", project, "--output", tmp_path / "out")
+    assert result.returncode == 1
+    assert "site.yaml:7: nav: there is no page content/gone.md" in result.stderr
+    assert "content/index.md:" in result.stderr
+    assert "link to 'gone.md': there is no page content/gone.md" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_static_assets_are_fingerprinted_and_symlinks_outside_refused(tmp_path: Path) -> None:
     outside = tmp_path / "secret.txt"
     outside.write_text("secret")

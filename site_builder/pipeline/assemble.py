@@ -47,6 +47,9 @@ class Assembly:
     site: Site
     world: World
     problems: list[Diagnostic]
+    # Problems that do not stop the Markdown phase (the navigation, translations' originals):
+    # reported with its own, so a deleted page shows its nav entry *and* the links to it.
+    reported_later: list[Diagnostic]
     reordered: bool  # the reading order was worked out again
 
 
@@ -89,9 +92,8 @@ class Assembler:
         problems += self._check_sources(inputs, pages, changed, only_changed)
         drafts = {rel for rel, page in inputs.pages.items() if page.draft}
         unreadable = inputs.listed - inputs.pages.keys()
-        nav, nav_problems = make_nav(config, pages, drafts, unreadable, sections.values())
-        problems += nav_problems
-        problems += check_translations(
+        nav, later = make_nav(config, pages, drafts, unreadable, sections.values())
+        later += check_translations(
             [(p.rel, p.front.translation_of, p.front.translation_of_line) for p in pages],
             config.languages,
             inputs.project,
@@ -113,7 +115,7 @@ class Assembler:
         )
         world = make_world(inputs, state, pages, nav)
         world.sections, world.folders = sections, folders
-        return Assembly(site, world, problems, reordered)
+        return Assembly(site, world, problems, later, reordered)
 
     def _check_sources(
         self, inputs: Inputs, pages: list[Page], changed: set[str], only_changed: bool

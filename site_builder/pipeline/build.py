@@ -157,7 +157,8 @@ class Builder:
         t = timer.step("read", started)
         focus = Focus.of(scope, reading, self.assembler, state.summary, self.inputs.config_fp)
         assembly = self.assembler.assemble(self.inputs, state, focus.changed, focus.only_changed)
-        fail_on(assembly.problems, strict=False)
+        if any(problem.is_error for problem in assembly.problems):  # Markdown cannot run
+            fail_on(assembly.problems + assembly.reported_later, strict=False)
         focus.reordered = assembly.reordered
         t = timer.step("load", t)
         markdown = markdown_phase(self.inputs, state, scope, reading, assembly, focus, self.options)

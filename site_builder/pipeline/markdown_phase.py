@@ -315,7 +315,7 @@ def markdown_phase(
     )  # fmt: skip
     keep_for_the_build()
     cite(world, state, inputs.sources, None if scope.everything or scope.sources else applied)
-    warnings = assembly.problems + markdown_problems(state, world)
+    warnings = assembly.problems + assembly.reported_later + markdown_problems(state, world)
     fail_on(warnings + inputs.problems.get("static", []), options.strict)
     pages = focus.changed | applied if moved is not None else None
     summary = summarize(world, inputs.config_fp, digests, before, pages)
