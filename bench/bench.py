@@ -10,8 +10,9 @@ there is one, it measures — each as the median of several runs, with min and m
   timed from start to exit, like the peers in /work/shared/bench);
 - warm build, nothing changed: the same command again;
 - CLI build after a one-page edit, and after an edit of base.html (every page's layout);
-- `Builder.rebuild` after a one-page edit and after a template edit: what the
-  preview server runs on a save, in a process that has built once already;
+- preview rebuild after a one-page edit and after a template edit: what the preview
+  server runs on a save (`Builder.rebuild` in the build process it forks before its
+  threads, preview/build_process.py), asked for as its session asks;
 - write → reload: from writing the file to the browser being told to reload, as a
   tab connected to `site-builder serve` sees it (bench/reload_latency.py);
 - save → visible: from writing a page to its new words showing in a Chromium tab
@@ -152,27 +153,36 @@ def template_editor(site: Path) -> Editor:
     return Editor(site / EDITED_TEMPLATE, "<footer>", "<!-- one -->", "<!-- two -->")
 
 
-# -- in-process rebuilds (run in a child process of their own) ----------------------------
+# -- preview rebuilds (run in a child process of their own) -------------------------------
 
 
 def inprocess(site: Path, output: Path, edits: int) -> dict[str, list[float]]:
-    from site_builder.pipeline.build import Builder, BuildOptions
+    """The preview's own build path, without the watcher and the socket: the builds
+    `serve` runs in the build process it forks before its threads (all cores), or in
+    its own process where it cannot fork one (preview/build_process.py), each timed
+    from the session's request to its answer."""
+    from site_builder.preview.build_process import start_builds
+    from site_builder.preview.builds import Settings
 
-    builder = Builder(BuildOptions(project=site, output=output, cache=False))
-    builder.build()
+    settings = Settings(project=site, output=output, origin="http://127.0.0.1:8000", cache=False)
+    builds = start_builds(settings)
     times: dict[str, list[float]] = {}
-    for name, editor in (("page", page_editor(site)), ("template", template_editor(site))):
-        times[name] = []
-        try:
-            for _ in range(edits):
-                path = editor()
-                started = time.perf_counter()
-                result = builder.rebuild([path])
-                times[name].append(time.perf_counter() - started)
-                assert result.rendered, "the edit re-rendered nothing"
-        finally:
-            editor.restore()
-            builder.rebuild([editor.path])
+    try:
+        assert builds.build(set()).failure is None, "the first build failed"
+        for name, editor in (("page", page_editor(site)), ("template", template_editor(site))):
+            times[name] = []
+            try:
+                for _ in range(edits):
+                    path = editor()
+                    started = time.perf_counter()
+                    outcome = builds.build({path})
+                    times[name].append(time.perf_counter() - started)
+                    assert outcome.result and outcome.result.rendered, "re-rendered nothing"
+            finally:
+                editor.restore()
+                builds.build({editor.path})
+    finally:
+        builds.close()
     return times
 
 
@@ -218,7 +228,9 @@ def reload_latency(site: Path, output: Path, edits: int) -> dict[str, list[float
             times[name] = []
             try:
                 for _ in range(edits):
-                    times[name].append(measure_reload_latency(url, editor))
+                    # A base.html edit re-renders every page: on a loaded machine at 5,000
+                    # pages that takes longer than the default 10 s.
+                    times[name].append(measure_reload_latency(url, editor, timeout=120))
                     time.sleep(0.1)  # let the watcher settle: each edit is its own save
             finally:
                 editor.restore()
@@ -320,7 +332,7 @@ def measure(
                 figures[name].append(cli_build(site, output)[0])
             editor.restore()
             cli_build(site, output)
-        log("Builder.rebuild")
+        log("preview rebuilds (build process)")
         for name, times in run_inprocess(site, work / "out-rebuild", edits).items():
             figures[f"rebuild_{name}"] = times
         if serve:
@@ -340,8 +352,8 @@ ROWS = (
     ("warm", "warm full build, nothing changed", "s"),
     ("cli_page", "CLI build after a one-page edit", "s"),
     ("cli_template", "CLI build after a base.html edit (every page)", "s"),
-    ("rebuild_page", "Builder.rebuild after a one-page edit", "ms"),
-    ("rebuild_template", "Builder.rebuild after a base.html edit", "ms"),
+    ("rebuild_page", "preview rebuild after a one-page edit (build process)", "ms"),
+    ("rebuild_template", "preview rebuild after a base.html edit (build process)", "ms"),
     ("reload_page", "write → reload, one-page edit (serve)", "ms"),
     ("reload_template", "write → reload, base.html edit (serve)", "ms"),
     ("visible_page", "save → new text visible in Chromium, one-page edit (serve)", "ms"),
@@ -446,7 +458,9 @@ def main() -> int:
         return 0
 
     def log(message: str) -> None:
-        print(f"… {message}", file=sys.stderr, flush=True)
+        # The load average beside each step: on a shared machine it says what a figure is worth.
+        load = " ".join(f"{value:.2f}" for value in os.getloadavg())
+        print(f"… {message} (load average {load})", file=sys.stderr, flush=True)
 
     generator = args.peer_generator if args.peer_generator.is_file() else None
     result = measure(

@@ -93,22 +93,24 @@ class Server:
         return self.process.returncode
 
 
-def launch(project: Path, *args: str, port: int = 0) -> Server:
-    """Start `python -m site_builder serve` without waiting for it."""
+def launch(project: Path, *args: str, port: int = 0, own_process_group: bool = False) -> Server:
+    """Start `python -m site_builder serve` without waiting for it (in a process group of
+    its own, as a terminal starts it, with `own_process_group`)."""
     logs = project.parent
     stdout, stderr = logs / "serve.out", logs / "serve.err"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "site_builder", "serve", "--source", str(project)]
     with stdout.open("wb") as out, stderr.open("wb") as err:
         process = subprocess.Popen(
-            [*command, "--port", str(port), *args], cwd=ROOT, env=env, stdout=out, stderr=err
-        )
+            [*command, "--port", str(port), *args], cwd=ROOT, env=env, stdout=out, stderr=err,
+            process_group=0 if own_process_group else None,
+        )  # fmt: skip
     return Server(process, project, stdout, stderr)
 
 
-def start(project: Path, *args: str) -> Server:
+def start(project: Path, *args: str, own_process_group: bool = False) -> Server:
     """Start the server and wait for it to print the URL it serves."""
-    server = launch(project, *args)
+    server = launch(project, *args, own_process_group=own_process_group)
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if match := re.search(r"Serving (http://\S+)", server.out()):
@@ -674,8 +676,15 @@ def test_serve_leaves_the_deployed_output_alone(project: Path) -> None:
 
 
 def _rss_kib(pid: int) -> int:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1))
+    """The resident memory of `pid` and of its build process, where the builds run."""
+    total = 0
+    for process in {pid} | _descendants(pid):
+        try:
+            status = Path(f"/proc/{process}/status").read_text()
+        except OSError:
+            continue  # a build's worker, ended meanwhile
+        total += int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1))
+    return total
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads RSS from /proc")

@@ -173,7 +173,7 @@ def add_build_options(parser: argparse.ArgumentParser, *, drafts_flag: bool = Tr
     parser.add_argument("--strict", action="store_true", help="treat warnings as errors")
     parser.add_argument(
         "--jobs", type=int, default=0, metavar="N",
-        help="processes for a full build (default: one per core; 1: no parallelism)",
+        help="processes a build uses (default: one per core; 1: no parallelism)",
     )  # fmt: skip
     parser.add_argument(
         "--no-cache", action="store_true",

@@ -222,11 +222,7 @@ class Writer:
         staging = StagingFolder(self.output)
         job.staging = staging
         try:
-            jobs = usable_jobs(self.jobs, len(plan.render))
-            if jobs > 1:
-                job.templates.compile_all()
-            job.pack = jobs > 1
-            results = render_all(job, plan.render, jobs)
+            results = self._render(job, plan.render)
             problems = [d for result in results for d in result.problems]
             if problems:
                 raise BuildFailed(problems)
@@ -257,11 +253,23 @@ class Writer:
             staging.discard()
             raise
 
+    def _render(self, job: RenderJob, paths: list[str]) -> list[Rendered]:
+        """Render `paths`, over all cores where this process may fork (a full build; a
+        rebuild in the preview's build process, preview/build_process.py)."""
+        jobs = usable_jobs(self.jobs, len(paths))
+        if jobs > 1:
+            job.templates.compile_all()
+        # Traces come back packed for the cache a full build writes; a rebuild in place
+        # keeps them as they are, or the next rebuild's plan would decode them all.
+        job.pack = jobs > 1 and job.staging is not None
+        self.log(f"  rendering {len(paths)} outputs in {jobs} process(es)")
+        return render_all(job, paths, jobs)
+
     def _update_in_place(self, job: RenderJob, plan: Plan, outcome: Outcome, timer: Timer) -> None:
         """Render everything first (a failure writes nothing), then replace each changed
         file of the live folder atomically and delete the files no longer made."""
         started = time.perf_counter()
-        results = [job.run(path) for path in plan.render]
+        results = self._render(job, plan.render)
         problems = [d for result in results for d in result.problems]
         if problems:
             raise BuildFailed(problems)

@@ -1,16 +1,19 @@
 """`site-builder serve`: the writer's preview, with live updates and errors in the browser.
 
-One process, three kinds of thread:
+Two processes (one where forking is unsafe or there is one core): the build process,
+forked first, before any thread starts, which runs the builds on all cores
+(build_process.py, builds.py), and this one, with three kinds of thread:
 
 - the main thread runs tornado (on asyncio): it serves the preview's output folder under
   the site's base path (app.py) and holds livereload's websocket connections (reload.py);
 - two watcher threads (watch.py) report bursts of saves;
-- one rebuild thread runs the builds (session.py), one at a time, merging the saves
+- one rebuild thread asks for the builds (session.py), one at a time, merging the saves
   that arrive meanwhile, and then asks the main thread to tell the open tabs.
 
 The modules: server (this command: sockets, signals, start and stop), session (the
-builds and what they publish), app (requests), files (reading the output safely),
-reload (messages to tabs), overlay (the error overlay), watch (saves), memory.
+builds and what they publish), build_process and builds (where the builds run), app
+(requests), files (reading the output safely), reload (messages to tabs), overlay (the
+error overlay), watch (saves), memory.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from tornado.netutil import bind_sockets
 
 from site_builder.config import check_base_url
 from site_builder.preview.app import Preview, make_app
+from site_builder.preview.build_process import Builds, RemoteBuilds, start_builds
 from site_builder.preview.reload import close_all, send_update
 from site_builder.preview.session import Session, Settings, Update
 from site_builder.preview.watch import ProjectWatcher
@@ -73,7 +77,11 @@ def run_serve(args: argparse.Namespace) -> int:
         debug=args.debug,
         navigate=not getattr(args, "no_navigate", False),
     )
-    runner = Runner(settings, args.host)
+    # Before any thread starts: the build process is forked here.
+    builds = start_builds(settings, close_in_child=sockets)
+    if settings.verbose and isinstance(builds, RemoteBuilds):
+        print(f"builds run in process {builds.pid}", file=sys.stderr, flush=True)
+    runner = Runner(settings, args.host, builds)
     try:
         runner.watcher.start()
         runner.session.initial_build()
@@ -122,10 +130,10 @@ def browsable_host(host: str) -> str:
 class Runner:
     """The session, its watcher and the web app, started and stopped together."""
 
-    def __init__(self, settings: Settings, host: str) -> None:
+    def __init__(self, settings: Settings, host: str, builds: Builds) -> None:
         self.settings = settings
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.session = Session(settings, self._announce)
+        self.session = Session(settings, self._announce, builds)
         self.preview = Preview(self.session, host)
         self.watcher = ProjectWatcher(settings.project, self.session.rebuilder.submit)
 
@@ -165,13 +173,11 @@ class Runner:
             await asyncio.to_thread(self.stop_background)
 
     def stop_background(self) -> None:
-        """Stop watching, and let a running build finish so no staging folder is left."""
+        """Stop watching, let a running build finish so no staging folder is left, save
+        the cache and end the build process."""
         self.watcher.stop()
         self.session.rebuilder.stop()
-        # Rebuilds leave the cache alone (writing it costs more than they do); keep what
-        # this session learned for the next `serve` or `build`.
-        if self.session.builder is not None:
-            self.session.builder.save_cache()
+        self.session.close()
 
 
 def on_stop_signals(
