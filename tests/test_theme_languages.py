@@ -17,6 +17,7 @@ import pytest
 from playwright.sync_api import Browser
 
 from tests.sitefactory import run_cli
+from tests.support import SITE_PREFIX
 from tests.support.http import StaticServer
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "bilingual"
@@ -155,22 +156,40 @@ MEASURE = """() => {
 }"""
 
 
+def measure(browser: Browser, url: str, width: int, scheme: str) -> dict:
+    context = browser.new_context(viewport={"width": width, "height": 700}, color_scheme=scheme)
+    try:
+        page = context.new_page()
+        page.goto(url)
+        return page.evaluate(MEASURE)
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize("width", [320, 375])
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("path", ["", "tides/", "guides/mooring/"])
 def test_the_switchers_chinese_name_stays_on_one_line_in_a_narrow_header(
     browser: Browser, served: StaticServer, width: int, scheme: str, path: str
 ) -> None:
-    context = browser.new_context(viewport={"width": width, "height": 700}, color_scheme=scheme)
-    try:
-        page = context.new_page()
-        page.goto(served.url + path)
-        seen = page.evaluate(MEASURE)
-    finally:
-        context.close()
+    seen = measure(browser, served.url + path, width, scheme)
     assert seen["text"] == "中文"
     assert seen["lines"] == 1, seen
     assert seen["textHeight"] < 1.5 * seen["lineHeight"], seen
     # The header stays one row: no taller than its own minimum, nothing wider than the screen.
     assert seen["header"] <= seen["minHeader"] + 1, seen
+    assert seen["overflow"] <= 0, seen
+
+
+@pytest.mark.parametrize(("width", "header"), [(375, 56), (320, 68)])
+def test_on_the_real_site_the_switcher_fits_without_a_taller_header(
+    browser: Browser, built_site: Path, width: int, header: int
+) -> None:
+    """The page the review found the break on: a long site title beside the switcher. The
+    header keeps the height it had before (two lines of title at 375 px, three at 320)."""
+    with StaticServer(built_site, SITE_PREFIX) as server:
+        seen = measure(browser, server.url + "tariff-truce/", width, "light")
+    assert seen["text"] == "中文"
+    assert seen["lines"] == 1, seen
+    assert seen["header"] <= header, seen
     assert seen["overflow"] <= 0, seen
