@@ -39,6 +39,8 @@ __all__ = ["Gate", "Outcome", "Published", "Session", "Settings", "Update"]
 # format-on-save): it is read again once no save has come for this long, and only
 # then is the failure shown.
 SETTLE_S = 0.15
+# The longest a failure waits for its files to settle while they keep changing.
+MAX_SETTLE_S = 2.0
 # How long a build is held back for requests that are waiting for the one before.
 READERS_FIRST_S = 0.1
 
@@ -159,7 +161,7 @@ class Session:
             if not held:
                 update = self._publish(outcome)
         if held:
-            if not self.rebuilder.wait_for_quiet(SETTLE_S):
+            if not self._settled(outcome):
                 return  # more saves came: the next build reads them all again
             with self.gate.building():
                 update = self._publish(self._guarded_build(set()))
@@ -205,6 +207,20 @@ class Session:
             return False
         saved = {project_relative(str(path), self.project) for path in changed}
         return any(d.is_error and d.path in saved for d in outcome.failure)
+
+    def _settled(self, outcome: Outcome) -> bool:
+        """Wait until no save has come for SETTLE_S: True then, False if new saves are
+        waiting for the next build. Quiet is judged by the watcher *and* by the failing
+        files' own modification times, since the watcher holds a burst of saves back
+        while they keep coming (watch.MAX_HOLD_MS): an autosave every 10 ms would
+        otherwise look quiet, and the file be read again between two of its writes."""
+        failing = {self.project / d.path for d in outcome.failure or [] if d.is_error}
+        deadline = time.monotonic() + MAX_SETTLE_S
+        while True:
+            if not self.rebuilder.wait_for_quiet(SETTLE_S):
+                return False
+            if time.monotonic() >= deadline or not _modified_within(failing, SETTLE_S):
+                return True
 
     def _publish(self, outcome: Outcome) -> Update:
         """Make the outcome what requests see (inside the gate), and say it."""
@@ -300,3 +316,15 @@ def _describe(changed: frozenset[Path], project: Path) -> str:
     if len(names) > 3:
         return f" ({len(names)} changes)"
     return " (" + ", ".join(names) + ")"
+
+
+def _modified_within(paths: set[Path], seconds: float) -> bool:
+    """Whether one of `paths` was written in the last `seconds` (a missing one was not)."""
+    since = time.time() - seconds
+    for path in paths:
+        try:
+            if path.stat().st_mtime > since:
+                return True
+        except OSError:
+            continue
+    return False
