@@ -6,7 +6,7 @@ a full em, a Latin capital or digit about 0.62 em, a lower-case letter 0.56 em, 
 narrow mark 0.3 em. Those are the widths of common system sans-serif fonts (DejaVu Sans,
 the widest of them, included), so text that fits by this estimate fits on screen.
 
-`keep_together` keeps the middle dot of a transliterated name (斯科特·贝森特) on the line
+`keep_together` keeps the middle dot of a transliterated name (阿加莎·克里斯蒂) on the line
 with both halves of the name, and a citation mark with the word it marks, in a page a
 browser breaks. `wrap` breaks where a reader
 expects a line to break: at spaces in Latin text, between any
@@ -22,7 +22,7 @@ import unicodedata
 WORD_JOINER = "\u2060"
 _CJK = "\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef"
 # A middle dot between two CJK characters: the 间隔号 of a transliterated name
-# (斯科特·贝森特), which browsers would let a line start or end with.
+# (阿加莎·克里斯蒂), which browsers would let a line start or end with.
 _NAME_DOT = re.compile(rf"(?<=[{_CJK}])\u00b7(?=[{_CJK}])")
 # A superscript (a citation mark) right after a CJK character, which browsers would let
 # start a line alone: between two CJK characters any break is allowed.
@@ -108,7 +108,7 @@ def _longest_fitting(text: str, font_size: float, width: float) -> int:
 
 def keep_together(html: str) -> str:
     """`html` with a word joiner (invisible, no width) where a browser would break a CJK
-    line in the wrong place: on each side of a name's middle dot (斯科特·贝森特), and
+    line in the wrong place: on each side of a name's middle dot (阿加莎·克里斯蒂), and
     before a superscript that follows a CJK character (a citation mark stays with the
     word it marks). Safe on HTML: it adds only characters, only next to CJK text."""
     html = _NAME_DOT.sub(WORD_JOINER + "\u00b7" + WORD_JOINER, html)

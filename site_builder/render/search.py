@@ -2,7 +2,7 @@
 
 After the pages are written to the staging folder, the `pagefind_extended` binary (shipped
 by the pinned `pagefind_bin_extended` wheel; the extended build is the one that splits
-Chinese and Japanese text into words, so "芬太尼" is found inside a sentence) reads the HTML and writes its index and UI bundle to
+Chinese and Japanese text into words, so "咖啡因" is found inside a sentence) reads the HTML and writes its index and UI bundle to
 `pagefind/` inside the site. The search page (templates/search.html) loads
 `pagefind/pagefind-ui.js` from the site itself, so search works on any static host and
 fetches nothing from another one.

@@ -2,12 +2,12 @@
 
 Pagefind splits a page's CJK text into words with a dictionary when it indexes it (jieba),
 and splits the reader's query with the browser's own dictionary (`Intl.Segmenter`). The
-two disagree on every word one of them does not know: the browser splits 芬太尼 into
-芬|太|尼 and finds nothing, because the index holds 芬太尼 as one word. So the search
+two disagree on every word one of them does not know: the browser splits 咖啡因 into
+咖|啡|因 and finds nothing, because the index holds 咖啡因 as one word. So the search
 page (theme `search.html`) puts a space between any two CJK characters of a query, and
 the index is built from copies of the pages with a zero-width space between any two CJK
 characters of their text: both sides then see one character a word. A query finds the
-pages holding all its characters, and a query in quotes ("芬太尼") the pages holding them
+pages holding all its characters, and a query in quotes ("咖啡因") the pages holding them
 in that order. The zero-width space is invisible in the excerpts the results show; the
 published pages are not touched.
 """
