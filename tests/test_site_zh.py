@@ -193,3 +193,15 @@ def test_a_query_from_the_header_box_finds_chinese_words(
     finally:
         page.close()
     assert first.startswith(SITE_PREFIX + "zh/"), first
+
+
+def test_the_marks_citing_a_source_are_listed_in_each_language_s_way(built_site: Path) -> None:
+    # The theme's list_separator: "1, 2" in English, "1、2" in Chinese.
+    def backlinks(path: str) -> str:
+        html = (built_site / path / "index.html").read_text(encoding="utf-8")
+        found = re.search(r'<span class="backlinks">(.*?)</span></li>', html, re.S)
+        assert found, f"{path}: no source cited more than once"
+        return re.sub(r'<span class="visually-hidden">[^<]*</span>|<[^>]+>', "", found.group(1))
+
+    assert backlinks("tariff-truce").startswith("Cited 1, 2, 3")
+    assert backlinks("zh/tariff-truce").startswith("引用处 1、2、3")
