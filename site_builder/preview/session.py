@@ -84,15 +84,16 @@ class Update:
 class Gate:
     """Builds and request reads take turns; readers that waited for a build go first."""
 
-    def __init__(self) -> None:
+    def __init__(self, readers_first_s: float = READERS_FIRST_S) -> None:
         self._turn = threading.Condition()
         self._building = False
         self._waiting = 0
+        self._readers_first_s = readers_first_s  # the longest a build holds back for them
 
     @contextmanager
     def building(self) -> Iterator[None]:
         with self._turn:
-            self._turn.wait_for(lambda: self._waiting == 0, timeout=READERS_FIRST_S)
+            self._turn.wait_for(lambda: self._waiting == 0, timeout=self._readers_first_s)
             self._building = True
         try:
             yield
