@@ -426,9 +426,11 @@ def test_unreachable_feed_url_is_a_clear_error(project: Path, feed_server: str) 
 
 
 @contextlib.contextmanager
-def tcp_server(reply: bytes | None) -> Iterator[str]:
+def tcp_server(reply: bytes | None, trickle: bool = False) -> Iterator[str]:
     """A server on 127.0.0.1 that reads a request and sends `reply` as is, then hangs up; or,
-    when `reply` is None, accepts every connection and never answers."""
+    when `reply` is None, accepts every connection and never answers. With `trickle`, after
+    `reply` it sends one more byte every 50 ms until the client hangs up: never silent for
+    long enough to hit a per-wait timeout."""
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(0.1)
     held: list[socket.socket] = []
@@ -441,10 +443,16 @@ def tcp_server(reply: bytes | None) -> Iterator[str]:
             except TimeoutError:
                 continue
             held.append(connection)  # closed at the end
-            if reply is not None:
-                connection.recv(65536)
-                connection.sendall(reply)
-                connection.close()
+            if reply is None:
+                continue
+            connection.recv(65536)
+            connection.sendall(reply)
+            while trickle and not stop.wait(0.05):
+                try:
+                    connection.sendall(b" ")
+                except OSError:
+                    break  # the client gave up
+            connection.close()
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
@@ -508,45 +516,13 @@ def test_the_library_call_times_out_too(project: Path, silent_server: str) -> No
     assert not sources_of(project).exists()
 
 
-@contextlib.contextmanager
-def trickling_server() -> Iterator[str]:
-    """Answers at once, then sends its (long) body one byte every 50 ms: never silent for
-    long enough to hit a per-wait timeout."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                connection, _ = listener.accept()
-            except TimeoutError:
-                continue
-            with connection:
-                connection.recv(65536)
-                connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n<rss>")
-                while not stop.wait(0.05):
-                    try:
-                        connection.sendall(b" ")
-                    except OSError:
-                        break  # the client gave up
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        stop.set()
-        thread.join(timeout=5)
-        listener.close()
-
-
 def test_a_trickling_download_is_cut_off_by_the_timeout(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("no_proxy", "127.0.0.1")
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    with trickling_server() as server:
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n<rss>"
+    with tcp_server(head, trickle=True) as server:
         url = f"{server}/feed.xml"
         started = time.monotonic()
         done = cli(url, "--timeout", "1", "--source", str(project), cwd=project)
