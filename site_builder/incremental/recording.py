@@ -267,20 +267,6 @@ def translations_of(recorder: Recorder, original: str, languages: tuple) -> list
 
 
 def language_homes(recorder: Recorder, languages: tuple) -> list[dict[str, Any]]:
-    """The home page of each of `languages` that has one: code, name, URL and the page
-    (a view), for a page that offers every language a way in (the not-found page)."""
-    found = []
-    for language in languages:
-        rel = f"{language.folder}/index.md" if language.folder else "index.md"
-        recorder.read(("page", rel, "url"))
-        target = recorder.world.pages.get(rel)
-        if target is not None:
-            found.append(
-                {
-                    "code": language.code,
-                    "name": language.name,
-                    "url": target.url,
-                    "page": recorder.view(target),
-                }
-            )
-    return found
+    """The home page of each of `languages` that has one, as translations_of gives it, for a
+    page that offers every language a way in (the not-found page)."""
+    return translations_of(recorder, "index.md", languages)
