@@ -348,6 +348,31 @@ def test_runs_cover_every_item_once_and_shrink_towards_the_end(count: int, jobs:
     assert sizes[-1] <= parallel.MIN_RUN or len(runs) == parallel.MAX_TICKETS
 
 
+def test_heavy_items_are_runs_of_their_own_before_the_shrinking_runs() -> None:
+    runs = parallel.runs_of(1000, 2, heavy=14)
+    assert runs[:14] == [(n, 1) for n in range(14)] and runs[14][0] == 14
+    assert sum(size for _, size in runs) == 1000
+    assert parallel.runs_of(3, 2, heavy=14) == [(0, 1), (1, 1), (2, 1)]
+
+
+@forking
+def test_the_processes_share_the_heavy_items(tmp_path: Path) -> None:
+    """The write phase's section pages and their cards: were they one run, one process
+    would do them all while the other waits. Each heavy item here waits (up to a minute)
+    until both processes are in one, which only happens when they share them."""
+
+    def heavy_or_not(n: int) -> int:
+        if n < 2:
+            (tmp_path / str(os.getpid())).touch()
+            deadline = time.monotonic() + 60
+            while len(list(tmp_path.iterdir())) < 2 and time.monotonic() < deadline:
+                time.sleep(0.01)
+        return os.getpid()
+
+    makers = fork_map(heavy_or_not, list(range(100)), 2, heavy=2)
+    assert len(set(makers[:2])) == 2
+
+
 @forking
 def test_meanwhile_runs_once_in_this_process_after_the_fork(forks: list[int]) -> None:
     """The read phase compiles the templates this way while the children read."""

@@ -21,12 +21,15 @@ import unicodedata
 
 WORD_JOINER = "\u2060"
 _CJK = "\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef"
+# Both patterns start with their literal and look behind it afterwards: the regex engine
+# then jumps from one literal to the next instead of testing a lookbehind at every
+# character of the page (a fifth of a render's cost on a page without CJK text).
 # A middle dot between two CJK characters: the 间隔号 of a transliterated name
 # (阿加莎·克里斯蒂), which browsers would let a line start or end with.
-_NAME_DOT = re.compile(rf"(?<=[{_CJK}])\u00b7(?=[{_CJK}])")
+_NAME_DOT = re.compile(rf"\u00b7(?<=[{_CJK}]\u00b7)(?=[{_CJK}])")
 # A superscript (a citation mark) right after a CJK character, which browsers would let
 # start a line alone: between two CJK characters any break is allowed.
-_SUPERSCRIPT = re.compile(rf"(?<=[{_CJK}])<sup\b")
+_SUPERSCRIPT = re.compile(rf"<sup\b(?<=[{_CJK}]<sup)")
 NARROW = frozenset(" .,;:!'|()[]{}-·ilIjft/\u2019\u2018")
 CLOSING = frozenset("，。、；：！？）》」』】〉”’…·,.;:!?)]}%")
 OPENING = frozenset("（《「『【〈“‘([{")

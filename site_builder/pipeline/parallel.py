@@ -101,15 +101,18 @@ def fork_map(
     items: Sequence[T],
     jobs: int,
     meanwhile: Callable[[], object] | None = None,
+    heavy: int = 0,
 ) -> list[R]:
     """[work(item) for item in items], in `jobs` processes. `meanwhile`: work of this
     process's own that the next phase needs, done once the children are forked (they
-    take more runs in the meantime) instead of in a serial step between phases."""
+    take more runs in the meantime) instead of in a serial step between phases.
+    `heavy`: how many of the first items each cost many times an ordinary one; each is
+    a run of its own, so the processes share them instead of one taking them all."""
     if jobs <= 1:
         return [work(item) for item in items]
     if start_method() != "fork":
         return spawn_map(work, items, jobs)
-    tickets = _tickets(runs_of(len(items), jobs))
+    tickets = _tickets(runs_of(len(items), jobs, heavy))
     pending: list[tuple[int, int]] = []  # (pid, read end of its pipe), not yet collected
     try:
         for _ in range(1, jobs):
@@ -141,12 +144,13 @@ def fork_map(
     return results
 
 
-def runs_of(count: int, jobs: int) -> list[tuple[int, int]]:
-    """(start, length) of each run of `count` items for `jobs` processes: each run a
-    share of the items left, so the last ones are short and no process waits long for
-    another's."""
-    runs: list[tuple[int, int]] = []
-    start = 0
+def runs_of(count: int, jobs: int, heavy: int = 0) -> list[tuple[int, int]]:
+    """(start, length) of each run of `count` items for `jobs` processes: the first
+    `heavy` items one by one, then each run a share of the items left, so the last ones
+    are short and no process waits long for another's."""
+    heavy = min(heavy, count, MAX_TICKETS // 2)
+    runs: list[tuple[int, int]] = [(start, 1) for start in range(heavy)]
+    start = heavy
     while start < count:
         left = count - start
         size = max(MIN_RUN, left // (jobs * RUN_SHARE), -(-left // (MAX_TICKETS - len(runs))))

@@ -303,11 +303,12 @@ class Writer:
 def render_all(job: RenderJob, paths: list[str], jobs: int) -> list[Rendered]:
     """job.run(path) for each path, in `jobs` processes, in the order of `paths`.
 
-    The generated outputs go first (the feed, the sitemap and section pages list every
-    page, and a section page has a share card to draw): taken in the last runs, they
-    would keep one process busy while the others wait."""
+    The generated outputs go first, one by one (the feed, the sitemap and section pages
+    list every page, and a section page has a share card to draw): taken in the last
+    runs, or all in one, they would keep one process busy while the others wait."""
     order = sorted(range(len(paths)), key=lambda i: job.owners[paths[i]] != "")
-    results = fork_map(job.run, [paths[i] for i in order], jobs)
+    generated = sum(1 for path in paths if job.owners[path] == "")
+    results = fork_map(job.run, [paths[i] for i in order], jobs, heavy=generated)
     in_order: list[Rendered] = [None] * len(paths)  # type: ignore[list-item]
     for i, result in zip(order, results, strict=True):
         in_order[i] = result
