@@ -63,6 +63,9 @@ _URL_ATTRIBUTE_NAME_RE = re.compile(
     r"\s(href|src|action|formaction|xlink:href|poster|srcset)\Z", re.IGNORECASE
 )
 _LONGEST_NAME = len(" formaction")
+# The last letter of each of those names: most `=` in a page follow another name (class,
+# id, rel, aria-label…), which this rules out before the pattern is tried.
+_LAST_LETTERS = frozenset("fcnrtFCNRT")
 _QUOTED_VALUE_RE = re.compile(r"""=\s*(?:"([^"]*)"|'([^']*)')""")
 URL_KEYS = frozenset({"url", "href", "src", "link", "image", "website", "homepage"})
 URL_KEY_SUFFIXES = ("_url", "_href", "_src", "_link")
@@ -94,7 +97,11 @@ def url_attributes(rendered: str) -> Iterator[tuple[str, str]]:
         end = at
         while end and rendered[end - 1].isspace():
             end -= 1
-        name = _URL_ATTRIBUTE_NAME_RE.search(rendered, max(0, end - _LONGEST_NAME), end)
+        name = (
+            _URL_ATTRIBUTE_NAME_RE.search(rendered, max(0, end - _LONGEST_NAME), end)
+            if end and rendered[end - 1] in _LAST_LETTERS
+            else None
+        )
         value = _QUOTED_VALUE_RE.match(rendered, at) if name else None
         if name and value:
             quoted = value.group(1) if value.group(1) is not None else value.group(2)

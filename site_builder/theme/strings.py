@@ -95,6 +95,8 @@ def fill_slots(
     """`text` with each `{name}` that names a slot replaced by its value; `convert` is
     applied to the text between slots and to each value. Plain replacement: a value is
     never read again for slots, and no attribute or index syntax exists."""
+    if not slots:  # most entries a page shows: nothing to look for
+        return convert(text)
     pieces: list[str] = []
     last = 0
     for match in SLOT_RE.finditer(text):
