@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,6 +19,13 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # current folder; the test helpers are imported as `tests.support.*`, so put the root first.
 if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
+
+# A suite started in the background by a non-interactive shell (`make test &` in a script)
+# inherits SIGINT ignored, and an ignored signal stays ignored in every process it starts:
+# the tests that press Ctrl-C on a build or a preview would see it do nothing. A handler
+# does not survive exec, so with one here each process the tests start gets the default.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 from tests.support import SITE_BASE_URL  # noqa: E402
 from tests.support.browser import launch_chromium  # noqa: E402
