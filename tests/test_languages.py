@@ -153,6 +153,9 @@ def test_each_language_has_its_own_feed_in_its_own_words(site: Path) -> None:
     assert chinese.findtext(f"{ATOM}title") == "港口笔记"
     assert chinese.findtext(f"{ATOM}subtitle") == "一个关于港口的小型测试网站：潮汐与船只。"
     assert chinese.findtext(f"{ATOM}id") == BASE + "zh/"
+    # The author is each language's byline, as in each page's JSON-LD.
+    assert english.findtext(f"{ATOM}author/{ATOM}name") == "The Harbour Desk"
+    assert chinese.findtext(f"{ATOM}author/{ATOM}name") == "港口编辑部"
     self_link = chinese.find(f"{ATOM}link[@rel='self']")
     assert self_link is not None and self_link.get("href") == BASE + "zh/feed.xml"
     pages = ("", "tides/", "boats/", "sources/", "guides/mooring/")

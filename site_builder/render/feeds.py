@@ -167,7 +167,8 @@ def atom_feed(site: Site, language: Language | None = None) -> str:
     entries = feed_pages(site, language)
     # The language's latest date: its every page (as for a one-language site), not the others'.
     updated_all = site_updated(site, [p for p in site.pages if _code(site, p) == language.code])
-    author = config.publisher.name or config.title
+    # Who wrote the entries, as each page's JSON-LD names them: the language's byline.
+    author = language.byline or config.byline or config.publisher.name or config.title
     lines = [
         '<?xml version="1.0" encoding="utf-8"?>',
         f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang={quoteattr(language.code)}>',
