@@ -369,9 +369,10 @@ def search(browser: Browser, url: str, query: str, found: list[str]) -> tuple[li
     pages `found` (a result's links to its sections count as the page): the pages shown,
     Pagefind's message and the words of its clear button, once they do or after 10 s.
 
-    Waiting for the expected answer, not for the first settled one: when a search runs
-    for each typed character on a loaded machine, Pagefind's UI can briefly show one
-    search's answer under the next one's words before the last search lands."""
+    Waiting for the links themselves: while a result's details load, Pagefind shows a
+    placeholder with the same `pagefind-ui__result-title` class and no link, so counting
+    titles could read the links before they came (CI saw [] for a page found). A search
+    also runs for each typed character, so a shorter query's results may come first."""
     linux_only("search in a browser")
     page = browser.new_page()
     errors: list[str] = []
