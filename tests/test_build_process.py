@@ -88,6 +88,16 @@ def every_page_shows(server: Server, paths: list[str], marker: str) -> bool:
     return all(wanted in get(server.url, path)[2] for path in paths)
 
 
+def edit_until_every_page_shows(server: Server, paths: list[str], marker: str) -> None:
+    """Save `marker` into base.html and wait until every page in `paths` is served with it."""
+    edit_base_template(server.project, marker)
+    wait_until(
+        lambda: every_page_shows(server, paths, marker),
+        timeout=EDIT_TIMEOUT,
+        what="every page to show the edit",
+    )
+
+
 def build_process_of(server: Server) -> int:
     """The server's one child process: the build process."""
     children = _descendants(server.process.pid)
@@ -113,12 +123,7 @@ def test_a_template_edit_reaches_every_page_rendered_on_more_than_one_core(
     assert len(paths) > NOTES
     before = children_cpu_ticks(builds)
     served_by_server = children_cpu_ticks(server.process.pid)
-    edit_base_template(project, "Edited once")
-    wait_until(
-        lambda: every_page_shows(server, paths, "Edited once"),
-        timeout=EDIT_TIMEOUT,
-        what="every page to show the edit",
-    )
+    edit_until_every_page_shows(server, paths, "Edited once")
     log = server.err()
     rebuild = log[log.index("rebuilding (templates/base.html)") :]
     rendered = re.search(r"rendering (\d+) outputs in (\d+) process\(es\)", rebuild)
@@ -143,12 +148,7 @@ def test_the_preview_is_byte_identical_to_a_serial_rebuild_and_a_cold_build(
     )
     serial.build()
     paths = page_paths(server)
-    edit_base_template(project, "Edited twice")
-    wait_until(
-        lambda: every_page_shows(server, paths, "Edited twice"),
-        timeout=EDIT_TIMEOUT,
-        what="every page to show the edit",
-    )
+    edit_until_every_page_shows(server, paths, "Edited twice")
     result = serial.rebuild([project / "templates" / "base.html"])
     assert len(result.rendered) > NOTES
     assert server.stop() == 0
@@ -204,12 +204,7 @@ def test_one_job_builds_in_the_server_itself(project: Path, serving: list[Server
     assert _descendants(server.process.pid) == set()
     assert "builds run in process" not in server.err()
     paths = page_paths(server)
-    edit_base_template(project, "Edited serially")
-    wait_until(
-        lambda: every_page_shows(server, paths, "Edited serially"),
-        timeout=EDIT_TIMEOUT,
-        what="every page to show the edit",
-    )
+    edit_until_every_page_shows(server, paths, "Edited serially")
     assert "in 1 process(es)" in server.err()
 
 
@@ -246,10 +241,4 @@ def test_a_build_process_that_dies_is_replaced_by_builds_in_the_server(
     assert "the build process ended (killed by signal 9)" in server.err()
     assert "building in this process from now on" in server.err()
     assert _descendants(server.process.pid) == set()
-    edit_base_template(project, "Edited after the loss")
-    paths = page_paths(server)
-    wait_until(
-        lambda: every_page_shows(server, paths, "Edited after the loss"),
-        timeout=EDIT_TIMEOUT,
-        what="every page to show the edit",
-    )
+    edit_until_every_page_shows(server, page_paths(server), "Edited after the loss")
