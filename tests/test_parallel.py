@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import shutil
 import sys
@@ -356,17 +357,19 @@ def test_heavy_items_are_runs_of_their_own_before_the_shrinking_runs() -> None:
 
 
 @forking
-def test_the_processes_share_the_heavy_items(tmp_path: Path) -> None:
+def test_the_processes_share_the_heavy_items() -> None:
     """The write phase's section pages and their cards: were they one run, one process
-    would do them all while the other waits. Each heavy item here waits (up to a minute)
-    until both processes are in one, which only happens when they share them."""
+    would do them all while the other waits. Each heavy item here waits at a barrier (up
+    to a minute) for the other process to reach it, which only happens when they share
+    the heavy items; a barrier that breaks returns 0, and the assertion names it."""
+    both_in_one = multiprocessing.get_context("fork").Barrier(2, timeout=60)
 
     def heavy_or_not(n: int) -> int:
         if n < 2:
-            (tmp_path / str(os.getpid())).touch()
-            deadline = time.monotonic() + 60
-            while len(list(tmp_path.iterdir())) < 2 and time.monotonic() < deadline:
-                time.sleep(0.01)
+            try:
+                both_in_one.wait()
+            except threading.BrokenBarrierError:
+                return 0
         return os.getpid()
 
     makers = fork_map(heavy_or_not, list(range(100)), 2, heavy=2)
