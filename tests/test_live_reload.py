@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.test_server import Server, copy_fixture, start
+from tests.sitefactory import BASE_HTML
+from tests.test_server import Server, copy_fixture, many_pages_site, start
 
 SEEN_WITHIN_MS = 10_000
 GOOD_ABOUT = "---\ntitle: About\nsummary: What this fixture is.\ndate: 2025-07-21\norder: 1\n---\n"
@@ -279,6 +280,26 @@ def test_only_tabs_showing_a_changed_page_fetch_it(tmp_path: Path, browser: Brow
         other_tab.wait_for_function(f"() => window.SiteBuilderPreview.generation > {seen}")
         assert other_requests == []
         assert other_tab.url == server.url + "other/"
+    finally:
+        context.close()
+        server.stop()
+
+
+def test_a_template_edit_reaches_the_open_tab_ahead_of_the_other_pages(
+    tmp_path: Path, browser: Browser
+) -> None:
+    """Each tab says which page it shows; after a template edit the server renders those
+    pages before the site's other pages, and each tab shows its page."""
+    server = start(many_pages_site(tmp_path), "-v")
+    context = browser.new_context()
+    try:
+        shown = open_tab(context, server.url + "p07/")
+        other = open_tab(context, server.url + "p30/")
+        base = server.project / "templates" / "base.html"
+        base.write_text(BASE_HTML.replace("<main>", "<p>Edited layout</p><main>"), "utf-8")
+        expect(shown.locator("body > p")).to_have_text("Edited layout", timeout=SEEN_WITHIN_MS)
+        expect(other.locator("body > p")).to_have_text("Edited layout", timeout=SEEN_WITHIN_MS)
+        assert "2 page(s) shown in tabs, ahead of the rest" in server.err()
     finally:
         context.close()
         server.stop()

@@ -29,7 +29,9 @@ from tornado.websocket import websocket_connect
 from watchfiles import Change
 
 from bench.reload_latency import measure_reload_latency
+from site_builder.pipeline.write_phase import AHEAD_OF_AT_LEAST
 from site_builder.preview.watch import EditorFilter
+from tests.sitefactory import BASE_HTML, make_site, page
 
 # The preview reads the output folder with openat (os.open with dir_fd, O_DIRECTORY,
 # O_NOFOLLOW), which Windows lacks: serving there waits on preview/server.py (issue 18).
@@ -746,3 +748,98 @@ def test_the_error_goes_in_the_same_step_as_the_fixed_page_comes(
         seen.setdefault(generation, set()).add((version, b"site-builder-errors" in answer))
     assert len(seen) >= 10  # five fixes and five errors, at least
     assert {generation: states for generation, states in seen.items() if len(states) > 1} == {}
+
+
+# -- a template edit: the pages open in tabs first ------------------------------------
+
+
+def many_pages_site(root: Path) -> Path:
+    """A site with enough pages that a template edit renders the shown ones first."""
+    pages = {f"content/p{n:02d}.md": page(f"Page {n}") for n in range(AHEAD_OF_AT_LEAST + 10)}
+    return make_site(root / "site", pages)
+
+
+async def _updates_after(
+    server: Server, shown: str, change: Callable[[], object], count: int
+) -> list[dict]:
+    """Connect as a tab showing `shown`, make `change()`, and return the next `count`
+    updates the tab is sent (each with the shown page as a GET right after it got it)."""
+    port = server.port
+    request = HTTPRequest(
+        f"ws://127.0.0.1:{port}/livereload", headers={"Origin": f"http://127.0.0.1:{port}"}
+    )
+    connection = await asyncio.wait_for(websocket_connect(request), 10)
+    try:
+        hello = {"command": "hello", "protocols": ["http://livereload.com/protocols/official-7"]}
+        await connection.write_message(json.dumps(hello))
+        await asyncio.wait_for(connection.read_message(), 10)
+        # An out-of-date generation: the answer (a reload for everyone) tells us the server
+        # has read the message, and so knows which page this tab shows.
+        plugins = {"site-builder": {"generation": -1, "page": shown, "version": "2"}}
+        await connection.write_message(json.dumps({"command": "info", "plugins": plugins}))
+        await asyncio.wait_for(connection.read_message(), 10)
+        change()
+        updates = []
+        while len(updates) < count:
+            message = json.loads(await asyncio.wait_for(connection.read_message(), 60))
+            update = json.loads(message["originalPath"])
+            pages = {}
+            for path in update["pages"][:1] + [shown]:
+                pages[path] = (await asyncio.to_thread(get, server.url, path))[2].decode()
+            updates.append({**update, "bodies": pages})
+        return updates
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("jobs", ["0", "1"], ids=["build-process", "in-process"])
+def test_a_template_edit_sends_the_shown_page_before_the_rest(tmp_path: Path, jobs: str) -> None:
+    project = many_pages_site(tmp_path)
+    server = start(project, "-v", "--jobs", jobs)
+    try:
+        base = project / "templates" / "base.html"
+        edited = BASE_HTML.replace("<main>", "<p>Edited layout</p><main>")
+
+        def edit() -> None:
+            base.write_text(edited, encoding="utf-8")
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            first, rest = pool.submit(
+                asyncio.run, _updates_after(server, "/repo/p07/", edit, 2)
+            ).result()
+
+        assert first["pages"] == ["/repo/p07/"]
+        assert "Edited layout" in first["bodies"]["/repo/p07/"]
+        assert "/repo/p07/" not in rest["pages"]  # the tab has it already
+        assert "/repo/p30/" in rest["pages"] and rest["generation"] == first["generation"] + 1
+        assert "ahead of the rest" in server.err()
+        # A page requested before the rest is in place waits for it: never the old layout.
+        for number in range(AHEAD_OF_AT_LEAST + 10):
+            assert "Edited layout" in get(server.url, f"/repo/p{number:02d}/")[2].decode()
+    finally:
+        server.stop()
+
+
+def test_while_an_error_shows_a_template_edit_sends_every_page_at_once(tmp_path: Path) -> None:
+    """A fix must not show a page from under the error before the whole build ends."""
+    project = many_pages_site(tmp_path)
+    server = start(project)
+    try:
+        base = project / "templates" / "base.html"
+        base.write_text(BASE_HTML.replace("<main>", "{% if %}<main>"), encoding="utf-8")
+        wait_until(lambda: b"site-builder-errors" in get(server.url, "/repo/p07/")[2])
+
+        def fix() -> None:
+            base.write_text(BASE_HTML.replace("<main>", "<p>Fixed</p><main>"), encoding="utf-8")
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            (update,) = pool.submit(
+                asyncio.run, _updates_after(server, "/repo/p07/", fix, 1)
+            ).result()
+
+        assert update["everyone"] and "/repo/p30/" in update["pages"]
+        assert "/repo/p07/" in update["pages"]
+        fixed = update["bodies"]["/repo/p07/"]
+        assert "Fixed" in fixed and "site-builder-errors" not in fixed
+    finally:
+        server.stop()

@@ -28,7 +28,7 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,13 @@ from site_builder.pipeline.output import folder_identity, output_lock
 from site_builder.pipeline.plan import Plan, output_on_disk, plan_outputs
 from site_builder.pipeline.read import Inputs, Scope
 from site_builder.pipeline.timer import Timer, keep_for_the_build
-from site_builder.pipeline.write_phase import Outcome, RenderJob, Writer, refresh_search_index
+from site_builder.pipeline.write_phase import (
+    Outcome,
+    Priority,
+    RenderJob,
+    Writer,
+    refresh_search_index,
+)
 
 __all__ = ["BuildOptions", "Builder", "Scope", "build"]
 
@@ -86,11 +92,12 @@ class Builder:
         """Read every input and bring the output up to date (staged, then swapped in)."""
         return self._guarded(Scope(everything=True), in_place=False)
 
-    def rebuild(self, changed: Iterable[Path]) -> BuildResult:
+    def rebuild(self, changed: Iterable[Path], priority: Priority | None = None) -> BuildResult:
         """Bring the output up to date after `changed` files were saved.
 
         Only those files are read again (all of them after a site.yaml change), and
-        the live output folder is updated one file at a time, each atomically."""
+        the live output folder is updated one file at a time, each atomically; the
+        outputs `priority` names first, when many others are to be rendered."""
         if (
             self.state is None
             or self.state.summary is None
@@ -99,7 +106,7 @@ class Builder:
             # Never built, or the output folder is gone or was replaced by another
             # build (`make build` while the preview runs): what it holds is unknown.
             return self.build()
-        return self._guarded(Scope.of(self.options.project, changed), in_place=True)
+        return self._guarded(Scope.of(self.options.project, changed), True, priority)
 
     def refresh_search_index(self) -> list[Diagnostic]:
         """Index the live output again after in-place rebuilds changed its pages.
@@ -125,11 +132,13 @@ class Builder:
 
     # -- one build --
 
-    def _guarded(self, scope: Scope, in_place: bool) -> BuildResult:
+    def _guarded(
+        self, scope: Scope, in_place: bool, priority: Priority | None = None
+    ) -> BuildResult:
         collecting = gc.isenabled()
         try:
             with output_lock(self.options.output, self.options.notify):
-                result = self._run(scope, in_place)
+                result = self._run(scope, in_place, priority)
                 self._output_identity = folder_identity(self.options.output)
                 return result
         except BuildFailed:
@@ -144,7 +153,7 @@ class Builder:
             if not collecting:  # as the caller had it
                 gc.disable()
 
-    def _run(self, scope: Scope, in_place: bool) -> BuildResult:
+    def _run(self, scope: Scope, in_place: bool, priority: Priority | None) -> BuildResult:
         started = time.perf_counter()
         timer = Timer(self.options.log)
         state = self._state()
@@ -165,7 +174,7 @@ class Builder:
         t = timer.step("markdown", t)
         plan = self._plan(assembly, markdown, focus, state, in_place)
         t = timer.step("plan", t)
-        outcome = self._write(assembly, plan, state, in_place, timer)
+        outcome = self._write(assembly, plan, state, in_place, timer, priority)
         self._remember(state, markdown.summary, outcome, plan, in_place, timer)
         return BuildResult(
             output=self.options.output,
@@ -223,7 +232,13 @@ class Builder:
         return self.state
 
     def _write(
-        self, assembly: Assembly, plan: Plan, state: BuildState, in_place: bool, timer: Timer
+        self,
+        assembly: Assembly,
+        plan: Plan,
+        state: BuildState,
+        in_place: bool,
+        timer: Timer,
+        priority: Priority | None,
     ) -> Outcome:
         inputs = self.inputs
         assert inputs.templates is not None and inputs.config is not None
@@ -236,9 +251,21 @@ class Builder:
             options.output, options.project, options.jobs, options.strict,
             inputs.config.search, options.log,
         )  # fmt: skip
-        outcome = writer.write(job, plan, state, in_place, timer)
+        if priority is not None and inputs.config.search:
+            # The priority pages are in place even if the rest then fails.
+            priority = replace(priority, written=self._search_stale_after(priority.written))
+        outcome = writer.write(job, plan, state, in_place, timer, priority)
         self.search_stale = (self.search_stale and not outcome.staged) or outcome.search_stale
         return outcome
+
+    def _search_stale_after(
+        self, written: Callable[[list[str]], None]
+    ) -> Callable[[list[str]], None]:
+        def noted(paths: list[str]) -> None:
+            self.search_stale |= any(path.endswith(".html") for path in paths)
+            written(paths)
+
+        return noted
 
     def _cache(self) -> tuple[Path, dict[str, Any]]:
         """The cache file of this output folder and these options, and its key."""

@@ -3,7 +3,8 @@
 - `Writer`: a full build renders into a staging folder (in parallel), takes the
   files it keeps from the current output as hard links and swaps the folder in
   (output.py); a rebuild renders everything first, then replaces each changed file
-  of the live folder atomically;
+  of the live folder atomically (the outputs a `Priority` names, open in the
+  preview's tabs, go ahead of the rest when there are many);
 - `RenderJob`: renders one output, a page through its template (templates.py) or a
   generated file (feeds.py: sitemap, feed, robots.txt), recording what it read
   (incremental/recording.py); in a full build it puts the file in the staging folder (output.py), in
@@ -46,6 +47,20 @@ from site_builder.render.share_card import CardText, card_name, lacks_font, rend
 from site_builder.render.templates import Templates, share_card_text
 
 ENV_READ = ("SOURCE_DATE_EPOCH",)  # the environment variables outputs depend on (feeds.py)
+# A rebuild puts its priority outputs in place ahead of the rest when at least this many
+# others are to be rendered (a template edit); with fewer, the rest takes no longer than
+# a second update would.
+AHEAD_OF_AT_LEAST = 40
+
+
+@dataclass(frozen=True)
+class Priority:
+    """Outputs a rebuild renders and writes first, and what to call once they are in
+    place: the pages open in the preview's tabs, so that a writer sees a template edit
+    without waiting for every other page of the site (Hugo's "fast render")."""
+
+    outputs: frozenset[str]
+    written: Callable[[list[str]], None]  # the priority outputs whose bytes changed
 
 
 @dataclass
@@ -78,6 +93,14 @@ class Rendered:
     written: bool = False
     problems: list[Diagnostic] = field(default_factory=list)
     card: CardText | None = None  # the share card the page's HTML names, if any
+
+
+@dataclass(frozen=True)
+class Replaced:
+    """A live output as it was before a rebuild put a priority output in its place."""
+
+    data: bytes | None  # None: there was no file
+    record: OutputRecord | None
 
 
 @dataclass
@@ -196,7 +219,13 @@ class Writer:
     log: Callable[[str], None]
 
     def write(
-        self, job: RenderJob, plan: Plan, state: BuildState, in_place: bool, timer: Timer
+        self,
+        job: RenderJob,
+        plan: Plan,
+        state: BuildState,
+        in_place: bool,
+        timer: Timer,
+        priority: Priority | None = None,
     ) -> Outcome:
         """Make the outputs, and note each one's record in `state`."""
         check_output_folder(self.output, self.project)
@@ -204,7 +233,7 @@ class Writer:
         outcome = Outcome()
         index_missing = self.search and not (self.output / BUNDLE_DIR).is_dir()
         if in_place:
-            self._update_in_place(job, plan, outcome, timer)
+            self._update_in_place(job, plan, state, outcome, timer, priority)
         elif index_missing or not plan.unchanged(state.outputs):
             self._stage(job, plan, outcome, timer)
         else:
@@ -265,24 +294,50 @@ class Writer:
         self.log(f"  rendering {len(paths)} outputs in {jobs} process(es)")
         return render_all(job, paths, jobs)
 
-    def _update_in_place(self, job: RenderJob, plan: Plan, outcome: Outcome, timer: Timer) -> None:
+    def _update_in_place(
+        self,
+        job: RenderJob,
+        plan: Plan,
+        state: BuildState,
+        outcome: Outcome,
+        timer: Timer,
+        priority: Priority | None,
+    ) -> None:
         """Render everything first (a failure writes nothing), then replace each changed
-        file of the live folder atomically and delete the files no longer made."""
+        file of the live folder atomically and delete the files no longer made.
+
+        With a priority and many outputs to render, the priority outputs are rendered
+        and put in place first, then the rest; if the rest fails, the priority outputs
+        are put back as they were, so a failure still leaves the folder as it was."""
         started = time.perf_counter()
-        results = self._render(job, plan.render)
+        first, rest = split_priority(plan.render, priority)
+        results = self._render(job, first) if first else []
         problems = [d for result in results for d in result.problems]
-        if problems:
-            raise BuildFailed(problems)
+        put_back: dict[str, Replaced] = {}
+        if first and not problems:
+            assert priority is not None
+            put_back = self._put_first(results, state)
+            priority.written(list(put_back))
+        try:
+            rest_results = self._render(job, rest)
+            problems += [d for result in rest_results for d in result.problems]
+            if problems:
+                raise BuildFailed(problems)
+        except BaseException:
+            self._put_back(put_back, state)
+            raise
         t = timer.step("render", started)
-        for result in results:
+        for result in [*results, *rest_results]:
             assert result.record is not None
             record = result.record
             written = result.data is not None
-            if written:
+            if written and result.path not in put_back:
                 record = replace(
                     record, stamp=write_in_place(self.output, result.path, result.data)
                 )
-                outcome.search_stale |= self.search and result.path.endswith(".html")
+            elif written:
+                record = state.outputs[result.path]  # put in place ahead of the rest
+            outcome.search_stale |= written and self.search and result.path.endswith(".html")
             outcome.add(result.path, record, written, rendered=True)
         for asset in plan.copy:
             digest = sha256(asset.data)
@@ -294,10 +349,46 @@ class Writer:
         for path in plan.remove:
             remove_in_place(self.output, path)
         # Pages not rendered again are unchanged, and so are the cards they name.
-        cards = {result.path: result.card for result in results}
+        cards = {result.path: result.card for result in [*results, *rest_results]}
         outcome.warnings = card_font_warnings(cards, job.site)
         write_share_cards(cards, self.output, self.output, in_place=True)
         timer.step("write", t)
+
+    def _put_first(self, results: list[Rendered], state: BuildState) -> dict[str, Replaced]:
+        """Write the priority outputs whose bytes changed, noting each one's record (the
+        state describes the folder as it is). Returns what each replaced, to put back if
+        the rest fails. Their share cards come with the rest's."""
+        replaced: dict[str, Replaced] = {}
+        for result in results:
+            if result.data is None:
+                continue
+            assert result.record is not None
+            target = self.output / result.path
+            data = target.read_bytes() if target.is_file() else None
+            replaced[result.path] = Replaced(data, state.outputs.get(result.path))
+            stamp = write_in_place(self.output, result.path, result.data)
+            state.note_output(result.path, replace(result.record, stamp=stamp))
+        return replaced
+
+    def _put_back(self, replaced: dict[str, Replaced], state: BuildState) -> None:
+        """Undo `_put_first`: each priority output as it was, with its old record."""
+        for path, was in replaced.items():
+            if was.data is None or was.record is None:
+                remove_in_place(self.output, path)
+                state.drop_output(path)
+            else:
+                stamp = write_in_place(self.output, path, was.data)
+                state.note_output(path, replace(was.record, stamp=stamp))
+
+
+def split_priority(paths: list[str], priority: Priority | None) -> tuple[list[str], list[str]]:
+    """The priority outputs among `paths`, and the others (none first when they are few)."""
+    if priority is None:
+        return [], paths
+    first = [path for path in paths if path in priority.outputs]
+    if len(paths) - len(first) < AHEAD_OF_AT_LEAST:
+        return [], paths
+    return first, [path for path in paths if path not in priority.outputs]
 
 
 def render_all(job: RenderJob, paths: list[str], jobs: int) -> list[Rendered]:

@@ -74,7 +74,7 @@ class Preview:
         waited = False
         deadline = time.monotonic() + WAIT_FOR_BUILD_S
         while True:
-            done, answer = self.session.gate.try_read(lambda: self._answer(path), waited)
+            done, answer = self.session.gate.try_read(lambda: self._answer(path), waited, path)
             waited = not done
             if done and answer.found != RETRY:  # RETRY: swapped by `site-builder build`
                 return answer

@@ -13,7 +13,9 @@ workers for each build as `site-builder build` does: they inherit the state as i
 at that moment, the templates just edited included, none of it pickled, and only
 each worker's rendered files come back. It is started once and serves every build of
 the session. The server sends it requests over a socket pair (a method of SiteBuilds
-and its arguments: a few paths) and gets plain data back (an Outcome, problems).
+and its arguments: a few paths) and gets plain data back (an Outcome, problems);
+before a build's answer may come one "interim" message, the shown pages it has put
+in place ahead of the rest (SiteBuilds.first_written).
 
 Stopping: Ctrl-C reaches every process of the terminal's group (and a service manager
 sends SIGTERM to the whole group). The build process ignores both, and so do the
@@ -36,7 +38,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, NoReturn
@@ -79,13 +81,19 @@ class BuildProcess:
         self.pid: int | None = pid
         self._connection = ours
 
-    def call(self, name: str, *args: object) -> Any:
+    def call(self, name: str, *args: object, interim: Callable[[Any], None] | None = None) -> Any:
+        """Run `name(*args)` in the build process; `interim` is given what it says before
+        it answers."""
         with self._lock:
             if self._gone:
                 raise BuildProcessGone(self._gone)
             try:
                 self._connection.send((name, args))
                 kind, value = self._connection.recv()
+                while kind == "interim":
+                    if interim is not None:
+                        interim(value)
+                    kind, value = self._connection.recv()
             except (EOFError, OSError) as exc:
                 self._gone = f"the build process ended ({self._exit_status()})"
                 raise BuildProcessGone(self._gone) from exc
@@ -135,6 +143,7 @@ def _serve(builds: SiteBuilds, connection: Connection, close: Iterable[socket.so
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         for sock in close:  # the server's listening sockets are the server's alone
             sock.close()
+        builds.first_written = lambda paths: connection.send(("interim", paths))
         while (request := _next_request(connection)) is not None:
             name, args = request
             try:
@@ -182,20 +191,22 @@ class RemoteBuilds:
         self.settings = settings
         self.process = BuildProcess(SiteBuilds(settings), close_in_child)
         self.local: SiteBuilds | None = None
+        self.first_written: Callable[[list[str]], None] = lambda paths: None  # as SiteBuilds'
 
     @property
     def pid(self) -> int | None:
         return self.process.pid
 
-    def build(self, changed: set[Path]) -> Outcome:
+    def build(self, changed: set[Path], shown: frozenset[str] = frozenset()) -> Outcome:
         if self.local is None:
             try:
-                return self.process.call("build", changed)
+                return self.process.call("build", changed, shown, interim=self.first_written)
             except BuildProcessGone as exc:
                 print(f"{exc}; building in this process from now on", file=sys.stderr, flush=True)
                 self.process.close()
                 self.local = SiteBuilds(self.settings)
-        return self.local.build(changed)
+                self.local.first_written = self.first_written
+        return self.local.build(changed, shown)
 
     def refresh_search_index(self) -> list[Diagnostic]:
         return self._call("refresh_search_index", [])

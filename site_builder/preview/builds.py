@@ -5,6 +5,10 @@ starts any thread (build_process.py), or in the server's own process where it ca
 fork (session.py uses it directly then). Either way the session gets the same answers:
 an `Outcome` per build (the result, or the problems that stopped it), never an
 exception, so nothing but plain data crosses from one process to the other.
+
+A build is told which pages the tabs show; when it has many pages to render (a
+template edit), it puts those in place first and says so through `first_written`
+(the output paths), before it renders the rest.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,7 +26,9 @@ from site_builder.errors import BuildFailed, Diagnostic, SiteError
 from site_builder.model import BuildResult
 from site_builder.pipeline.build import Builder, BuildOptions
 from site_builder.pipeline.output import UnsafeOutput
+from site_builder.pipeline.write_phase import Priority
 from site_builder.preview import memory
+from site_builder.preview.files import parse_target
 from site_builder.project import CONFIG_FILE, Kind, classify
 
 
@@ -65,10 +72,13 @@ class SiteBuilds:
         # must still see them.
         self._unbuilt: set[Path] = set()
         self._need_full_build = True
+        # Told the output paths of the shown pages a rebuild put in place ahead of the rest.
+        self.first_written: Callable[[list[str]], None] = lambda paths: None
 
-    def build(self, changed: set[Path]) -> Outcome:
+    def build(self, changed: set[Path], shown: frozenset[str] = frozenset()) -> Outcome:
         """Build after `changed` were saved (a full build the first time, and after a
-        failure that leaves the output unknown)."""
+        failure that leaves the output unknown); `shown` are the URL paths of the pages
+        open in tabs."""
         started = time.perf_counter()
         base_path = self.base_path
         if self.builder is None or self.project / CONFIG_FILE in changed:
@@ -78,7 +88,8 @@ class SiteBuilds:
                 self.base_path = base_path
                 self._need_full_build = True
         pending = self._unbuilt | changed
-        result, problems = self._run(self.builder, pending)
+        priority = Priority(self._output_paths(shown), self.first_written) if shown else None
+        result, problems = self._run(self.builder, pending, priority)
         if problems is None:
             self._unbuilt = set()
             self._need_full_build = False
@@ -89,12 +100,12 @@ class SiteBuilds:
         return Outcome(result, problems, base_path, seconds, frozenset(pending), edited)
 
     def _run(
-        self, builder: Builder, pending: set[Path]
+        self, builder: Builder, pending: set[Path], priority: Priority | None
     ) -> tuple[BuildResult | None, list[Diagnostic] | None]:
         try:
             if self._need_full_build:
                 return builder.build(), None
-            return builder.rebuild(sorted(pending)), None
+            return builder.rebuild(sorted(pending), priority), None
         except BuildFailed as exc:
             return None, exc.diagnostics
         except SiteError as exc:
@@ -104,6 +115,16 @@ class SiteBuilds:
         except Exception as exc:  # noqa: BLE001 - e.g. a file deleted mid-build
             self._need_full_build = True
             return None, [internal_problem(exc, self.project, self.settings.debug)]
+
+    def _output_paths(self, urls: frozenset[str]) -> frozenset[str]:
+        """The output files that URL paths of this site's pages are served from."""
+        paths = set()
+        for url in urls:
+            target = parse_target(url, self.base_path)
+            if target.kind == "file":
+                parts = (*target.parts, "index.html") if target.directory else target.parts
+                paths.add("/".join(parts))
+        return frozenset(paths)
 
     def _edited_url(self, changed: set[Path]) -> str | None:
         """The URL of the one page saved in this burst that exists now, if there is one."""

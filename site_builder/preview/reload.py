@@ -13,6 +13,7 @@ edited). Any other reload message is livereload's usual full reload."""
 from __future__ import annotations
 
 import json
+import threading
 from importlib import resources
 from typing import Protocol
 
@@ -33,6 +34,26 @@ class PreviewState(Protocol):
     def generation(self) -> int: ...
 
     def host_allowed(self, host_header: str) -> bool: ...
+
+
+# The page each connected tab shows (its URL path, as our plugin reports it), written on
+# the event loop and read by the rebuild thread (`shown_pages`).
+_shown: dict[int, str] = {}
+_shown_lock = threading.Lock()
+
+
+def shown_pages() -> frozenset[str]:
+    """The URL paths of the pages open in connected tabs."""
+    with _shown_lock:
+        return frozenset(_shown.values())
+
+
+def _note_shown(tab: object, page: str | None) -> None:
+    with _shown_lock:
+        if page is None:
+            _shown.pop(id(tab), None)
+        else:
+            _shown[id(tab)] = page
 
 
 def send_update(update: dict[str, object]) -> int:
@@ -89,6 +110,10 @@ class PreviewSocket(LiveReloadHandler):
         if not self.preview.host_allowed(self.request.host):
             raise HTTPError(400, "unknown Host")
 
+    def on_close(self) -> None:
+        _note_shown(self, None)
+        super().on_close()
+
     def check_origin(self, origin: str) -> bool:
         # Tornado has already accepted same-origin requests before calling this; livereload's
         # own version accepts every origin, which would let any web page drive the preview.
@@ -111,6 +136,9 @@ class PreviewSocket(LiveReloadHandler):
             plugins = data.get("plugins")
             ours = plugins.get(PLUGIN_ID) if isinstance(plugins, dict) else None
             seen = ours.get("generation") if isinstance(ours, dict) else None
+            page = ours.get("page") if isinstance(ours, dict) else None
+            if isinstance(page, str) and page.startswith("/"):
+                _note_shown(self, page)  # its page goes first after a template edit
             if isinstance(seen, int) and seen != self.preview.generation:
                 # The page was served before the last build finished, and its tab connected
                 # after that build's update went out: bring this tab up to date now.

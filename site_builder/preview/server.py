@@ -33,7 +33,7 @@ from tornado.netutil import bind_sockets
 from site_builder.config import check_base_url
 from site_builder.preview.app import Preview, make_app
 from site_builder.preview.build_process import Builds, RemoteBuilds, start_builds
-from site_builder.preview.reload import close_all, send_update
+from site_builder.preview.reload import close_all, send_update, shown_pages
 from site_builder.preview.session import Session, Settings, Update
 from site_builder.preview.watch import ProjectWatcher
 from site_builder.project import PREVIEW_DIR
@@ -133,7 +133,7 @@ class Runner:
     def __init__(self, settings: Settings, host: str, builds: Builds) -> None:
         self.settings = settings
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.session = Session(settings, self._announce, builds)
+        self.session = Session(settings, self._announce, builds, shown_pages)
         self.preview = Preview(self.session, host)
         self.watcher = ProjectWatcher(settings.project, self.session.rebuilder.submit)
 

@@ -5,10 +5,17 @@ Builds are asked for on the rebuild thread (the first one on the main thread, be
 serving) and run where `builds` runs them: in the build process (build_process.py) or
 in this one (builds.py).
 A build and the publishing of its outcome happen inside `Gate.building()`; requests
-read the output folder and the published state inside `Gate.reading()`, which never
+read the output folder and the published state inside `Gate.try_read()`, which never
 overlaps a build. So no request ever gets the fixed page under the old error, or a
 new error over a page from before it: the error is cleared in the same step that
-puts the fixed site in place."""
+puts the fixed site in place.
+
+One exception, for the writer's sake: a rebuild with many pages to render (a template
+edit) puts the pages open in tabs in place first (Hugo's "fast render"). The session
+publishes them at once, as a build of their own, and the gate lets requests for
+those pages through while the rest renders; every other request still waits for the
+whole build. It does so only while the preview shows no error, so no page can come
+out from under an error before the build that fixes it ends."""
 
 from __future__ import annotations
 
@@ -19,6 +26,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
 from site_builder.errors import Diagnostic, sorted_diagnostics
 from site_builder.preview import memory
@@ -82,13 +90,15 @@ class Update:
 
 
 class Gate:
-    """Builds and request reads take turns; readers that waited for a build go first."""
+    """Builds and request reads take turns; readers that waited for a build go first.
+    During a build, reads of the paths `let_through` names go ahead."""
 
     def __init__(self, readers_first_s: float = READERS_FIRST_S) -> None:
         self._turn = threading.Condition()
         self._building = False
         self._waiting = 0
         self._readers_first_s = readers_first_s  # the longest a build holds back for them
+        self._passes: Callable[[str], bool] | None = None  # this build's let_through
 
     @contextmanager
     def building(self) -> Iterator[None]:
@@ -100,13 +110,23 @@ class Gate:
         finally:
             with self._turn:
                 self._building = False
+                self._passes = None
                 self._turn.notify_all()
 
-    def try_read(self, read: Callable[[], object], waited: bool) -> tuple[bool, object]:
-        """Run `read` now unless a build is running: (True, its result) or (False, None).
-        A reader that was turned away counts as waiting until it gets its turn."""
+    def let_through(self, passes: Callable[[str], bool]) -> None:
+        """Until the running build ends, reads of the request paths `passes` accepts need
+        not wait for it (pages it has finished and published)."""
         with self._turn:
-            if self._building:
+            self._passes = passes
+
+    def try_read(
+        self, read: Callable[[], object], waited: bool, path: str = ""
+    ) -> tuple[bool, object]:
+        """Run `read` (of request path `path`) now unless a build is running that has not
+        let it through: (True, its result) or (False, None). A reader that was turned
+        away counts as waiting until it gets its turn."""
+        with self._turn:
+            if self._building and not (self._passes is not None and self._passes(path)):
                 if not waited:
                     self._waiting += 1
                 return False, None
@@ -132,14 +152,19 @@ class Session:
         settings: Settings,
         announce: Callable[[Update], None],
         builds: Builds | None = None,
+        shown: Callable[[], frozenset[str]] = frozenset,
     ) -> None:
         self.settings = settings
         self.project = settings.project
         self.announce = announce
         self.builds = builds if builds is not None else SiteBuilds(settings)
+        self.builds.first_written = self._publish_first
+        self.shown = shown  # the URL paths of the pages open in tabs
         self.gate = Gate()
         self.published = Published()
         self._untidy = 0  # builds since memory.tidy()
+        self._ahead: frozenset[str] = frozenset()  # pages this build published first
+        self._first_seen = 0.0  # when the saves this build reads were first seen
         self.rebuilder = Rebuilder(self.rebuild)
 
     # -- builds --
@@ -156,6 +181,7 @@ class Session:
                 file=sys.stderr,
                 flush=True,
             )
+        self._first_seen = first_seen
         with self.gate.building():
             outcome = self._guarded_build(changed)
             held = self._maybe_half_written(outcome, changed)
@@ -193,13 +219,42 @@ class Session:
 
     def _guarded_build(self, changed: set[Path]) -> Outcome:
         started = time.perf_counter()
+        # Pages go ahead of the rest only while no error is shown (the module says why).
+        shown = self.shown() if self.published.failure is None else frozenset()
+        self._ahead = frozenset()
         try:
-            return self.builds.build(changed)
+            return self.builds.build(changed, shown)
         except Exception as exc:  # noqa: BLE001 - the preview must outlive any bug
             failure = [internal_problem(exc, self.project, self.settings.debug)]
             seconds = time.perf_counter() - started
             base_path = self.published.base_path
             return Outcome(None, failure, base_path, seconds, frozenset(changed))
+
+    def _publish_first(self, output_paths: list[str]) -> None:
+        """The build running put these shown pages in place ahead of the rest: publish them
+        as a build of their own, let requests for them through, and tell the tabs."""
+        urls = frozenset(self._url_of(path) for path in output_paths if path.endswith(".html"))
+        if not urls:
+            return
+        before = self.published
+        self.published = Published(
+            generation=before.generation + 1,
+            failure=None,
+            base_path=before.base_path,
+            had_good_build=True,
+        )
+        self._ahead = urls
+        self.gate.let_through(lambda path: _page_url(path) in urls)
+        update = Update(self.published.generation, pages=tuple(sorted(urls)))
+        self.announce(update)
+        if self.settings.verbose:
+            waited = 1000 * (time.perf_counter() - self._first_seen)
+            print(
+                f"update {update.generation} sent after {waited:.0f} ms "
+                f"({len(urls)} page(s) shown in tabs, ahead of the rest)",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def _maybe_half_written(self, outcome: Outcome, changed: set[Path]) -> bool:
         """Whether the build failed on a file saved in this very burst (not on one that
@@ -250,9 +305,10 @@ class Session:
         if result is None:
             return Update(now.generation, everyone=everyone)
         touched = [*result.written, *result.removed]
+        pages = {self._url_of(path) for path in touched if path.endswith(".html")}
         return Update(
             generation=now.generation,
-            pages=tuple(sorted({self._url_of(path) for path in touched if path.endswith(".html")})),
+            pages=tuple(sorted(pages - self._ahead)),  # the tabs have those already
             styles=any(path.endswith(".css") for path in result.written),
             everyone=everyone,
             edited=outcome.edited,
@@ -317,6 +373,12 @@ def _describe(changed: frozenset[Path], project: Path) -> str:
     if len(names) > 3:
         return f" ({len(names)} changes)"
     return " (" + ", ".join(names) + ")"
+
+
+def _page_url(request_path: str) -> str:
+    """A request path as `Session._url_of` names the page it asks for."""
+    path = unquote(request_path)
+    return path.removesuffix("index.html") if path.endswith("/index.html") else path
 
 
 def _modified_within(paths: set[Path], seconds: float) -> bool:

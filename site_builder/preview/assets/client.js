@@ -18,7 +18,8 @@
   Plugin.identifier = "site-builder";
   Plugin.version = "2";
   Plugin.prototype.analyze = function () {
-    return { generation: state.generation };
+    // The page too: after a template edit, the server renders the pages tabs show first.
+    return { generation: state.generation, page: state.page };
   };
   Plugin.prototype.reload = function (path, options) {
     if (path !== UPDATE_PATH) return false;
