@@ -95,6 +95,25 @@ def test_index_is_byte_identical_between_runs(indexed_site: Path, tmp_path: Path
     assert snapshot(again / BUNDLE_DIR) == snapshot(indexed_site / BUNDLE_DIR)
 
 
+def test_a_site_whose_page_list_is_longer_than_a_command_line_is_indexed(tmp_path: Path) -> None:
+    """Pagefind is given the list of pages to index; with thousands of pages it is longer
+    than one command-line argument may be (128 KiB on Linux), so it goes in a file."""
+    names = [f"{'long-folder-name-' * 6}{number}/index.html" for number in range(1300)]
+    for name in names:
+        page = tmp_path / "site" / name
+        page.parent.mkdir(parents=True)
+        page.write_text(f'<html lang="en"><main><p>Page {name}</p></main></html>', "utf-8")
+    (tmp_path / "site" / "404.html").write_text(
+        '<html lang="en"><head><meta name="robots" content="noindex"></head><main>No</main>',
+        encoding="utf-8",
+    )
+    assert len(search.page_glob(names)) > 128 * 1024
+
+    assert build_search_index(tmp_path / "site", lambda message: None) == []
+    entry = json.loads((tmp_path / "site" / BUNDLE_DIR / "pagefind-entry.json").read_text())
+    assert entry["languages"]["en"]["page_count"] == len(names)  # and not the 404 page
+
+
 def test_problems_are_diagnostics_not_crashes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -80,15 +80,21 @@ def page_glob(pages: list[str]) -> str:
     return escaped[0] if len(escaped) == 1 else "{" + ",".join(escaped) + "}"
 
 
-def pagefind_command(
-    executable: Path, site_folder: Path, pages: list[str], bundle: Path | None = None
-) -> list[str]:
-    command = [str(executable), "--site", str(site_folder), "--glob", page_glob(pages)]
-    command += ["--root-selector", ROOT_SELECTOR]
-    command += ["--exclude-selectors", ", ".join(EXCLUDE_SELECTORS)]
+def write_pagefind_config(
+    folder: Path, site_folder: Path, pages: list[str], bundle: Path | None = None
+) -> None:
+    """Pagefind's options as `folder/pagefind.json`, which it reads from the folder it
+    runs in. Not on its command line: the glob names every page, and a few thousand
+    pages make it longer than one argument may be (128 KiB on Linux)."""
+    options: dict[str, object] = {
+        "site": str(site_folder),
+        "glob": page_glob(pages),
+        "root_selector": ROOT_SELECTOR,
+        "exclude_selectors": list(EXCLUDE_SELECTORS),
+    }
     if bundle is not None:
-        command += ["--output-path", str(bundle)]
-    return command
+        options["output_path"] = str(bundle)
+    (folder / "pagefind.json").write_text(json.dumps(options), encoding="utf-8")
 
 
 def build_search_index(
@@ -115,13 +121,17 @@ def build_search_index(
     with tempfile.TemporaryDirectory(prefix="site-builder-search-") as scratch:
         # Chinese or Japanese pages are indexed from copies spaced one character a word
         # (search_cjk.py says why); the index and UI are still written into the site.
-        source = Path(scratch) if copy_for_indexing(site_folder, pages, Path(scratch)) else None
-        into = bundle or ((site_folder / BUNDLE_DIR).resolve() if source else None)
-        command = pagefind_command(executable, source or site_folder, pages, into)
+        copies = Path(scratch) / "site"
+        source = copies if copy_for_indexing(site_folder, pages, copies) else None
+        into = bundle or (site_folder / BUNDLE_DIR)
+        write_pagefind_config(
+            Path(scratch), (source or site_folder).resolve(), pages, into.resolve()
+        )
         try:
             result = subprocess.run(
-                command, capture_output=True, text=True, timeout=TIMEOUT_SECONDS, check=False
-            )
+                [str(executable)], cwd=scratch, capture_output=True, text=True,
+                timeout=TIMEOUT_SECONDS, check=False,
+            )  # fmt: skip
         except subprocess.TimeoutExpired:
             result = None
     if result is None:
