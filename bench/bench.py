@@ -278,15 +278,26 @@ def floor_figures(
     return figures
 
 
-def visible_latency(site: Path, output: Path, edits: int) -> list[float]:
+def visible_latency(site: Path, output: Path, edits: int) -> dict[str, list[float]]:
+    """Save → visible, after a one-page edit and after a base.html edit (every page's
+    layout: the tab's page is rendered ahead of the rest)."""
     from visible_latency import measure_visible_latency  # bench/visible_latency.py
 
-    editor = page_editor(site)
+    times = {}
     with server(site, output) as url:
+        editor = page_editor(site)
         try:
-            return measure_visible_latency(url, editor, ("Edited once.", "Edited twice."), edits)
+            words = ("Edited once.", "Edited twice.")
+            times["page"] = measure_visible_latency(url, editor, words, edits)
         finally:
             editor.restore()
+        editor = Editor(site / EDITED_TEMPLATE, "<footer>", "Layout once. ", "Layout twice. ")
+        try:
+            words = ("Layout once.", "Layout twice.")
+            times["template"] = measure_visible_latency(url, editor, words, edits, where="footer")
+        finally:
+            editor.restore()
+    return times
 
 
 # -- the whole benchmark -------------------------------------------------------------------
@@ -341,7 +352,8 @@ def measure(
             for name, times in (latency or {}).items():
                 figures[f"reload_{name}"] = times
             log("save → visible in Chromium through site-builder serve")
-            figures["visible_page"] = visible_latency(site, work / "out-visible", edits)
+            for name, times in visible_latency(site, work / "out-visible", edits).items():
+                figures[f"visible_{name}"] = times
         return {"pages": pages, "total_pages": total, "runs": runs, "edits": edits, **figures}
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -357,6 +369,7 @@ ROWS = (
     ("reload_page", "write → reload, one-page edit (serve)", "ms"),
     ("reload_template", "write → reload, base.html edit (serve)", "ms"),
     ("visible_page", "save → new text visible in Chromium, one-page edit (serve)", "ms"),
+    ("visible_template", "save → new text visible in Chromium, base.html edit (serve)", "ms"),
     ("rss", "peak RSS, cold build", "MiB"),
     ("floor", "engine floor, peer corpus (markdown-it-py alone, all cores)", "s"),
     ("peer_cold", "cold build, peer corpus (same run, alternating with the floor)", "s"),

@@ -11,10 +11,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-WATCH = """([wanted, unwanted]) => {
+WATCH = """([wanted, unwanted, where]) => {
   window.seenAt = 0;
   const look = () => {
-    const main = document.querySelector("main");
+    const main = document.querySelector(where);
     const text = main ? main.textContent : "";
     if (!window.seenAt && text.includes(wanted) && !text.includes(unwanted)) {
       window.seenAt = Date.now();
@@ -28,13 +28,19 @@ WATCH = """([wanted, unwanted]) => {
 
 
 def measure_visible_latency(
-    url: str, edit: Callable[[], object], words: tuple[str, str], edits: int, timeout: float = 20.0
+    url: str,
+    edit: Callable[[], object],
+    words: tuple[str, str],
+    edits: int,
+    timeout: float = 20.0,
+    where: str = "main",
 ) -> list[float]:
-    """Seconds from each `edit()` to its words being visible in a tab opened on `url`.
+    """Seconds from each `edit()` to its words being visible in the `where` element of a
+    tab opened on `url`.
 
-    `edit()` alternates between two versions of a page; `words` are what each version
-    shows (the first edit shows words[0]). The first edit takes the tab to the edited
-    page (the preview goes to the page being saved) and is not counted."""
+    `edit()` alternates between two versions of a file; `words` are what each version
+    shows (the first edit shows words[0]). The first edit is not counted: after a page
+    edit it takes the tab to the edited page (the preview goes to the page being saved)."""
     from playwright.sync_api import sync_playwright
 
     from tests.support.browser import launch_chromium
@@ -49,14 +55,14 @@ def measure_visible_latency(
             for number in range(edits + 1):
                 wanted, unwanted = words[number % 2], words[(number + 1) % 2]
                 if number > 0:
-                    page.evaluate(WATCH, [wanted, unwanted])
+                    page.evaluate(WATCH, [wanted, unwanted, where])
                 started = time.time()
                 edit()
                 if number == 0:  # the tab goes to the edited page: wait for it to be ready
                     page.wait_for_function(
-                        "w => document.querySelector('main')?.textContent.includes(w)"
+                        "([w, where]) => document.querySelector(where)?.textContent.includes(w)"
                         " && window.LiveReload && LiveReload.connector.protocol >= 7",
-                        arg=wanted,
+                        arg=[wanted, where],
                         timeout=timeout * 1000,
                     )
                     continue
