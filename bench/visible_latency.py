@@ -34,13 +34,17 @@ def measure_visible_latency(
     edits: int,
     timeout: float = 20.0,
     where: str = "main",
+    updates: int = 1,
 ) -> list[float]:
     """Seconds from each `edit()` to its words being visible in the `where` element of a
     tab opened on `url`.
 
     `edit()` alternates between two versions of a file; `words` are what each version
     shows (the first edit shows words[0]). The first edit is not counted: after a page
-    edit it takes the tab to the edited page (the preview goes to the page being saved)."""
+    edit it takes the tab to the edited page (the preview goes to the page being saved).
+    `updates` is how many the server sends per edit (after a template edit: the tab's
+    page, then the rest of the site); the next edit waits for them all, so that each is
+    timed from an idle server, as a writer's next save usually is."""
     from playwright.sync_api import sync_playwright
 
     from tests.support.browser import launch_chromium
@@ -56,6 +60,7 @@ def measure_visible_latency(
                 wanted, unwanted = words[number % 2], words[(number + 1) % 2]
                 if number > 0:
                     page.evaluate(WATCH, [wanted, unwanted, where])
+                generation = page.evaluate("window.SiteBuilderPreview.generation")
                 started = time.time()
                 edit()
                 if number == 0:  # the tab goes to the edited page: wait for it to be ready
@@ -65,9 +70,14 @@ def measure_visible_latency(
                         arg=[wanted, where],
                         timeout=timeout * 1000,
                     )
-                    continue
-                page.wait_for_function("() => window.seenAt > 0", timeout=timeout * 1000)
-                times.append(page.evaluate("window.seenAt") / 1000 - started)
+                else:
+                    page.wait_for_function("() => window.seenAt > 0", timeout=timeout * 1000)
+                    times.append(page.evaluate("window.seenAt") / 1000 - started)
+                page.wait_for_function(
+                    "n => window.SiteBuilderPreview.generation >= n",
+                    arg=generation + updates,
+                    timeout=timeout * 1000,
+                )
                 time.sleep(0.2)  # each edit its own save, after the last one's settled
         finally:
             browser.close()
