@@ -312,33 +312,22 @@ class Writer:
         started = time.perf_counter()
         first, rest = split_priority(plan.render, priority)
         results = self._render(job, first) if first else []
-        problems = [d for result in results for d in result.problems]
         put_back: dict[str, Replaced] = {}
-        if first and not problems:
+        if first and not any(result.problems for result in results):
             assert priority is not None
             put_back = self._put_first(results, state)
             priority.written(list(put_back))
         try:
-            rest_results = self._render(job, rest)
-            problems += [d for result in rest_results for d in result.problems]
+            results += self._render(job, rest)
+            problems = [d for result in results for d in result.problems]
             if problems:
                 raise BuildFailed(problems)
         except BaseException:
             self._put_back(put_back, state)
             raise
         t = timer.step("render", started)
-        for result in [*results, *rest_results]:
-            assert result.record is not None
-            record = result.record
-            written = result.data is not None
-            if written and result.path not in put_back:
-                record = replace(
-                    record, stamp=write_in_place(self.output, result.path, result.data)
-                )
-            elif written:
-                record = state.outputs[result.path]  # put in place ahead of the rest
-            outcome.search_stale |= written and self.search and result.path.endswith(".html")
-            outcome.add(result.path, record, written, rendered=True)
+        for result in results:
+            self._put_in_place(result, put_back, state, outcome)
         for asset in plan.copy:
             digest = sha256(asset.data)
             record = job.old.get(asset.output_name)
@@ -349,10 +338,24 @@ class Writer:
         for path in plan.remove:
             remove_in_place(self.output, path)
         # Pages not rendered again are unchanged, and so are the cards they name.
-        cards = {result.path: result.card for result in [*results, *rest_results]}
+        cards = {result.path: result.card for result in results}
         outcome.warnings = card_font_warnings(cards, job.site)
         write_share_cards(cards, self.output, self.output, in_place=True)
         timer.step("write", t)
+
+    def _put_in_place(
+        self, result: Rendered, put_back: dict[str, Replaced], state: BuildState, outcome: Outcome
+    ) -> None:
+        """Write one rendered output if its bytes changed (unless it went ahead of the rest)."""
+        assert result.record is not None
+        record = result.record
+        written = result.data is not None
+        if result.path in put_back:
+            record = state.outputs[result.path]  # written ahead of the rest
+        elif result.data is not None:
+            record = replace(record, stamp=write_in_place(self.output, result.path, result.data))
+        outcome.search_stale |= written and self.search and result.path.endswith(".html")
+        outcome.add(result.path, record, written, rendered=True)
 
     def _put_first(self, results: list[Rendered], state: BuildState) -> dict[str, Replaced]:
         """Write the priority outputs whose bytes changed, noting each one's record (the
