@@ -263,12 +263,12 @@ def test_page_urls_are_slugs_and_stay_inside_the_output(
         project = Path(folder)
         path = project / "content" / name
         try:
+            if not path.resolve().is_relative_to((project / "content").resolve()):
+                return  # ".." in the name: such a file is not under content/ (nor written)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(f"---\n{front}\n---\nBody\n", encoding="utf-8")
         except (OSError, ValueError):  # a name this file system cannot hold
             return
-        if not path.resolve().is_relative_to((project / "content").resolve()):
-            return  # ".." in the name: such a file is not under content/
         diagnostics: list[Diagnostic] = []
         page = load_page(project, path, diagnostics)
         assert_located(diagnostics)
