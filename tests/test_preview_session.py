@@ -4,7 +4,9 @@ drive the same through the real server."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 import threading
 import time
 from pathlib import Path
@@ -13,6 +15,8 @@ import jinja2
 import pytest
 
 from site_builder.preview.session import SETTLE_S, Gate, Session, Settings, Update
+from site_builder.render import search
+from tests.sitefactory import snapshot
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "serve"
 
@@ -120,3 +124,71 @@ def test_the_gate_lets_waiting_readers_in_before_the_next_build() -> None:
     assert gate.try_read(lambda: order.append("read") or "read", waited=True) == (True, "read")
     builder.join()
     assert order == ["read", "build"]
+
+
+def test_the_gate_lets_through_only_the_pages_a_build_has_published() -> None:
+    gate = Gate(readers_first_s=60)
+    with gate.building():
+        assert gate.try_read(lambda: "page", waited=False, path="/repo/a/") == (False, None)
+        gate.let_through(lambda path: path == "/repo/a/")
+        assert gate.try_read(lambda: "page", waited=True, path="/repo/a/") == (True, "page")
+        assert gate.try_read(lambda: "other", waited=False, path="/repo/b/") == (False, None)
+    assert gate.try_read(lambda: "other", waited=True, path="/repo/b/") == (True, "other")
+    # The next build lets nothing through until it says so.
+    with gate.building():
+        assert gate.try_read(lambda: "page", waited=False, path="/repo/a/") == (False, None)
+    assert gate.try_read(lambda: "page", waited=True, path="/repo/a/") == (True, "page")
+
+
+SLOW_PAGEFIND = """#!/bin/sh
+# Pagefind, slow: while {marker} exists, note this process's id and sleep instead.
+if [ -e "{marker}" ]; then echo $$ > "{pid}"; exec sleep 60; fi
+exec "{real}" "$@"
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the stand-in Pagefind is a shell script")
+def test_a_save_stops_the_search_index_refresh_instead_of_waiting_for_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "site"
+    shutil.copytree(FIXTURE, project)
+    config = project / "site.yaml"
+    config.write_text(config.read_text().replace("search: false", "search: true"), "utf-8")
+    output = project / ".site-builder-preview"
+    settings = Settings(project=project, output=output, origin="http://127.0.0.1:1")
+    preview = Session(settings, lambda update: None)
+    preview.initial_build()
+    index = snapshot(output / "pagefind")
+
+    marker, pid_file = tmp_path / "slow", tmp_path / "pagefind.pid"
+    stand_in = tmp_path / "pagefind"
+    real = search.pagefind_executable()
+    stand_in.write_text(SLOW_PAGEFIND.format(marker=marker, pid=pid_file, real=real), "utf-8")
+    stand_in.chmod(0o755)
+    monkeypatch.setattr(search, "pagefind_executable", lambda: stand_in)
+    marker.touch()
+
+    about = project / "content" / "about.md"
+    about.write_text(about.read_text() + "\nMore.\n", "utf-8")
+    rebuild = threading.Thread(target=preview.rebuild, args=({about}, time.perf_counter()))
+    rebuild.start()  # builds, tells the tabs, then refreshes the search index: slowly
+    deadline = time.monotonic() + 60
+    while not pid_file.exists() or not pid_file.read_text().strip():
+        assert rebuild.is_alive() and time.monotonic() < deadline, "Pagefind never started"
+        time.sleep(0.02)
+    pagefind = int(pid_file.read_text())
+
+    preview.submit({about})  # the next save
+    rebuild.join(timeout=30)
+
+    assert not rebuild.is_alive(), "the refresh did not give way to the save"
+    with pytest.raises(ProcessLookupError):
+        os.kill(pagefind, 0)  # ended (and reaped), not left sleeping
+    assert snapshot(output / "pagefind") == index  # the live index is untouched
+    assert not list(output.glob(".pagefind.tmp-*"))
+    # Still stale: the next refresh, with Pagefind back to normal, brings it up to date.
+    marker.unlink()
+    preview.builds.saves_waiting.clear()
+    assert preview.builds.refresh_search_index() == []
+    assert snapshot(output / "pagefind") != index

@@ -95,12 +95,18 @@ class Server:
         return self.process.returncode
 
 
-def launch(project: Path, *args: str, port: int = 0, own_process_group: bool = False) -> Server:
+def launch(
+    project: Path,
+    *args: str,
+    port: int = 0,
+    own_process_group: bool = False,
+    python_path: tuple[Path, ...] = (),
+) -> Server:
     """Start `python -m site_builder serve` without waiting for it (in a process group of
     its own, as a terminal starts it, with `own_process_group`)."""
     logs = project.parent
     stdout, stderr = logs / "serve.out", logs / "serve.err"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(map(str, (*python_path, ROOT)))}
     command = [sys.executable, "-m", "site_builder", "serve", "--source", str(project)]
     with stdout.open("wb") as out, stderr.open("wb") as err:
         process = subprocess.Popen(
@@ -110,9 +116,12 @@ def launch(project: Path, *args: str, port: int = 0, own_process_group: bool = F
     return Server(process, project, stdout, stderr)
 
 
-def start(project: Path, *args: str, own_process_group: bool = False) -> Server:
-    """Start the server and wait for it to print the URL it serves."""
-    server = launch(project, *args, own_process_group=own_process_group)
+def start(
+    project: Path, *args: str, own_process_group: bool = False, python_path: tuple[Path, ...] = ()
+) -> Server:
+    """Start the server and wait for it to print the URL it serves (`python_path`: folders
+    whose modules go ahead of the installed ones)."""
+    server = launch(project, *args, own_process_group=own_process_group, python_path=python_path)
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if match := re.search(r"Serving (http://\S+)", server.out()):
@@ -843,3 +852,83 @@ def test_while_an_error_shows_a_template_edit_sends_every_page_at_once(tmp_path:
         assert "Fixed" in fixed and "site-builder-errors" not in fixed
     finally:
         server.stop()
+
+
+# -- the search index refresh gives way to the next save --------------------------------
+
+SLOW_PAGEFIND = """#!/bin/sh
+# Pagefind, slow: while {marker} exists, note this process's id and sleep instead.
+if [ -e "{marker}" ]; then echo $$ > "{pid}"; exec sleep 60; fi
+exec "{real}" "$@"
+"""
+
+
+def slow_pagefind(root: Path) -> tuple[Path, Path, Path]:
+    """A stand-in for the pagefind_bin_extended package, to go first on the server's
+    PYTHONPATH: its Pagefind sleeps while a marker file exists. Returns the folder to
+    put on the path, the marker and the file the sleeping process writes its id to."""
+    from site_builder.render.search import pagefind_executable
+
+    marker, pid_file = root / "slow", root / "pagefind.pid"
+    script = root / "pagefind"
+    text = SLOW_PAGEFIND.format(marker=marker, pid=pid_file, real=pagefind_executable())
+    script.write_text(text, encoding="utf-8")
+    script.chmod(0o755)
+    package = root / "shim" / "pagefind_bin_extended"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text(
+        f"def get_executable():\n    return {str(script)!r}\n", encoding="utf-8"
+    )
+    return root / "shim", marker, pid_file
+
+
+@pytest.fixture
+def searchable(tmp_path: Path) -> tuple[Path, Path, Path, Path]:
+    """The serve fixture with search on, and a slow Pagefind (see slow_pagefind)."""
+    project = copy_fixture(tmp_path)
+    config = project / "site.yaml"
+    config.write_text(config.read_text().replace("search: false", "search: true"), "utf-8")
+    return project, *slow_pagefind(tmp_path)
+
+
+def save_and_wait_for_pagefind(project: Path, marker: Path, pid_file: Path) -> int:
+    """Make the next search index refresh slow, save a page, and wait until the refresh
+    after its build runs: the stand-in Pagefind's process id."""
+    marker.touch()
+    write_page(project, "about.md", "About", "First save.", date="2025-07-21", order="1")
+    wait_until(lambda: pid_file.exists() and pid_file.read_text().strip(), 30, "Pagefind")
+    return int(pid_file.read_text())
+
+
+@pytest.mark.parametrize("jobs", ["0", "1"], ids=["build-process", "in-process"])
+def test_a_save_during_the_search_index_refresh_is_built_at_once(
+    searchable: tuple[Path, Path, Path, Path], jobs: str
+) -> None:
+    """Pagefind takes seconds on a large site; the refresh after a build must not make the
+    next save wait for it: it is ended, and done again after the next build."""
+    project, shim, marker, pid_file = searchable
+    server = start(project, "--jobs", jobs, python_path=(shim,))
+    try:
+        index = project / PREVIEW_DIR / "pagefind" / "pagefind-entry.json"
+        first_index = index.read_bytes()
+        pagefind = save_and_wait_for_pagefind(project, marker, pid_file)
+        marker.unlink()  # the next refresh runs the real Pagefind
+
+        write_page(project, "about.md", "About", "Second save.", date="2025-07-21", order="1")
+
+        # Built and served well before the stand-in Pagefind (60 s) would have ended.
+        wait_until(lambda: b"Second save." in get(server.url, "/repo/about/")[2], 20, "the save")
+        wait_until(lambda: not _alive(pagefind), 10, "Pagefind to be ended")
+        wait_until(lambda: index.read_bytes() != first_index, 30, "the index to catch up")
+    finally:
+        server.stop()
+
+
+def test_ctrl_c_during_the_search_index_refresh_stops_at_once(
+    searchable: tuple[Path, Path, Path, Path],
+) -> None:
+    project, shim, marker, pid_file = searchable
+    server = start(project, python_path=(shim,))
+    pagefind = save_and_wait_for_pagefind(project, marker, pid_file)
+    assert server.stop() == 0, server.err()  # not killed after waiting for Pagefind
+    assert not _alive(pagefind)

@@ -108,18 +108,22 @@ class Builder:
             return self.build()
         return self._guarded(Scope.of(self.options.project, changed), True, priority)
 
-    def refresh_search_index(self) -> list[Diagnostic]:
+    def refresh_search_index(self, stop: Callable[[], bool] | None = None) -> list[Diagnostic]:
         """Index the live output again after in-place rebuilds changed its pages.
 
         Rebuilds leave this out (Pagefind takes longer than most rebuilds): the preview
-        server calls it once the saves stop. The new index is written beside the live one
-        and swapped in whole, so the search page never loads half of each."""
+        server calls it once the saves stop, with a `stop()` that says when a new save
+        came, which ends Pagefind and leaves the index stale for the next refresh. The
+        new index is written beside the live one and swapped in whole, so the search
+        page never loads half of each."""
         if not self.search_stale:
             return []
         with output_lock(self.options.output, self.options.notify):
             if folder_identity(self.options.output) != self._output_identity:
                 return []  # another build replaced the output, index and all
-            problems = refresh_search_index(self.options.output, self.options.log)
+            problems = refresh_search_index(self.options.output, self.options.log, stop)
+            if problems is None:
+                return []  # stopped: still stale
             self.search_stale = any(problem.is_error for problem in problems)
             return problems
 

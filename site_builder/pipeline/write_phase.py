@@ -41,7 +41,7 @@ from site_builder.pipeline.parallel import fork_map, usable_jobs
 from site_builder.pipeline.plan import Plan
 from site_builder.pipeline.timer import Timer
 from site_builder.render import feeds
-from site_builder.render.search import BUNDLE_DIR, build_search_index
+from site_builder.render.search import BUNDLE_DIR, IndexingStopped, build_search_index
 from site_builder.render.share_card import FOLDER as CARDS_DIR
 from site_builder.render.share_card import CardText, card_name, lacks_font, render_card
 from site_builder.render.templates import Templates, share_card_text
@@ -409,12 +409,19 @@ def render_all(job: RenderJob, paths: list[str], jobs: int) -> list[Rendered]:
     return in_order
 
 
-def refresh_search_index(output: Path, log: Callable[[str], None]) -> list[Diagnostic]:
+def refresh_search_index(
+    output: Path, log: Callable[[str], None], stop: Callable[[], bool] | None = None
+) -> list[Diagnostic] | None:
     """Index the live output again: the new index is written beside the live one and
-    swapped in whole, so the search page never loads half of each."""
+    swapped in whole, so the search page never loads half of each. None if `stop()`
+    ended it first (the live index is left as it was)."""
     fresh = output / f".{BUNDLE_DIR}.tmp-{os.getpid()}"
     shutil.rmtree(fresh, ignore_errors=True)
-    problems = build_search_index(output, log, bundle=fresh)
+    try:
+        problems = build_search_index(output, log, bundle=fresh, stop=stop)
+    except IndexingStopped:
+        shutil.rmtree(fresh, ignore_errors=True)
+        return None
     if any(problem.is_error for problem in problems):
         shutil.rmtree(fresh, ignore_errors=True)
         return problems

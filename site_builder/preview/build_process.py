@@ -189,7 +189,9 @@ class RemoteBuilds:
 
     def __init__(self, settings: Settings, close_in_child: Iterable[socket.socket]) -> None:
         self.settings = settings
-        self.process = BuildProcess(SiteBuilds(settings), close_in_child)
+        # Shared with the build process (forked with it): set here, read there.
+        self.saves_waiting = multiprocessing.Event()
+        self.process = BuildProcess(SiteBuilds(settings, self.saves_waiting), close_in_child)
         self.local: SiteBuilds | None = None
         self.first_written: Callable[[list[str]], None] = lambda paths: None  # as SiteBuilds'
 
@@ -204,7 +206,7 @@ class RemoteBuilds:
             except BuildProcessGone as exc:
                 print(f"{exc}; building in this process from now on", file=sys.stderr, flush=True)
                 self.process.close()
-                self.local = SiteBuilds(self.settings)
+                self.local = SiteBuilds(self.settings, self.saves_waiting)
                 self.local.first_written = self.first_written
         return self.local.build(changed, shown)
 

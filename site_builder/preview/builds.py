@@ -14,11 +14,13 @@ template edit), it puts those in place first and says so through `first_written`
 from __future__ import annotations
 
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from site_builder.config import load_config, normalise_base_url
@@ -30,6 +32,14 @@ from site_builder.pipeline.write_phase import Priority
 from site_builder.preview import memory
 from site_builder.preview.files import parse_target
 from site_builder.project import CONFIG_FILE, Kind, classify
+
+
+class SavesWaiting(Protocol):
+    """A threading.Event, or a multiprocessing one shared with the build process."""
+
+    def set(self) -> None: ...
+    def clear(self) -> None: ...
+    def is_set(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -61,10 +71,15 @@ class Outcome:
 
 
 class SiteBuilds:
-    """One Builder (a new one when the base path changes) and the saves it has not built."""
+    """One Builder (a new one when the base path changes) and the saves it has not built.
 
-    def __init__(self, settings: Settings) -> None:
+    `saves_waiting` is set by the session when a save comes and cleared when a build
+    takes it: a search index refresh running then gives way (Pagefind takes seconds on
+    a large site; the save must not wait for it)."""
+
+    def __init__(self, settings: Settings, saves_waiting: SavesWaiting | None = None) -> None:
         self.settings = settings
+        self.saves_waiting = saves_waiting if saves_waiting is not None else threading.Event()
         self.project = settings.project
         self.builder: Builder | None = None
         self.base_path = "/"
@@ -147,7 +162,7 @@ class SiteBuilds:
         if builder is None or not builder.search_stale:
             return []
         try:
-            return builder.refresh_search_index()
+            return builder.refresh_search_index(stop=self.saves_waiting.is_set)
         except Exception as exc:  # noqa: BLE001 - the preview must outlive any bug
             return [internal_problem(exc, self.project, self.settings.debug)]
 

@@ -135,7 +135,7 @@ class Runner:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.session = Session(settings, self._announce, builds, shown_pages)
         self.preview = Preview(self.session, host)
-        self.watcher = ProjectWatcher(settings.project, self.session.rebuilder.submit)
+        self.watcher = ProjectWatcher(settings.project, self.session.submit)
 
     @property
     def url(self) -> str:
@@ -173,10 +173,10 @@ class Runner:
             await asyncio.to_thread(self.stop_background)
 
     def stop_background(self) -> None:
-        """Stop watching, let a running build finish so no staging folder is left, save
-        the cache and end the build process."""
+        """Stop watching, let a running build finish so no staging folder is left (and end
+        a search index refresh), save the cache and end the build process."""
         self.watcher.stop()
-        self.session.rebuilder.stop()
+        self.session.stop()
         self.session.close()
 
 

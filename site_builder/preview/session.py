@@ -169,12 +169,18 @@ class Session:
 
     # -- builds --
 
+    def submit(self, changed: set[Path]) -> None:
+        """Saves the watcher saw: built next, and a search index refresh running gives way."""
+        self.builds.saves_waiting.set()
+        self.rebuilder.submit(changed)
+
     def initial_build(self) -> None:
         with self.gate.building():
             self._publish(self._guarded_build(set()))
 
     def rebuild(self, changed: set[Path], first_seen: float) -> None:
         """One burst of saves (on the rebuild thread)."""
+        self.builds.saves_waiting.clear()  # this build takes them
         if self.settings.verbose:
             print(
                 f"rebuilding{_describe(frozenset(changed), self.project)}",
@@ -197,6 +203,12 @@ class Session:
         if not self.rebuilder.has_pending():
             self._refresh_search()
         self._tidy()
+
+    def stop(self) -> None:
+        """Stop building: a running build finishes (it never leaves a staging folder
+        behind), a running search index refresh is ended, pending saves are dropped."""
+        self.builds.saves_waiting.set()
+        self.rebuilder.stop()
 
     def close(self) -> None:
         """Once the rebuild thread has stopped: keep what this session learned for the

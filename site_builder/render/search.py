@@ -32,6 +32,7 @@ import json
 import re
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -42,6 +43,7 @@ SEARCH_TEMPLATE = "search.html"
 BUNDLE_DIR = "pagefind"
 ENTRY_FILE = "pagefind-entry.json"  # the bundle's table of contents: version, languages
 TIMEOUT_SECONDS = 120
+POLL_S = 0.05  # how often a running Pagefind is asked whether to stop
 ROOT_SELECTOR = "main"
 EXCLUDE_SELECTORS = ("sup.cite", ".citations", ".toc", ".pager", "[hidden]")
 
@@ -97,11 +99,20 @@ def write_pagefind_config(
     (folder / "pagefind.json").write_text(json.dumps(options), encoding="utf-8")
 
 
+class IndexingStopped(Exception):
+    """`stop()` said so while Pagefind ran: it was ended, and its bundle is unfinished."""
+
+
 def build_search_index(
-    site_folder: Path, log: Callable[[str], None], bundle: Path | None = None
+    site_folder: Path,
+    log: Callable[[str], None],
+    bundle: Path | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> list[Diagnostic]:
     """Write the Pagefind index and UI into `site_folder/pagefind/` (or into `bundle`,
-    to be moved there by the caller); return any problems."""
+    to be moved there by the caller); return any problems. While Pagefind runs, `stop()`
+    is asked every POLL_S: when it says so, Pagefind is ended and IndexingStopped raised
+    (the preview's refresh gives way to the next save)."""
     where = f"{site_folder.name}/{BUNDLE_DIR}"
     pages = indexed_pages(site_folder)
     if not pages:
@@ -127,19 +138,13 @@ def build_search_index(
         write_pagefind_config(
             Path(scratch), (source or site_folder).resolve(), pages, into.resolve()
         )
-        try:
-            result = subprocess.run(
-                [str(executable)], cwd=scratch, capture_output=True, text=True,
-                timeout=TIMEOUT_SECONDS, check=False,
-            )  # fmt: skip
-        except subprocess.TimeoutExpired:
-            result = None
+        result = run_pagefind(executable, Path(scratch), stop)
     if result is None:
         return [Diagnostic(where, None, None, f"Pagefind took over {TIMEOUT_SECONDS} s; stopped")]
     for line in result.stdout.splitlines():
         # Pagefind ends with a boxed notice about its newer UI: advice for us, not for writers.
         if line.strip() and not line.lstrip().startswith(("│", "┌", "└")):
-            log(f"  pagefind: {line.strip()}")
+            log(f"  pagefind: {shortened(line.strip())}")
     if result.returncode != 0:
         output = (result.stderr.strip() or result.stdout.strip()).splitlines()[-5:]
         return [
@@ -152,6 +157,37 @@ def build_search_index(
         ]
     sort_languages(bundle or site_folder / BUNDLE_DIR)
     return []
+
+
+def shortened(line: str, limit: int = 160) -> str:
+    """A line of Pagefind's output as the log shows it: "Found 5012 files matching {…}"
+    quotes the glob, which names every page."""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def run_pagefind(
+    executable: Path, folder: Path, stop: Callable[[], bool] | None
+) -> subprocess.CompletedProcess[str] | None:
+    """Run Pagefind in `folder` (where its pagefind.json is) to the end: its output, or
+    None if it took over TIMEOUT_SECONDS. Raises IndexingStopped when `stop()` says so."""
+    process = subprocess.Popen(
+        [str(executable)], cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + TIMEOUT_SECONDS
+    try:
+        while True:
+            try:
+                stdout, stderr = process.communicate(timeout=POLL_S)
+                return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+            except subprocess.TimeoutExpired:
+                if stop is not None and stop():
+                    raise IndexingStopped from None
+                if time.monotonic() > deadline:
+                    return None
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
 
 
 def sort_languages(bundle: Path) -> None:
