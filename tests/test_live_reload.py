@@ -6,6 +6,7 @@ open tab to show the result by itself: the test never reloads or navigates."""
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -299,7 +300,9 @@ def test_a_template_edit_reaches_the_open_tab_ahead_of_the_other_pages(
         base.write_text(BASE_HTML.replace("<main>", "<p>Edited layout</p><main>"), "utf-8")
         expect(shown.locator("body > p")).to_have_text("Edited layout", timeout=SEEN_WITHIN_MS)
         expect(other.locator("body > p")).to_have_text("Edited layout", timeout=SEEN_WITHIN_MS)
-        assert "2 page(s) shown in tabs, ahead of the rest" in server.err()
+        # The tabs said which pages they show (on a loaded machine one tab's message may
+        # come after the save is seen: its page then comes with the rest).
+        assert re.search(r"[12] page\(s\) shown in tabs, ahead of the rest", server.err())
     finally:
         context.close()
         server.stop()
