@@ -6,6 +6,7 @@ written, so the order is checked, not timed."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -132,3 +133,67 @@ def test_a_shown_page_that_did_not_change_is_not_reported(builder: Builder) -> N
     builder.rebuild([base], Priority(frozenset({SHOWN}), watcher))
 
     assert watcher.calls == [[]]
+
+
+LINKED_BASE = BASE_HTML.replace(
+    "</head>", '<link rel="stylesheet" href="{{ asset(\'css/site.css\') }}"></head>'
+)
+
+
+def styled_site(root: Path) -> Builder:
+    """PAGES pages whose layout links a stylesheet (named by a digest of it), built."""
+    files: dict[str, str | bytes] = {
+        f"content/p{number:02d}.md": page(f"Page {number}") for number in range(PAGES)
+    }
+    files["static/css/site.css"] = "body { color: black; }\n"
+    files["templates/base.html"] = LINKED_BASE
+    project = make_site(root / "site", files)
+    builder = Builder(BuildOptions(project=project, output=root / "out", cache=False, jobs=2))
+    builder.build()
+    return builder
+
+
+def test_a_stylesheet_edit_puts_the_new_stylesheet_in_place_with_the_shown_page(
+    tmp_path: Path,
+) -> None:
+    """A stylesheet's name is a digest of it, so an edit renders every page that links it;
+    the new stylesheet goes ahead with the shown page, which names it."""
+    builder = styled_site(tmp_path)
+    project, output = builder.options.project, builder.options.output
+    css = project / "static" / "css" / "site.css"
+    css.write_text("body { color: navy; }\n", encoding="utf-8")
+    seen: dict[str, str] = {}
+    calls: list[list[str]] = []
+
+    def written(paths: list[str]) -> None:
+        calls.append(paths)
+        shown = (output / SHOWN).read_text(encoding="utf-8")
+        linked = re.search(r'href="/repo/(css/site\.[0-9a-f]+\.css)"', shown)
+        assert linked is not None, shown
+        seen["css"] = (output / linked.group(1)).read_text(encoding="utf-8")
+
+    builder.rebuild([css], Priority(frozenset({SHOWN}), written))
+
+    assert seen["css"] == "body { color: navy; }\n"
+    assert len(calls) == 1 and len(calls[0]) == 2 and SHOWN in calls[0]
+    clean = tmp_path / "clean"
+    Builder(BuildOptions(project, clean, cache=False)).build()
+    assert snapshot(output) == snapshot(clean)
+
+
+def test_a_failure_among_the_rest_takes_the_new_stylesheet_back_too(tmp_path: Path) -> None:
+    builder = styled_site(tmp_path)
+    project, output = builder.options.project, builder.options.output
+    before = snapshot(output)
+    css = project / "static" / "css" / "site.css"
+    css.write_text("body { color: navy; }\n", encoding="utf-8")
+    broken = '{% if page.title == "Page 30" %}{{ page.no_such_field.nested }}{% endif %}'
+    base = project / "templates" / "base.html"
+    base.write_text(LINKED_BASE.replace("<main>", broken + "<main>"), encoding="utf-8")
+    calls: list[list[str]] = []
+
+    with pytest.raises(BuildFailed):
+        builder.rebuild([base, css], Priority(frozenset({SHOWN}), calls.append))
+
+    assert len(calls) == 1 and len(calls[0]) == 2  # the page and its stylesheet went ahead
+    assert snapshot(output) == before  # and were taken back

@@ -10,6 +10,8 @@
   (incremental/recording.py); in a full build it puts the file in the staging folder (output.py), in
   a rebuild it returns the bytes, written once every output rendered;
 - `Outcome`: what was rendered and written, and each output's record for the cache.
+
+The share cards the pages name are put in place by cards.py.
 """
 
 from __future__ import annotations
@@ -28,6 +30,12 @@ from site_builder.incremental.recording import PagesView, Recorder
 from site_builder.incremental.records import OutputRecord
 from site_builder.incremental.state import BuildState
 from site_builder.model import Page, Site
+from site_builder.pipeline.cards import (
+    card_font_warnings,
+    cards_named_in,
+    named_card,
+    write_share_cards,
+)
 from site_builder.pipeline.output import (
     FileStamp,
     StagingFolder,
@@ -42,9 +50,8 @@ from site_builder.pipeline.plan import Plan
 from site_builder.pipeline.timer import Timer
 from site_builder.render import feeds
 from site_builder.render.search import BUNDLE_DIR, IndexingStopped, build_search_index
-from site_builder.render.share_card import FOLDER as CARDS_DIR
-from site_builder.render.share_card import CardText, card_name, lacks_font, render_card
-from site_builder.render.templates import Templates, share_card_text
+from site_builder.render.share_card import CardText, card_name, render_card
+from site_builder.render.templates import Templates
 
 ENV_READ = ("SOURCE_DATE_EPOCH",)  # the environment variables outputs depend on (feeds.py)
 # A rebuild puts its priority outputs in place ahead of the rest when at least this many
@@ -315,7 +322,9 @@ class Writer:
         put_back: dict[str, Replaced] = {}
         if first and not any(result.problems for result in results):
             assert priority is not None
-            put_back = self._put_first(results, state)
+            # The assets first (a stylesheet's new name is in the pages), then the pages.
+            put_back = self._put_first(changed_assets(plan, job), state)
+            put_back |= self._put_first(results, state)
             priority.written(list(put_back))
         try:
             results += self._render(job, rest)
@@ -328,13 +337,13 @@ class Writer:
         t = timer.step("render", started)
         for result in results:
             self._put_in_place(result, put_back, state, outcome)
-        for asset in plan.copy:
-            digest = sha256(asset.data)
-            record = job.old.get(asset.output_name)
-            if record is None or record.digest != digest:
-                stamp = write_in_place(self.output, asset.output_name, asset.data)
-                record = OutputRecord(digest, stamp, "", None)
-                outcome.add(asset.output_name, record, True, False)
+        for asset in changed_assets(plan, job):
+            assert asset.record is not None and asset.data is not None
+            if asset.path in put_back:
+                outcome.add(asset.path, state.outputs[asset.path], True, False)
+            else:
+                stamp = write_in_place(self.output, asset.path, asset.data)
+                outcome.add(asset.path, replace(asset.record, stamp=stamp), True, False)
         for path in plan.remove:
             remove_in_place(self.output, path)
         # Pages not rendered again are unchanged, and so are the cards they name.
@@ -384,6 +393,19 @@ class Writer:
                 state.note_output(path, replace(was.record, stamp=stamp))
 
 
+def changed_assets(plan: Plan, job: RenderJob) -> list[Rendered]:
+    """The plan's static files whose bytes differ from the live folder's, as outputs to
+    put in place (their records not yet stamped)."""
+    changed = []
+    for asset in plan.copy:
+        digest = sha256(asset.data)
+        old = job.old.get(asset.output_name)
+        if old is None or old.digest != digest:
+            record = OutputRecord(digest, FileStamp(0, 0, 0), "", None)
+            changed.append(Rendered(asset.output_name, record, data=asset.data, written=True))
+    return changed
+
+
 def split_priority(paths: list[str], priority: Priority | None) -> tuple[list[str], list[str]]:
     """The priority outputs among `paths`, and the others (none first when they are few)."""
     if priority is None:
@@ -427,63 +449,3 @@ def refresh_search_index(
         return problems
     replace_folder(output / BUNDLE_DIR, fresh)
     return problems
-
-
-def named_card(site: Site, page: Page, html: str) -> CardText | None:
-    """What the share card `page`'s HTML names shows, or None (templates decide whether a
-    site has cards: a page whose template does not name its card gets none)."""
-    if page.is_404 or CARDS_DIR + "/" not in html:  # no card named: Pillow stays unloaded
-        return None
-    text = share_card_text(site.config, page.rel, page.title, page.summary)
-    return text if card_name(text) in html else None
-
-
-def cards_named_in(site: Site, folder: Path, paths: list[str]) -> dict[str, CardText | None]:
-    """The cards named by the pages among `paths` as they are in `folder` (kept outputs,
-    whose HTML was not rendered in this build)."""
-    pages = {page.output_path: page for page in site.pages}
-    cards: dict[str, CardText | None] = {}
-    for path in paths:
-        page = pages.get(path)
-        if page is not None:
-            html = (folder / path).read_text(encoding="utf-8")
-            cards[path] = named_card(site, page, html)
-    return cards
-
-
-def card_font_warnings(cards: dict[str, CardText | None], site: Site) -> list[Diagnostic]:
-    """One warning when cards have Chinese, Japanese or Korean text and no CJK font is
-    installed to draw it (render/share_card.py), at the first such page."""
-    lacking = sorted(path for path, text in cards.items() if text is not None and lacks_font(text))
-    if not lacking:
-        return []
-    sources = {page.output_path: page.source_path for page in [*site.pages, *site.sections]}
-    others = f" and {len(lacking) - 1} other page(s)" if len(lacking) > 1 else ""
-    message = (
-        f"the share card of this page{others} has Chinese, Japanese or Korean text, and no "
-        "CJK font is installed: its characters are drawn as empty boxes; install Noto Sans "
-        "CJK (Debian: apt-get install fonts-noto-cjk) and build again"
-    )
-    return [Diagnostic(sources.get(lacking[0], lacking[0]), None, None, message, "warning")]
-
-
-def write_share_cards(
-    cards: dict[str, CardText | None], folder: Path, previous: Path, *, in_place: bool = False
-) -> None:
-    """Put into `folder` each card of `cards` (output path -> what its card shows).
-
-    A card's file name is a digest of what it shows (render/share_card.py), so a card
-    already in `previous` (the output folder) is reused as it is, and only new or changed
-    text is drawn."""
-    named = {card_name(text): text for text in cards.values() if text is not None}
-    for name, text in sorted(named.items()):
-        target = folder / name
-        if target.is_file():
-            continue
-        old = previous / name
-        data = old.read_bytes() if old.is_file() else render_card(text)
-        if in_place:
-            write_in_place(folder, name, data)
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)

@@ -243,10 +243,12 @@ class Session:
             return Outcome(None, failure, base_path, seconds, frozenset(changed))
 
     def _publish_first(self, output_paths: list[str]) -> None:
-        """The build running put these shown pages in place ahead of the rest: publish them
-        as a build of their own, let requests for them through, and tell the tabs."""
-        urls = frozenset(self._url_of(path) for path in output_paths if path.endswith(".html"))
-        if not urls:
+        """The build running put these shown pages (and the static files they name) in
+        place ahead of the rest: publish them as a build of their own, let requests for
+        them through, and tell the tabs."""
+        urls = frozenset(self._url_of(path) for path in output_paths)
+        pages = tuple(sorted(self._url_of(path) for path in output_paths if path.endswith(".html")))
+        if not pages:
             return
         before = self.published
         self.published = Published(
@@ -257,13 +259,14 @@ class Session:
         )
         self._ahead = urls
         self.gate.let_through(lambda path: _page_url(path) in urls)
-        update = Update(self.published.generation, pages=tuple(sorted(urls)))
+        styles = any(path.endswith(".css") for path in output_paths)
+        update = Update(self.published.generation, pages=pages, styles=styles)
         self.announce(update)
         if self.settings.verbose:
             waited = 1000 * (time.perf_counter() - self._first_seen)
             print(
                 f"update {update.generation} sent after {waited:.0f} ms "
-                f"({len(urls)} page(s) shown in tabs, ahead of the rest)",
+                f"({len(pages)} page(s) shown in tabs, ahead of the rest)",
                 file=sys.stderr,
                 flush=True,
             )
@@ -318,10 +321,11 @@ class Session:
             return Update(now.generation, everyone=everyone)
         touched = [*result.written, *result.removed]
         pages = {self._url_of(path) for path in touched if path.endswith(".html")}
+        styles = {self._url_of(path) for path in result.written if path.endswith(".css")}
         return Update(
             generation=now.generation,
             pages=tuple(sorted(pages - self._ahead)),  # the tabs have those already
-            styles=any(path.endswith(".css") for path in result.written),
+            styles=bool(styles - self._ahead),
             everyone=everyone,
             edited=outcome.edited,
         )
