@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from site_builder.preview.session import MAX_SETTLE_S, SETTLE_S
 from tests.sitefactory import BASE_HTML
 from tests.test_server import Server, copy_fixture, many_pages_site, start
 
@@ -188,17 +189,27 @@ def test_fast_saves_raise_no_false_alarm(live: tuple[Server, BrowserContext]) ->
           window.overlaySeen = true; }).observe(document.body, {childList: true}); }"""
     )
     about = server.project / "content" / "about.md"
+    longest = 0.0  # the longest a save took from its first write to its last
+    saving = time.monotonic()
     for number in range(100):
         text = GOOD_ABOUT + f"Autosave {number}.\n"
+        started = time.monotonic()
         with about.open("w", encoding="utf-8") as file:
             file.write(text[:20])
             file.flush()
             file.write(text[20:])
+        longest = max(longest, time.monotonic() - started)
         time.sleep(0.01)  # the pace of the saves, not a wait for a result
+    saving = time.monotonic() - saving
     expect(page.locator("main")).to_contain_text("Autosave 99.", timeout=SEEN_WITHIN_MS)
-    assert "build failed" not in server.err()
-    assert page.evaluate("window.overlaySeen") is False
     expect(page.locator("#site-builder-errors")).to_have_count(0)
+    # The preview reports a failure once the file has been quiet for SETTLE_S, or once it
+    # has kept changing for MAX_SETTLE_S: by design, as far as it can tell, a mistake.
+    # The saves stay within both unless this process stalls (a machine loaded past its
+    # cores); only then may a report come.
+    if longest < SETTLE_S and saving < MAX_SETTLE_S:
+        assert "build failed" not in server.err()
+        assert page.evaluate("window.overlaySeen") is False
 
 
 def test_a_css_edit_applies_without_a_reload(live: tuple[Server, BrowserContext]) -> None:
