@@ -829,6 +829,32 @@ def test_a_template_edit_sends_the_shown_page_before_the_rest(tmp_path: Path, jo
         server.stop()
 
 
+def test_the_page_being_edited_goes_ahead_too_and_the_tabs_go_there(tmp_path: Path) -> None:
+    """A title in every page's navigation: the whole site is rendered again. The page
+    saved goes first with the shown one, and the first update takes the tabs to it."""
+    project = many_pages_site(tmp_path)
+    with (project / "site.yaml").open("a", encoding="utf-8") as config:
+        config.write("nav:\n  - index.md\n  - p30.md\n")
+    server = start(project)
+    try:
+        edited = project / "content" / "p30.md"
+
+        def save() -> None:
+            edited.write_text(page("Page thirty"), encoding="utf-8")
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            first, rest = pool.submit(
+                asyncio.run, _updates_after(server, "/repo/p07/", save, 2)
+            ).result()
+
+        assert first["edited"] == "/repo/p30/"
+        assert first["pages"] == ["/repo/p07/", "/repo/p30/"]
+        assert "Page thirty" in get(server.url, "/repo/p30/")[2].decode()
+        assert "/repo/p30/" not in rest["pages"] and "/repo/p31/" in rest["pages"]
+    finally:
+        server.stop()
+
+
 def test_while_an_error_shows_a_template_edit_sends_every_page_at_once(tmp_path: Path) -> None:
     """A fix must not show a page from under the error before the whole build ends."""
     project = many_pages_site(tmp_path)

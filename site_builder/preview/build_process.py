@@ -143,7 +143,7 @@ def _serve(builds: SiteBuilds, connection: Connection, close: Iterable[socket.so
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         for sock in close:  # the server's listening sockets are the server's alone
             sock.close()
-        builds.first_written = lambda paths: connection.send(("interim", paths))
+        builds.first_written = lambda paths, url: connection.send(("interim", (paths, url)))
         while (request := _next_request(connection)) is not None:
             name, args = request
             try:
@@ -193,7 +193,7 @@ class RemoteBuilds:
         self.saves_waiting = multiprocessing.Event()
         self.process = BuildProcess(SiteBuilds(settings, self.saves_waiting), close_in_child)
         self.local: SiteBuilds | None = None
-        self.first_written: Callable[[list[str]], None] = lambda paths: None  # as SiteBuilds'
+        self.first_written: Callable[[list[str], str | None], None] = lambda paths, url: None
 
     @property
     def pid(self) -> int | None:
@@ -202,13 +202,17 @@ class RemoteBuilds:
     def build(self, changed: set[Path], shown: frozenset[str] = frozenset()) -> Outcome:
         if self.local is None:
             try:
-                return self.process.call("build", changed, shown, interim=self.first_written)
+                interim = self._first_written
+                return self.process.call("build", changed, shown, interim=interim)
             except BuildProcessGone as exc:
                 print(f"{exc}; building in this process from now on", file=sys.stderr, flush=True)
                 self.process.close()
                 self.local = SiteBuilds(self.settings, self.saves_waiting)
                 self.local.first_written = self.first_written
         return self.local.build(changed, shown)
+
+    def _first_written(self, value: tuple[list[str], str | None]) -> None:
+        self.first_written(*value)  # as SiteBuilds' (the build process sent both)
 
     def refresh_search_index(self) -> list[Diagnostic]:
         return self._call("refresh_search_index", [])

@@ -7,8 +7,9 @@ an `Outcome` per build (the result, or the problems that stopped it), never an
 exception, so nothing but plain data crosses from one process to the other.
 
 A build is told which pages the tabs show; when it has many pages to render (a
-template edit), it puts those in place first and says so through `first_written`
-(the output paths), before it renders the rest.
+template edit), it puts those, and the page being edited (where the tabs go after
+the save), in place first and says so through `first_written` (their output paths,
+and the edited page's URL if it was among them), before it renders the rest.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from urllib.parse import urlsplit
 
 from site_builder.config import load_config, normalise_base_url
 from site_builder.errors import BuildFailed, Diagnostic, SiteError
-from site_builder.model import BuildResult
+from site_builder.model import BuildResult, Page
 from site_builder.pipeline.build import Builder, BuildOptions
 from site_builder.pipeline.output import UnsafeOutput
 from site_builder.pipeline.write_phase import Priority
@@ -87,8 +88,8 @@ class SiteBuilds:
         # must still see them.
         self._unbuilt: set[Path] = set()
         self._need_full_build = True
-        # Told the output paths of the shown pages a rebuild put in place ahead of the rest.
-        self.first_written: Callable[[list[str]], None] = lambda paths: None
+        # Told what a rebuild put in place ahead of the rest: output paths, edited page's URL.
+        self.first_written: Callable[[list[str], str | None], None] = lambda paths, url: None
 
     def build(self, changed: set[Path], shown: frozenset[str] = frozenset()) -> Outcome:
         """Build after `changed` were saved (a full build the first time, and after a
@@ -103,8 +104,7 @@ class SiteBuilds:
                 self.base_path = base_path
                 self._need_full_build = True
         pending = self._unbuilt | changed
-        priority = Priority(self._output_paths(shown), self.first_written) if shown else None
-        result, problems = self._run(self.builder, pending, priority)
+        result, problems = self._run(self.builder, pending, self._priority(shown, pending))
         if problems is None:
             self._unbuilt = set()
             self._need_full_build = False
@@ -141,20 +141,43 @@ class SiteBuilds:
                 paths.add("/".join(parts))
         return frozenset(paths)
 
+    def _priority(self, shown: frozenset[str], pending: set[Path]) -> Priority | None:
+        """What a rebuild puts in place first: the pages open in tabs, and the page being
+        edited as the last build knew it (the tabs go there after the save)."""
+        outputs = set(self._output_paths(shown))
+        edited = self._edited_pages(pending)
+        editing = edited[0] if len(edited) == 1 else None
+        if editing is not None:
+            outputs.add(editing.output_path)
+        if not outputs:
+            return None
+
+        def written(paths: list[str]) -> None:
+            url = editing.url if editing is not None and editing.output_path in paths else None
+            self.first_written(paths, url)
+
+        return Priority(frozenset(outputs), written)
+
     def _edited_url(self, changed: set[Path]) -> str | None:
         """The URL of the one page saved in this burst that exists now, if there is one."""
+        urls = {page.url for page in self._edited_pages(changed)}
+        return urls.pop() if len(urls) == 1 else None
+
+    def _edited_pages(self, changed: set[Path]) -> list[Page]:
+        """The pages saved in this burst that exist, as the last build read them (none
+        when the tabs are not to follow the writer)."""
         if self.builder is None or not self.settings.navigate:
-            return None
-        pages = self.builder.inputs.pages  # content rel -> page, as this build read them
-        urls = set()
+            return []
+        pages = self.builder.inputs.pages  # content rel -> page
+        found = []
         for path in changed:
             relative = project_relative(str(path), self.project)
             if classify(relative) is not Kind.PAGE or not path.is_file():
                 continue
             page = pages.get(relative.partition("/")[2])
             if page is not None and page.url:
-                urls.add(page.url)
-        return urls.pop() if len(urls) == 1 else None
+                found.append(page)
+        return found
 
     def refresh_search_index(self) -> list[Diagnostic]:
         """Bring the search index up to date with the pages rebuilt in place (Pagefind)."""

@@ -242,10 +242,10 @@ class Session:
             base_path = self.published.base_path
             return Outcome(None, failure, base_path, seconds, frozenset(changed))
 
-    def _publish_first(self, output_paths: list[str]) -> None:
-        """The build running put these shown pages (and the static files they name) in
-        place ahead of the rest: publish them as a build of their own, let requests for
-        them through, and tell the tabs."""
+    def _publish_first(self, output_paths: list[str], edited: str | None) -> None:
+        """The build running put these pages (shown in tabs, or being edited: `edited` is
+        its URL then) and the static files they name in place ahead of the rest: publish
+        them as a build of their own, let requests for them through, and tell the tabs."""
         urls = frozenset(self._url_of(path) for path in output_paths)
         pages = tuple(sorted(self._url_of(path) for path in output_paths if path.endswith(".html")))
         if not pages:
@@ -260,7 +260,7 @@ class Session:
         self._ahead = urls
         self.gate.let_through(lambda path: _page_url(path) in urls)
         styles = any(path.endswith(".css") for path in output_paths)
-        update = Update(self.published.generation, pages=pages, styles=styles)
+        update = Update(self.published.generation, pages=pages, styles=styles, edited=edited)
         self.announce(update)
         if self.settings.verbose:
             waited = 1000 * (time.perf_counter() - self._first_seen)
