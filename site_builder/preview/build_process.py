@@ -14,8 +14,8 @@ at that moment, the templates just edited included, none of it pickled, and only
 each worker's rendered files come back. It is started once and serves every build of
 the session. The server sends it requests over a socket pair (a method of SiteBuilds
 and its arguments: a few paths) and gets plain data back (an Outcome, problems);
-before a build's answer may come one "interim" message, the shown pages it has put
-in place ahead of the rest (SiteBuilds.first_written).
+before a build's answer may come one "interim" message: what it has put in place ahead
+of the rest, the pages open in tabs and the one being saved (SiteBuilds.first_written).
 
 Stopping: Ctrl-C reaches every process of the terminal's group (and a service manager
 sends SIGTERM to the whole group). The build process ignores both, and so do the
