@@ -17,6 +17,8 @@ import pytest
 from site_builder.preview.session import SETTLE_S, Gate, Session, Settings, Update
 from site_builder.render import search
 from tests.sitefactory import snapshot
+from tests.support.pagefind import slow_pagefind
+from tests.test_server import wait_until
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "serve"
 
@@ -140,13 +142,6 @@ def test_the_gate_lets_through_only_the_pages_a_build_has_published() -> None:
     assert gate.try_read(lambda: "page", waited=True, path="/repo/a/") == (True, "page")
 
 
-SLOW_PAGEFIND = """#!/bin/sh
-# Pagefind, slow: while {marker} exists, note this process's id and sleep instead.
-if [ -e "{marker}" ]; then echo $$ > "{pid}"; exec sleep 60; fi
-exec "{real}" "$@"
-"""
-
-
 @pytest.mark.skipif(sys.platform == "win32", reason="the stand-in Pagefind is a shell script")
 def test_a_save_stops_the_search_index_refresh_instead_of_waiting_for_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -161,23 +156,17 @@ def test_a_save_stops_the_search_index_refresh_instead_of_waiting_for_it(
     preview.initial_build()
     index = snapshot(output / "pagefind")
 
-    marker, pid_file = tmp_path / "slow", tmp_path / "pagefind.pid"
-    stand_in = tmp_path / "pagefind"
-    real = search.pagefind_executable()
-    stand_in.write_text(SLOW_PAGEFIND.format(marker=marker, pid=pid_file, real=real), "utf-8")
-    stand_in.chmod(0o755)
-    monkeypatch.setattr(search, "pagefind_executable", lambda: stand_in)
-    marker.touch()
+    slow = slow_pagefind(tmp_path)
+    monkeypatch.setattr(search, "pagefind_executable", lambda: slow.executable)
+    slow.marker.touch()
 
     about = project / "content" / "about.md"
     about.write_text(about.read_text() + "\nMore.\n", "utf-8")
     rebuild = threading.Thread(target=preview.rebuild, args=({about}, time.perf_counter()))
     rebuild.start()  # builds, tells the tabs, then refreshes the search index: slowly
-    deadline = time.monotonic() + 60
-    while not pid_file.exists() or not pid_file.read_text().strip():
-        assert rebuild.is_alive() and time.monotonic() < deadline, "Pagefind never started"
-        time.sleep(0.02)
-    pagefind = int(pid_file.read_text())
+    wait_until(lambda: slow.sleeping_pid() is not None or not rebuild.is_alive(), 60)
+    pagefind = slow.sleeping_pid()
+    assert pagefind is not None, "Pagefind never ran"
 
     preview.submit({about})  # the next save
     rebuild.join(timeout=30)
@@ -188,7 +177,7 @@ def test_a_save_stops_the_search_index_refresh_instead_of_waiting_for_it(
     assert snapshot(output / "pagefind") == index  # the live index is untouched
     assert not list(output.glob(".pagefind.tmp-*"))
     # Still stale: the next refresh, with Pagefind back to normal, brings it up to date.
-    marker.unlink()
+    slow.marker.unlink()
     preview.builds.saves_waiting.clear()
     assert preview.builds.refresh_search_index() == []
     assert snapshot(output / "pagefind") != index

@@ -32,6 +32,7 @@ from bench.reload_latency import measure_reload_latency
 from site_builder.pipeline.write_phase import AHEAD_OF_AT_LEAST
 from site_builder.preview.watch import EditorFilter
 from tests.sitefactory import BASE_HTML, make_site, page
+from tests.support.pagefind import SlowPagefind, slow_pagefind
 
 # The preview reads the output folder with openat (os.open with dir_fd, O_DIRECTORY,
 # O_NOFOLLOW), which Windows lacks: serving there waits on preview/server.py (issue 18).
@@ -882,63 +883,42 @@ def test_while_an_error_shows_a_template_edit_sends_every_page_at_once(tmp_path:
 
 # -- the search index refresh gives way to the next save --------------------------------
 
-SLOW_PAGEFIND = """#!/bin/sh
-# Pagefind, slow: while {marker} exists, note this process's id and sleep instead.
-if [ -e "{marker}" ]; then echo $$ > "{pid}"; exec sleep 60; fi
-exec "{real}" "$@"
-"""
-
-
-def slow_pagefind(root: Path) -> tuple[Path, Path, Path]:
-    """A stand-in for the pagefind_bin_extended package, to go first on the server's
-    PYTHONPATH: its Pagefind sleeps while a marker file exists. Returns the folder to
-    put on the path, the marker and the file the sleeping process writes its id to."""
-    from site_builder.render.search import pagefind_executable
-
-    marker, pid_file = root / "slow", root / "pagefind.pid"
-    script = root / "pagefind"
-    text = SLOW_PAGEFIND.format(marker=marker, pid=pid_file, real=pagefind_executable())
-    script.write_text(text, encoding="utf-8")
-    script.chmod(0o755)
-    package = root / "shim" / "pagefind_bin_extended"
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text(
-        f"def get_executable():\n    return {str(script)!r}\n", encoding="utf-8"
-    )
-    return root / "shim", marker, pid_file
-
 
 @pytest.fixture
-def searchable(tmp_path: Path) -> tuple[Path, Path, Path, Path]:
-    """The serve fixture with search on, and a slow Pagefind (see slow_pagefind)."""
+def searchable(tmp_path: Path) -> tuple[Path, SlowPagefind, Path]:
+    """The serve fixture with search on, a slow Pagefind, and the folder to put first on
+    the server's PYTHONPATH for it."""
     project = copy_fixture(tmp_path)
     config = project / "site.yaml"
     config.write_text(config.read_text().replace("search: false", "search: true"), "utf-8")
-    return project, *slow_pagefind(tmp_path)
+    slow = slow_pagefind(tmp_path)
+    return project, slow, slow.package(tmp_path / "shim")
 
 
-def save_and_wait_for_pagefind(project: Path, marker: Path, pid_file: Path) -> int:
+def save_and_wait_for_pagefind(project: Path, slow: SlowPagefind) -> int:
     """Make the next search index refresh slow, save a page, and wait until the refresh
     after its build runs: the stand-in Pagefind's process id."""
-    marker.touch()
+    slow.marker.touch()
     write_page(project, "about.md", "About", "First save.", date="2025-07-21", order="1")
-    wait_until(lambda: pid_file.exists() and pid_file.read_text().strip(), 30, "Pagefind")
-    return int(pid_file.read_text())
+    wait_until(lambda: slow.sleeping_pid() is not None, 30, "Pagefind")
+    pid = slow.sleeping_pid()
+    assert pid is not None
+    return pid
 
 
 @pytest.mark.parametrize("jobs", ["0", "1"], ids=["build-process", "in-process"])
 def test_a_save_during_the_search_index_refresh_is_built_at_once(
-    searchable: tuple[Path, Path, Path, Path], jobs: str
+    searchable: tuple[Path, SlowPagefind, Path], jobs: str
 ) -> None:
     """Pagefind takes seconds on a large site; the refresh after a build must not make the
     next save wait for it: it is ended, and done again after the next build."""
-    project, shim, marker, pid_file = searchable
+    project, slow, shim = searchable
     server = start(project, "--jobs", jobs, python_path=(shim,))
     try:
         index = project / PREVIEW_DIR / "pagefind" / "pagefind-entry.json"
         first_index = index.read_bytes()
-        pagefind = save_and_wait_for_pagefind(project, marker, pid_file)
-        marker.unlink()  # the next refresh runs the real Pagefind
+        pagefind = save_and_wait_for_pagefind(project, slow)
+        slow.marker.unlink()  # the next refresh runs the real Pagefind
 
         write_page(project, "about.md", "About", "Second save.", date="2025-07-21", order="1")
 
@@ -951,10 +931,10 @@ def test_a_save_during_the_search_index_refresh_is_built_at_once(
 
 
 def test_ctrl_c_during_the_search_index_refresh_stops_at_once(
-    searchable: tuple[Path, Path, Path, Path],
+    searchable: tuple[Path, SlowPagefind, Path],
 ) -> None:
-    project, shim, marker, pid_file = searchable
+    project, slow, shim = searchable
     server = start(project, python_path=(shim,))
-    pagefind = save_and_wait_for_pagefind(project, marker, pid_file)
+    pagefind = save_and_wait_for_pagefind(project, slow)
     assert server.stop() == 0, server.err()  # not killed after waiting for Pagefind
     assert not _alive(pagefind)
