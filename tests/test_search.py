@@ -24,7 +24,7 @@ from tests.sitefactory import run_cli, snapshot
 from tests.support import SITE_BASE_URL, SITE_PREFIX
 from tests.support.axe import format_violations, run_axe
 from tests.support.http import StaticServer
-from tests.test_server import start
+from tests.test_server import get, start, wait_until
 
 # Words that appear on one page of the explainer only, and that page.
 QUERIES = {
@@ -257,6 +257,11 @@ def test_the_preview_search_finds_what_a_writer_just_saved(
         while server.builds() == before and time.monotonic() < deadline:
             time.sleep(0.05)
         assert server.builds() > before, server.err()
+        # The preview makes its index once serving (and again after each save's build): on
+        # a first start the search page has no box until the index is there.
+        index = urlsplit(server.url).path + "pagefind/pagefind-entry.json"
+        wait_until(lambda: get(server.url, index)[0] == 200, 20, "the search index")
+        deadline = time.monotonic() + 20
         found = None
         while found is None and time.monotonic() < deadline:
             page.goto(server.url + "search/")

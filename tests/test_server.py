@@ -916,6 +916,7 @@ def test_a_save_during_the_search_index_refresh_is_built_at_once(
     server = start(project, "--jobs", jobs, python_path=(shim,))
     try:
         index = project / PREVIEW_DIR / "pagefind" / "pagefind-entry.json"
+        wait_until(index.exists, 30, "the first index")  # made once serving
         first_index = index.read_bytes()
         pagefind = save_and_wait_for_pagefind(project, slow)
         slow.marker.unlink()  # the next refresh runs the real Pagefind
@@ -938,3 +939,29 @@ def test_ctrl_c_during_the_search_index_refresh_stops_at_once(
     pagefind = save_and_wait_for_pagefind(project, slow)
     assert server.stop() == 0, server.err()  # not killed after waiting for Pagefind
     assert not _alive(pagefind)
+
+
+def test_the_preview_serves_before_its_search_index_is_made(
+    searchable: tuple[Path, SlowPagefind, Path],
+) -> None:
+    """Pagefind takes seconds on a large site: the first build leaves the index out, the
+    server serves, and the index is made on the rebuild thread, giving way to saves."""
+    project, slow, shim = searchable
+    slow.marker.touch()  # Pagefind takes a minute from the start
+    server = start(project, python_path=(shim,))  # within START_TIMEOUT, 20 s
+    try:
+        assert b"About" in get(server.url, "/repo/about/")[2]
+        wait_until(lambda: slow.sleeping_pid() is not None, 30, "the index to be started")
+        pagefind = slow.sleeping_pid()
+        assert pagefind is not None
+        slow.marker.unlink()
+
+        write_page(project, "about.md", "About", "Saved.", date="2025-07-21", order="1")
+
+        wait_until(lambda: b"Saved." in get(server.url, "/repo/about/")[2], 20, "the save")
+        wait_until(lambda: not _alive(pagefind), 10, "Pagefind to be ended")
+        index = project / PREVIEW_DIR / "pagefind" / "pagefind-entry.json"
+        wait_until(index.exists, 30, "the index, made after the save's build")
+        assert get(server.url, "/repo/pagefind/pagefind-entry.json")[0] == 200
+    finally:
+        server.stop()

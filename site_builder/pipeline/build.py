@@ -66,6 +66,8 @@ class BuildOptions:
     notify: Callable[[str], None] = lambda message: None  # shown unless -q (e.g. a wait)
     jobs: int = 0  # processes for full builds; 0: one per core
     cache: bool = True  # keep .site-builder-cache/ in the project for the next build
+    # The preview: full builds leave the search index to refresh_search_index (stale meanwhile).
+    search_later: bool = False
 
 
 class Builder:
@@ -84,7 +86,9 @@ class Builder:
         self.inputs = Inputs(options.project, options.drafts, options.base_url, options.jobs)
         self.assembler = Assembler(options.drafts)
         self._output_identity: tuple[int, int] | None = None  # of the folder we last wrote
-        self.search_stale = False  # pages rewritten in place since the search index was made
+        # Pages rewritten in place since the search index was made, or a full build that
+        # left the index for later (options.search_later).
+        self.search_stale = False
 
     # -- what callers use --
 
@@ -253,7 +257,7 @@ class Builder:
         options = self.options
         writer = Writer(
             options.output, options.project, options.jobs, options.strict,
-            inputs.config.search, options.log,
+            inputs.config.search, options.log, options.search_later,
         )  # fmt: skip
         if priority is not None and inputs.config.search:
             # The priority pages are in place even if the rest then fails.

@@ -224,6 +224,9 @@ class Writer:
     strict: bool
     search: bool  # the site has a search index (Pagefind)
     log: Callable[[str], None]
+    # The preview: a full build keeps the live index, stale, for refresh_search_index to
+    # bring up to date once serving (Pagefind takes seconds on a large site).
+    search_later: bool = False
 
     def write(
         self,
@@ -241,10 +244,13 @@ class Writer:
         index_missing = self.search and not (self.output / BUNDLE_DIR).is_dir()
         if in_place:
             self._update_in_place(job, plan, state, outcome, timer, priority)
-        elif index_missing or not plan.unchanged(state.outputs):
+        elif (index_missing and not self.search_later) or not plan.unchanged(state.outputs):
             self._stage(job, plan, outcome, timer)
         else:
             timer.step("render", timer.step("write", time.perf_counter()))
+        # The preview indexes after each full build, once serving: the index it has may be
+        # missing, or stale from a session that ended before its refresh did.
+        outcome.search_stale |= self.search and self.search_later and not in_place
         for path in plan.remove:
             state.drop_output(path)
         for path, record in outcome.records.items():
@@ -279,15 +285,25 @@ class Writer:
             # The rendered pages' cards were put there by the jobs (RenderJob.put_card).
             write_share_cards(kept_cards, staging.path, self.output)
             t = timer.step("write", t)
-            if self.search:
+            if self.search and not self.search_later:
                 # Pagefind reads the staged pages, so the index is swapped in with them.
                 fail_on(build_search_index(staging.path, self.log), self.strict)
                 t = timer.step("search", t)
+            elif self.search:
+                self._keep_search_index(staging)  # until the preview indexes again
             staging.commit()
             outcome.staged = True
         except BaseException:
             staging.discard()
             raise
+
+    def _keep_search_index(self, staging: StagingFolder) -> None:
+        """Take the live search index into the staging folder as it is (hard links)."""
+        bundle = self.output / BUNDLE_DIR
+        if bundle.is_dir():
+            for file in sorted(bundle.rglob("*")):
+                if file.is_file():
+                    staging.reuse(file.relative_to(self.output).as_posix())
 
     def _render(self, job: RenderJob, paths: list[str]) -> list[Rendered]:
         """Render `paths`, over all cores where this process may fork (a full build; a

@@ -219,6 +219,7 @@ class SiteBuilds:
             notify=lambda message: print(message, file=sys.stderr, flush=True),
             jobs=settings.jobs,
             cache=settings.cache,
+            search_later=True,  # indexed once serving, giving way to saves (session.py)
         )
 
     def _configured_base_path(self) -> str | None:

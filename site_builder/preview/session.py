@@ -165,7 +165,9 @@ class Session:
         self._untidy = 0  # builds since memory.tidy()
         self._ahead: frozenset[str] = frozenset()  # pages this build published first
         self._first_seen = 0.0  # when the saves this build reads were first seen
-        self.rebuilder = Rebuilder(self.rebuild)
+        # The first build leaves the search index out (Pagefind takes seconds on a large
+        # site): the rebuild thread makes it as it starts, giving way to any save.
+        self.rebuilder = Rebuilder(self.rebuild, first=self._refresh_search)
 
     # -- builds --
 

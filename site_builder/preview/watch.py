@@ -162,8 +162,11 @@ class Rebuilder:
     finishes, so twenty files saved at once cost one or two builds, not twenty, and
     the last change is always built (nothing is dropped)."""
 
-    def __init__(self, run: Callable[[set[Path], float], None]) -> None:
+    def __init__(
+        self, run: Callable[[set[Path], float], None], first: Callable[[], None] | None = None
+    ) -> None:
         self._run = run
+        self._first = first  # run on the thread once, before it waits for changes
         self._pending: set[Path] = set()
         self._first_seen: float | None = None
         self._stopping = False
@@ -207,6 +210,11 @@ class Rebuilder:
             self._thread.join()
 
     def _loop(self) -> None:
+        if self._first is not None:
+            try:
+                self._first()
+            except Exception:  # noqa: BLE001 - the builds must go on
+                traceback.print_exc()
         while True:
             with self._wake:
                 while not self._pending and not self._stopping:
