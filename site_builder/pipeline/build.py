@@ -28,7 +28,7 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -259,21 +259,9 @@ class Builder:
             options.output, options.project, options.jobs, options.strict,
             inputs.config.search, options.log, options.search_later,
         )  # fmt: skip
-        if priority is not None and inputs.config.search:
-            # The priority pages are in place even if the rest then fails.
-            priority = replace(priority, written=self._search_stale_after(priority.written))
         outcome = writer.write(job, plan, state, in_place, timer, priority)
         self.search_stale = (self.search_stale and not outcome.staged) or outcome.search_stale
         return outcome
-
-    def _search_stale_after(
-        self, written: Callable[[list[str]], None]
-    ) -> Callable[[list[str]], None]:
-        def noted(paths: list[str]) -> None:
-            self.search_stale |= any(path.endswith(".html") for path in paths)
-            written(paths)
-
-        return noted
 
     def _cache(self) -> tuple[Path, dict[str, Any]]:
         """The cache file of this output folder and these options, and its key."""
