@@ -172,10 +172,11 @@ def test_a_stylesheet_edit_puts_the_new_stylesheet_in_place_with_the_shown_page(
         assert linked is not None, shown
         seen["css"] = (output / linked.group(1)).read_text(encoding="utf-8")
 
-    builder.rebuild([css], Priority(frozenset({SHOWN}), written))
+    result = builder.rebuild([css], Priority(frozenset({SHOWN}), written))
 
     assert seen["css"] == "body { color: navy; }\n"
     assert len(calls) == 1 and len(calls[0]) == 2 and SHOWN in calls[0]
+    assert set(calls[0]) <= set(result.written)  # what went ahead was written by this build
     clean = tmp_path / "clean"
     Builder(BuildOptions(project, clean, cache=False)).build()
     assert snapshot(output) == snapshot(clean)

@@ -333,13 +333,15 @@ class Writer:
         and put in place first, then the rest; if the rest fails, the priority outputs
         are put back as they were, so a failure still leaves the folder as it was."""
         started = time.perf_counter()
+        # Compared with the records before any is noted again (job.old is state.outputs).
+        assets = changed_assets(plan, job)
         first, rest = split_priority(plan.render, priority)
         results = self._render(job, first) if first else []
         put_back: dict[str, Replaced] = {}
         if first and not any(result.problems for result in results):
             assert priority is not None
             # The assets first (a stylesheet's new name is in the pages), then the pages.
-            put_back = self._put_first(changed_assets(plan, job), state)
+            put_back = self._put_first(assets, state)
             put_back |= self._put_first(results, state)
             priority.written(list(put_back))
         try:
@@ -353,13 +355,8 @@ class Writer:
         t = timer.step("render", started)
         for result in results:
             self._put_in_place(result, put_back, state, outcome)
-        for asset in changed_assets(plan, job):
-            assert asset.record is not None and asset.data is not None
-            if asset.path in put_back:
-                outcome.add(asset.path, state.outputs[asset.path], True, False)
-            else:
-                stamp = write_in_place(self.output, asset.path, asset.data)
-                outcome.add(asset.path, replace(asset.record, stamp=stamp), True, False)
+        for asset in assets:
+            self._put_in_place(asset, put_back, state, outcome, rendered=False)
         for path in plan.remove:
             remove_in_place(self.output, path)
         # Pages not rendered again are unchanged, and so are the cards they name.
@@ -369,9 +366,15 @@ class Writer:
         timer.step("write", t)
 
     def _put_in_place(
-        self, result: Rendered, put_back: dict[str, Replaced], state: BuildState, outcome: Outcome
+        self,
+        result: Rendered,
+        put_back: dict[str, Replaced],
+        state: BuildState,
+        outcome: Outcome,
+        rendered: bool = True,
     ) -> None:
-        """Write one rendered output if its bytes changed (unless it went ahead of the rest)."""
+        """Write one output if its bytes changed (unless it went ahead of the rest); a
+        static file is not `rendered`."""
         assert result.record is not None
         record = result.record
         written = result.data is not None
@@ -380,7 +383,7 @@ class Writer:
         elif result.data is not None:
             record = replace(record, stamp=write_in_place(self.output, result.path, result.data))
         outcome.search_stale |= written and self.search and result.path.endswith(".html")
-        outcome.add(result.path, record, written, rendered=True)
+        outcome.add(result.path, record, written, rendered=rendered)
 
     def _put_first(self, results: list[Rendered], state: BuildState) -> dict[str, Replaced]:
         """Write the priority outputs whose bytes changed, noting each one's record (the
