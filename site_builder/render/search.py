@@ -82,9 +82,7 @@ def page_glob(pages: list[str]) -> str:
     return escaped[0] if len(escaped) == 1 else "{" + ",".join(escaped) + "}"
 
 
-def write_pagefind_config(
-    folder: Path, site_folder: Path, pages: list[str], bundle: Path | None = None
-) -> None:
+def write_pagefind_config(folder: Path, site_folder: Path, pages: list[str], bundle: Path) -> None:
     """Pagefind's options as `folder/pagefind.json`, which it reads from the folder it
     runs in. Not on its command line: the glob names every page, and a few thousand
     pages make it longer than one argument may be (128 KiB on Linux)."""
@@ -93,9 +91,8 @@ def write_pagefind_config(
         "glob": page_glob(pages),
         "root_selector": ROOT_SELECTOR,
         "exclude_selectors": list(EXCLUDE_SELECTORS),
+        "output_path": str(bundle),
     }
-    if bundle is not None:
-        options["output_path"] = str(bundle)
     (folder / "pagefind.json").write_text(json.dumps(options), encoding="utf-8")
 
 
